@@ -1,0 +1,456 @@
+
+/*
+ * ngx_http_cflb_module: the http glue.  A cflb_lb block is an upstream
+ * whose peers are chosen by cflb steering, so "proxy_pass http://NAME"
+ * and every upstream feature that wraps a balancer (keepalive,
+ * proxy_next_upstream, proxy_ssl_*) work as with any upstream.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_cflb.h"
+
+
+typedef struct {
+    ngx_cflb_peer_data_t      pd;            /* must be first */
+    ngx_http_request_t       *r;
+    ngx_buf_t                *header;        /* as the proxy module made it */
+} ngx_http_cflb_peer_data_t;
+
+
+static char *ngx_http_cflb_lb_block(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_cflb_init_upstream(ngx_conf_t *cf,
+    ngx_http_upstream_srv_conf_t *us);
+static ngx_int_t ngx_http_cflb_init_peer(ngx_http_request_t *r,
+    ngx_http_upstream_srv_conf_t *us);
+static ngx_int_t ngx_http_cflb_get_peer(ngx_peer_connection_t *pc,
+    void *data);
+static ngx_int_t ngx_http_cflb_set_host(ngx_http_cflb_peer_data_t *hpd,
+    ngx_str_t *host);
+static ngx_int_t ngx_http_cflb_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_cflb_add_variables(ngx_conf_t *cf);
+static ngx_int_t ngx_http_cflb_postconfiguration(ngx_conf_t *cf);
+static void *ngx_http_cflb_create_main_conf(ngx_conf_t *cf);
+static ngx_int_t ngx_http_cflb_init_process(ngx_cycle_t *cycle);
+static void ngx_http_cflb_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_command_t  ngx_http_cflb_commands[] = {
+
+    NGX_CFLB_COMMANDS(NGX_HTTP_MAIN_CONF, NGX_HTTP_UPS_CONF,
+                      NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_SRV_CONF_OFFSET,
+                      ngx_http_cflb_lb_block),
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_cflb_module_ctx = {
+    ngx_http_cflb_add_variables,           /* preconfiguration */
+    ngx_http_cflb_postconfiguration,       /* postconfiguration */
+
+    ngx_http_cflb_create_main_conf,        /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_cflb_module = {
+    NGX_MODULE_V1,
+    &ngx_http_cflb_module_ctx,             /* module context */
+    ngx_http_cflb_commands,                /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_cflb_init_process,            /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_cflb_exit_process,            /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_http_variable_t  ngx_http_cflb_vars[] = {
+
+    { ngx_string("cflb_lb"), NULL, ngx_http_cflb_variable,
+      NGX_CFLB_VAR_LB, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("cflb_pool"), NULL, ngx_http_cflb_variable,
+      NGX_CFLB_VAR_POOL, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("cflb_endpoint"), NULL, ngx_http_cflb_variable,
+      NGX_CFLB_VAR_ENDPOINT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("cflb_endpoint_addr"), NULL, ngx_http_cflb_variable,
+      NGX_CFLB_VAR_ENDPOINT_ADDR, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+/*
+ * cflb_lb NAME { ... }: an upstream{} of our own, parsed in upstream
+ * context so that the upstream directives that wrap a balancer
+ * (keepalive and friends) work inside it.
+ */
+
+static char *
+ngx_http_cflb_lb_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char                          *rv;
+    void                          *mconf;
+    ngx_url_t                      u;
+    ngx_str_t                     *value;
+    ngx_uint_t                     m;
+    ngx_conf_t                     save;
+    ngx_cflb_lb_t                 *lb;
+    ngx_http_module_t             *module;
+    ngx_http_conf_ctx_t           *ctx, *http_ctx;
+    ngx_http_upstream_srv_conf_t  *uscf;
+
+    value = cf->args->elts;
+
+    lb = ngx_cflb_lb_create(cf, conf, &value[1]);
+    if (lb == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+    u.host = value[1];
+    u.no_resolve = 1;
+    u.no_port = 1;
+
+    uscf = ngx_http_upstream_add(cf, &u, NGX_HTTP_UPSTREAM_CREATE);
+    if (uscf == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* set first, so that keepalive inside the block wraps it */
+    uscf->peer.init_upstream = ngx_http_cflb_init_upstream;
+    lb->uscf = uscf;
+
+    ctx = ngx_pcalloc(cf->pool, sizeof(ngx_http_conf_ctx_t));
+    if (ctx == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    http_ctx = cf->ctx;
+    ctx->main_conf = http_ctx->main_conf;
+
+    ctx->srv_conf = ngx_pcalloc(cf->pool, sizeof(void *) * ngx_http_max_module);
+    ctx->loc_conf = ngx_pcalloc(cf->pool, sizeof(void *) * ngx_http_max_module);
+    uscf->servers = ngx_array_create(cf->pool, 1,
+                                     sizeof(ngx_http_upstream_server_t));
+
+    if (ctx->srv_conf == NULL || ctx->loc_conf == NULL
+        || uscf->servers == NULL)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    ctx->srv_conf[ngx_http_upstream_module.ctx_index] = uscf;
+    uscf->srv_conf = ctx->srv_conf;
+
+    for (m = 0; cf->cycle->modules[m]; m++) {
+        if (cf->cycle->modules[m]->type != NGX_HTTP_MODULE) {
+            continue;
+        }
+
+        module = cf->cycle->modules[m]->ctx;
+
+        if (module->create_srv_conf) {
+            mconf = module->create_srv_conf(cf);
+            if (mconf == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            ctx->srv_conf[cf->cycle->modules[m]->ctx_index] = mconf;
+        }
+
+        if (module->create_loc_conf) {
+            mconf = module->create_loc_conf(cf);
+            if (mconf == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            ctx->loc_conf[cf->cycle->modules[m]->ctx_index] = mconf;
+        }
+    }
+
+    /* the lb directives find their load balancer here */
+    ctx->srv_conf[ngx_http_cflb_module.ctx_index] = lb;
+
+    save = *cf;
+    cf->ctx = ctx;
+    cf->cmd_type = NGX_HTTP_UPS_CONF;
+
+    rv = ngx_conf_parse(cf, NULL);
+
+    *cf = save;
+
+    return rv;
+}
+
+
+static ngx_int_t
+ngx_http_cflb_init_upstream(ngx_conf_t *cf, ngx_http_upstream_srv_conf_t *us)
+{
+    ngx_cflb_lb_t  *lb;
+
+    lb = ngx_http_conf_upstream_srv_conf(us, ngx_http_cflb_module);
+
+    if (us->servers->nelts) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"server\" is not allowed in cflb_lb \"%V\" in "
+                      "%s:%ui, list endpoints in a cflb_pool",
+                      &lb->name, lb->file, lb->line);
+        return NGX_ERROR;
+    }
+
+    if (us->shm_zone) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"zone\" is not allowed in cflb_lb \"%V\" in %s:%ui, "
+                      "cflb_zone keeps its state", &lb->name, lb->file,
+                      lb->line);
+        return NGX_ERROR;
+    }
+
+    if (ngx_cflb_lb_init(cf, lb) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    us->peer.init = ngx_http_cflb_init_peer;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cflb_init_peer(ngx_http_request_t *r,
+    ngx_http_upstream_srv_conf_t *us)
+{
+    ngx_cflb_lb_t              *lb;
+    ngx_http_cflb_peer_data_t  *hpd;
+
+    lb = ngx_http_conf_upstream_srv_conf(us, ngx_http_cflb_module);
+
+    hpd = ngx_pcalloc(r->pool, sizeof(ngx_http_cflb_peer_data_t));
+    if (hpd == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_cflb_init_peer(&hpd->pd, r->pool, lb, &r->upstream->peer,
+                           r->connection->sockaddr, NULL)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    hpd->r = r;
+    r->upstream->peer.get = ngx_http_cflb_get_peer;
+
+    ngx_http_set_ctx(r, hpd, ngx_http_cflb_module);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
+{
+    ngx_http_cflb_peer_data_t *hpd = data;
+
+    ngx_int_t             rc;
+    ngx_cflb_endpoint_t  *ep;
+
+    rc = ngx_cflb_get_peer(pc, data);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ep = hpd->pd.current;
+
+    if (ep->host.len || hpd->header) {
+        if (ngx_http_cflb_set_host(hpd, &ep->host) != NGX_OK) {
+            ngx_cflb_free_peer(pc, data, 0);
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * host= replaces the Host header.  The proxy module wrote the request
+ * header before the peer was chosen, so the first buffer of the request
+ * is rewritten, from the original each time: a retry may land on an
+ * endpoint with another host, or none.
+ */
+
+static ngx_int_t
+ngx_http_cflb_set_host(ngx_http_cflb_peer_data_t *hpd, ngx_str_t *host)
+{
+    u_char              *p, *start, *end, *value, *eol;
+    size_t               len;
+    ngx_buf_t           *b, *orig;
+    ngx_http_upstream_t *u;
+
+    u = hpd->r->upstream;
+
+    if (u->request_bufs == NULL || u->request_bufs->buf == NULL) {
+        return NGX_OK;
+    }
+
+    if (hpd->header == NULL) {
+        hpd->header = u->request_bufs->buf;
+    }
+
+    orig = hpd->header;
+
+    if (host->len == 0) {
+        u->request_bufs->buf = orig;
+        return NGX_OK;
+    }
+
+    if (!ngx_buf_in_memory(orig)) {
+        return NGX_OK;
+    }
+
+    start = orig->start ? orig->start : orig->pos;
+    end = orig->last;
+
+    /* "\r\nHost:" within the header, case-insensitively */
+
+    for (p = start; p + 7 < end; p++) {
+        if (p[0] == '\r' && p[1] == '\n') {
+            if (p + 3 < end && p[2] == '\r' && p[3] == '\n') {
+                return NGX_OK;
+            }
+
+            if (ngx_strncasecmp(p + 2, (u_char *) "Host:", 5) == 0) {
+                break;
+            }
+        }
+    }
+
+    if (p + 7 >= end) {
+        return NGX_OK;
+    }
+
+    value = p + 7;
+    eol = ngx_strlchr(value, end, '\r');
+
+    if (eol == NULL) {
+        return NGX_OK;
+    }
+
+    len = (value - start) + 1 + host->len + (end - eol);
+
+    b = ngx_create_temp_buf(hpd->r->pool, len);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->last, start, value - start);
+    *b->last++ = ' ';
+    b->last = ngx_cpymem(b->last, host->data, host->len);
+    b->last = ngx_cpymem(b->last, eol, end - eol);
+
+    b->flush = orig->flush;
+    b->last_buf = orig->last_buf;
+    b->last_in_chain = orig->last_in_chain;
+
+    u->request_bufs->buf = b;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cflb_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    uintptr_t data)
+{
+    ngx_cflb_variable(ngx_http_get_module_ctx(r, ngx_http_cflb_module), v,
+                      data);
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cflb_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_cflb_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cflb_postconfiguration(ngx_conf_t *cf)
+{
+    return ngx_cflb_postconfiguration(cf,
+               ngx_http_conf_get_module_main_conf(cf, ngx_http_cflb_module));
+}
+
+
+static void *
+ngx_http_cflb_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_cflb_conf_t  *ccf;
+
+    ccf = ngx_cflb_create_conf(cf, &ngx_http_cflb_module, 80,
+                               NGX_LOG_DEBUG_HTTP);
+    if (ccf == NULL) {
+        return NULL;
+    }
+
+    ccf->count_requests = 1;
+
+    return ccf;
+}
+
+
+static ngx_int_t
+ngx_http_cflb_init_process(ngx_cycle_t *cycle)
+{
+    ngx_cflb_conf_t  *ccf;
+
+    ccf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_cflb_module);
+
+    return ccf ? ngx_cflb_init_worker(cycle, ccf) : NGX_OK;
+}
+
+
+static void
+ngx_http_cflb_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_cflb_conf_t  *ccf;
+
+    ccf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_cflb_module);
+
+    if (ccf) {
+        ngx_cflb_exit_worker(cycle, ccf);
+    }
+}

@@ -1,0 +1,52 @@
+
+/*
+ * cflb steering "off": failover.  The member order is the priority and
+ * pick() returns the first usable member.
+ *
+ * Weights are ignored, zero included: a weight only shares traffic
+ * among members, and "off" never shares.  A member that must not
+ * receive traffic is made unusable (down, drained) instead, so a
+ * weight-0 member still serves as a failover target.
+ */
+
+
+#include "cflb_steer_algo.h"
+
+
+static int cflb_steer_off_init(cflb_set_t *set, cflb_allocator_t *a);
+static int cflb_steer_off_pick(cflb_set_t *set, cflb_pick_t *pk);
+
+
+const cflb_steer_ops_t  cflb_steer_off_ops = {
+    "off",
+    0,
+    cflb_steer_off_init,
+    cflb_steer_off_pick,
+    NULL
+};
+
+
+static int
+cflb_steer_off_init(cflb_set_t *set, cflb_allocator_t *a)
+{
+    (void) a;
+
+    set->data = NULL;
+
+    return CFLB_OK;
+}
+
+
+static int
+cflb_steer_off_pick(cflb_set_t *set, cflb_pick_t *pk)
+{
+    unsigned  i;
+
+    for (i = 0; i < set->n; i++) {
+        if (cflb_member_usable(pk, i)) {
+            return (int) i;
+        }
+    }
+
+    return CFLB_DECLINED;
+}

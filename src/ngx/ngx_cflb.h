@@ -1,0 +1,313 @@
+
+/*
+ * cflb nginx glue shared by the http and stream modules: the object model
+ * (load balancers, pools, endpoints), the shared-memory zone, and peer
+ * selection.  Nothing here includes http or stream headers: the two
+ * modules translate their own types at the edges.
+ */
+
+#ifndef _NGX_CFLB_H_INCLUDED_
+#define _NGX_CFLB_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+#include <ngx_event_connect.h>
+
+#include "cflb_core.h"
+#include "cflb_steer.h"
+
+
+/*
+ * Worker slots per zone.  Each worker owns one while it lives and counts
+ * its own share of every in-flight counter there, so that a replacement
+ * for a crashed worker can take back what the dead one left behind.  Two
+ * generations of workers live side by side during a reload.
+ */
+#define NGX_CFLB_SLOTS         64
+
+#define NGX_CFLB_ZONE_MAGIC    0x62666c63      /* "cflb" */
+#define NGX_CFLB_ZONE_LAYOUT   1
+
+
+typedef struct ngx_cflb_conf_s     ngx_cflb_conf_t;
+typedef struct ngx_cflb_pool_s     ngx_cflb_pool_t;
+typedef struct ngx_cflb_lb_s       ngx_cflb_lb_t;
+
+
+/*
+ * Counters of one endpoint or pool, kept in the zone.  "active" counts
+ * requests in flight at layer 7 and open sessions at layer 4: nginx sends
+ * one request at a time over an upstream connection, so in-flight
+ * requests and connections in use are the same number there.
+ */
+typedef struct {
+    ngx_atomic_t              active;
+    ngx_atomic_t              requests;      /* total attempts */
+    ngx_atomic_t              fails;         /* total failed attempts */
+} ngx_cflb_counters_t;
+
+
+/* shared state of a pool: in the zone, found by the pool name */
+typedef struct {
+    ngx_str_node_t            sn;
+    ngx_cflb_counters_t       c;
+    ngx_queue_t               queue;
+    ngx_uint_t                generation;    /* last config that used it */
+    ngx_uint_t                refs;          /* endpoint records */
+} ngx_cflb_sh_pool_t;
+
+
+/*
+ * Shared state of an endpoint, found by pool name, endpoint name and
+ * address, so that a reload keeps it and a changed address starts fresh.
+ */
+typedef struct {
+    ngx_str_node_t            sn;
+    ngx_cflb_counters_t       c;
+    ngx_cflb_sh_pool_t       *pool;
+    ngx_queue_t               queue;
+    ngx_uint_t                generation;
+
+    /* each worker's share of "active", by slot */
+    uint32_t                  slot_active[NGX_CFLB_SLOTS];
+} ngx_cflb_sh_endpoint_t;
+
+
+typedef struct {
+    ngx_pid_t                 pid;
+    ngx_uint_t                generation;
+} ngx_cflb_slot_t;
+
+
+/* shpool->data */
+typedef struct {
+    ngx_uint_t                magic;
+    ngx_uint_t                layout;
+    ngx_uint_t                generation;    /* bumped by every (re)load */
+    ngx_rbtree_t              pool_tree;
+    ngx_rbtree_node_t         pool_sentinel;
+    ngx_rbtree_t              endpoint_tree;
+    ngx_rbtree_node_t         endpoint_sentinel;
+    ngx_queue_t               pools;         /* ngx_cflb_sh_pool_t */
+    ngx_queue_t               endpoints;     /* ngx_cflb_sh_endpoint_t */
+    ngx_cflb_slot_t           slots[NGX_CFLB_SLOTS];
+} ngx_cflb_sh_t;
+
+
+typedef struct {
+    ngx_str_t                 name;
+    ngx_str_t                 address;       /* as configured */
+    ngx_addr_t                addr;          /* resolved at start */
+    ngx_str_t                 host;          /* host= override, or empty */
+    ngx_uint_t                weight;        /* 0..CFLB_WEIGHT_SCALE */
+    ngx_cflb_pool_t          *pool;
+    ngx_cflb_sh_endpoint_t   *sh;
+
+    unsigned                  disabled:1;
+    unsigned                  no_port:1;     /* stream: client's port */
+} ngx_cflb_endpoint_t;
+
+
+struct ngx_cflb_pool_s {
+    ngx_str_t                 name;
+    ngx_cflb_conf_t          *conf;
+    ngx_array_t               endpoints;     /* ngx_cflb_endpoint_t */
+    cflb_member_t            *members;
+    cflb_set_t                set;
+    ngx_int_t                 policy;        /* cflb_policy_e */
+    ngx_uint_t                minimum_origins;
+    ngx_flag_t                enabled;
+    ngx_uint_t                nusable;       /* enabled, weight > 0 */
+    ngx_cflb_sh_pool_t       *sh;
+
+    u_char                   *file;
+    ngx_uint_t                line;
+};
+
+
+/* a pool as one load balancer sees it */
+typedef struct {
+    ngx_cflb_pool_t          *pool;
+    ngx_uint_t                base;          /* its first peer index */
+    ngx_uint_t                weight;        /* random_steering */
+} ngx_cflb_lb_pool_t;
+
+
+/* a pool weight named by random_steering, resolved at init */
+typedef struct {
+    ngx_str_t                 name;
+    ngx_uint_t                weight;
+} ngx_cflb_pool_weight_t;
+
+
+#if (NGX_SSL)
+
+typedef struct {
+    ngx_ssl_session_t        *ssl_session;
+} ngx_cflb_peer_ssl_t;
+
+#endif
+
+
+struct ngx_cflb_lb_s {
+    ngx_str_t                 name;
+    ngx_cflb_conf_t          *conf;
+    void                     *uscf;          /* the subsystem's upstream */
+
+    ngx_array_t               pool_names;    /* ngx_str_t, as configured */
+    ngx_str_t                 fallback_name;
+    ngx_array_t               weights;       /* ngx_cflb_pool_weight_t */
+    ngx_uint_t                default_weight;
+    ngx_int_t                 steering;      /* cflb_policy_e */
+
+    ngx_cflb_lb_pool_t       *pools;         /* priority order */
+    ngx_uint_t                npools;
+    ngx_cflb_lb_pool_t        fallback;
+    cflb_member_t            *members;       /* pools, for steering */
+    cflb_set_t                set;
+    ngx_uint_t                npeers;        /* endpoints of all its pools */
+#if (NGX_SSL)
+    ngx_cflb_peer_ssl_t      *ssl;           /* npeers, this worker's */
+#endif
+
+    u_char                   *file;
+    ngx_uint_t                line;
+    unsigned                  initialized:1;
+};
+
+
+/* per-subsystem main conf; the http and stream modules each have one */
+struct ngx_cflb_conf_s {
+    ngx_array_t               pools;         /* ngx_cflb_pool_t * */
+    ngx_array_t               lbs;           /* ngx_cflb_lb_t * */
+    ngx_shm_zone_t           *shm_zone;
+    ngx_module_t             *module;        /* the subsystem module */
+    ngx_uint_t                default_port;  /* 0: the client's port */
+    ngx_uint_t                debug;         /* NGX_LOG_DEBUG_HTTP etc. */
+    ngx_flag_t                count_requests;/* LORS reads "active" */
+
+    ngx_slab_pool_t          *shpool;
+    ngx_cflb_sh_t            *sh;
+    ngx_uint_t                generation;    /* of this configuration */
+    ngx_uint_t                slot;          /* this worker's */
+    cflb_rng_t                rng;           /* this worker's */
+};
+
+
+/*
+ * One request's (or session's) balancing state.  The subsystems embed it
+ * first in their own peer data.
+ */
+typedef struct {
+    ngx_cflb_lb_t            *lb;
+    ngx_cflb_lb_pool_t       *entry;         /* pool being picked from */
+    ngx_cflb_endpoint_t      *current;       /* chosen, not yet freed */
+    ngx_uint_t                current_peer;
+    ngx_cflb_endpoint_t      *last;          /* the latest choice */
+    struct sockaddr          *client;        /* for hash steering */
+    in_port_t                 local_port;    /* for no_port endpoints */
+    uint64_t                  key;
+    uint64_t                  exhausted;     /* bitmap of pools */
+    uintptr_t                *tried;         /* bitmap of peers */
+    uintptr_t                 data;          /* tried, if npeers fit */
+    ngx_addr_t                addr;          /* with local_port */
+    u_char                    sockaddr[NGX_SOCKADDRLEN];
+
+    unsigned                  key_set:1;
+    unsigned                  fallback:1;    /* last came from it */
+} ngx_cflb_peer_data_t;
+
+
+/* the largest number of pools one load balancer may list */
+#define NGX_CFLB_MAX_POOLS     64
+
+
+/*
+ * The directive table both modules expand, so the syntax is identical in
+ * http{} and stream{}.  MAIN and UPS are the subsystem's context flags,
+ * MOFF and SOFF its main and srv conf offsets, BLOCK its cflb_lb handler.
+ */
+#define NGX_CFLB_COMMANDS(MAIN, UPS, MOFF, SOFF, BLOCK)                       \
+    { ngx_string("cflb_zone"), MAIN|NGX_CONF_TAKE2,                           \
+      ngx_cflb_zone_directive, MOFF, 0, NULL },                               \
+    { ngx_string("cflb_pool"), MAIN|NGX_CONF_BLOCK|NGX_CONF_TAKE1,            \
+      ngx_cflb_pool_block, MOFF, 0, NULL },                                   \
+    { ngx_string("cflb_lb"), MAIN|NGX_CONF_BLOCK|NGX_CONF_TAKE1,              \
+      BLOCK, MOFF, 0, NULL },                                                 \
+    { ngx_string("pools"), UPS|NGX_CONF_1MORE,                                \
+      ngx_cflb_lb_pools, SOFF, 0, NULL },                                     \
+    { ngx_string("fallback_pool"), UPS|NGX_CONF_TAKE1,                        \
+      ngx_cflb_lb_fallback, SOFF, 0, NULL },                                  \
+    { ngx_string("steering"), UPS|NGX_CONF_TAKE1,                             \
+      ngx_cflb_lb_steering, SOFF, 0, NULL },                                  \
+    { ngx_string("random_steering"), UPS|NGX_CONF_1MORE,                      \
+      ngx_cflb_lb_random_steering, SOFF, 0, NULL }
+
+
+/* ngx_cflb_conf.c: directives and configuration finalisation */
+char *ngx_cflb_zone_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_cflb_pool_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_cflb_lb_pools(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_cflb_lb_fallback(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_cflb_lb_steering(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_cflb_lb_random_steering(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* a new main conf for the subsystem module (its create_main_conf) */
+ngx_cflb_conf_t *ngx_cflb_create_conf(ngx_conf_t *cf, ngx_module_t *module,
+    ngx_uint_t default_port, ngx_uint_t debug);
+
+/*
+ * ngx_cflb_lb_create() starts a cflb_lb block: checks the name and makes
+ * the load balancer that the subsystem's block handler then parses into.
+ * Returns NULL after logging the error.
+ */
+ngx_cflb_lb_t *ngx_cflb_lb_create(ngx_conf_t *cf, ngx_cflb_conf_t *ccf,
+    ngx_str_t *name);
+
+/*
+ * ngx_cflb_lb_init() finishes a load balancer from its upstream's
+ * init_upstream: resolves pool names and builds the steering sets.
+ */
+ngx_int_t ngx_cflb_lb_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb);
+
+/* postconfiguration checks common to both subsystems */
+ngx_int_t ngx_cflb_postconfiguration(ngx_conf_t *cf, ngx_cflb_conf_t *ccf);
+
+
+/* ngx_cflb_zone.c: the shared-memory zone and worker slots */
+ngx_int_t ngx_cflb_init_zone(ngx_shm_zone_t *shm_zone, void *data);
+ngx_int_t ngx_cflb_init_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf);
+void ngx_cflb_exit_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf);
+
+
+/* ngx_cflb_peer.c: peer selection, shared by both subsystems */
+/*
+ * ngx_cflb_init_peer() prepares pd (allocated by the caller, zeroed) for
+ * one request or session of lb and hooks pc up to it.  local is the
+ * address the client connected to, or NULL (http).
+ */
+ngx_int_t ngx_cflb_init_peer(ngx_cflb_peer_data_t *pd, ngx_pool_t *pool,
+    ngx_cflb_lb_t *lb, ngx_peer_connection_t *pc, struct sockaddr *client,
+    struct sockaddr *local);
+ngx_int_t ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data);
+void ngx_cflb_free_peer(ngx_peer_connection_t *pc, void *data,
+    ngx_uint_t state);
+
+/* the variables both subsystems offer, by what they tell */
+enum {
+    NGX_CFLB_VAR_LB = 0,
+    NGX_CFLB_VAR_POOL,
+    NGX_CFLB_VAR_ENDPOINT,
+    NGX_CFLB_VAR_ENDPOINT_ADDR
+};
+
+/* fill v with what pd (NULL if none) says about its latest choice */
+void ngx_cflb_variable(ngx_cflb_peer_data_t *pd, ngx_variable_value_t *v,
+    uintptr_t data);
+
+
+#endif /* _NGX_CFLB_H_INCLUDED_ */

@@ -1,0 +1,410 @@
+
+/*
+ * The cflb shared-memory zone: one record per pool and per endpoint, found
+ * by name so that "nginx -s reload" keeps counters (and later health) of
+ * objects that stay; and worker slots, so that a worker that dies leaves
+ * no in-flight count behind.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_cflb.h"
+
+
+static ngx_int_t ngx_cflb_zone_bind(ngx_cflb_conf_t *ccf);
+static ngx_cflb_sh_pool_t *ngx_cflb_zone_pool(ngx_cflb_conf_t *ccf,
+    ngx_cflb_pool_t *pool);
+static ngx_cflb_sh_endpoint_t *ngx_cflb_zone_endpoint(ngx_cflb_conf_t *ccf,
+    ngx_cflb_endpoint_t *ep, ngx_cflb_sh_pool_t *shp);
+static void *ngx_cflb_zone_record(ngx_cflb_conf_t *ccf, ngx_rbtree_t *tree,
+    ngx_str_t *key, size_t size);
+static void ngx_cflb_zone_collect(ngx_cflb_conf_t *ccf);
+static ngx_uint_t ngx_cflb_slot_alive(ngx_cflb_slot_t *slot);
+static void ngx_cflb_slot_recover(ngx_cflb_sh_t *sh, ngx_uint_t slot);
+
+
+ngx_int_t
+ngx_cflb_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_cflb_conf_t *occf = data;
+
+    size_t            len;
+    ngx_int_t         rc;
+    ngx_cflb_sh_t    *sh;
+    ngx_cflb_conf_t  *ccf;
+    ngx_slab_pool_t  *shpool;
+
+    ccf = shm_zone->data;
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (occf) {
+        sh = occf->sh;
+
+    } else if (shm_zone->shm.exists) {
+        sh = shpool->data;
+
+    } else {
+        sh = ngx_slab_calloc(shpool, sizeof(ngx_cflb_sh_t));
+        if (sh == NULL) {
+            return NGX_ERROR;
+        }
+
+        sh->magic = NGX_CFLB_ZONE_MAGIC;
+        sh->layout = NGX_CFLB_ZONE_LAYOUT;
+
+        ngx_rbtree_init(&sh->pool_tree, &sh->pool_sentinel,
+                        ngx_str_rbtree_insert_value);
+        ngx_rbtree_init(&sh->endpoint_tree, &sh->endpoint_sentinel,
+                        ngx_str_rbtree_insert_value);
+        ngx_queue_init(&sh->pools);
+        ngx_queue_init(&sh->endpoints);
+
+        shpool->data = sh;
+
+        len = sizeof(" in cflb zone \"\"") + shm_zone->shm.name.len;
+
+        shpool->log_ctx = ngx_slab_alloc(shpool, len);
+        if (shpool->log_ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_sprintf(shpool->log_ctx, " in cflb zone \"%V\"%Z",
+                    &shm_zone->shm.name);
+    }
+
+    if (sh->magic != NGX_CFLB_ZONE_MAGIC || sh->layout != NGX_CFLB_ZONE_LAYOUT)
+    {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "cflb zone \"%V\" has layout %ui while this module "
+                      "needs %d: restart nginx rather than reload it",
+                      &shm_zone->shm.name, sh->layout, NGX_CFLB_ZONE_LAYOUT);
+        return NGX_ERROR;
+    }
+
+    ccf->shpool = shpool;
+    ccf->sh = sh;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    ccf->generation = ++sh->generation;
+    rc = ngx_cflb_zone_bind(ccf);
+
+    if (rc == NGX_OK) {
+        ngx_cflb_zone_collect(ccf);
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "cflb zone \"%V\" is full, make it larger",
+                      &shm_zone->shm.name);
+    }
+
+    return rc;
+}
+
+
+/* give every pool and endpoint of this configuration its record */
+
+static ngx_int_t
+ngx_cflb_zone_bind(ngx_cflb_conf_t *ccf)
+{
+    ngx_uint_t            i, j;
+    ngx_cflb_pool_t     **pools;
+    ngx_cflb_endpoint_t  *eps;
+
+    pools = ccf->pools.elts;
+
+    for (i = 0; i < ccf->pools.nelts; i++) {
+        pools[i]->sh = ngx_cflb_zone_pool(ccf, pools[i]);
+        if (pools[i]->sh == NULL) {
+            return NGX_ERROR;
+        }
+
+        eps = pools[i]->endpoints.elts;
+
+        for (j = 0; j < pools[i]->endpoints.nelts; j++) {
+            eps[j].sh = ngx_cflb_zone_endpoint(ccf, &eps[j], pools[i]->sh);
+            if (eps[j].sh == NULL) {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_cflb_sh_pool_t *
+ngx_cflb_zone_pool(ngx_cflb_conf_t *ccf, ngx_cflb_pool_t *pool)
+{
+    ngx_cflb_sh_pool_t  *shp;
+
+    shp = ngx_cflb_zone_record(ccf, &ccf->sh->pool_tree, &pool->name,
+                               sizeof(ngx_cflb_sh_pool_t));
+    if (shp == NULL) {
+        return NULL;
+    }
+
+    if (shp->generation == 0) {
+        ngx_queue_insert_tail(&ccf->sh->pools, &shp->queue);
+    }
+
+    shp->generation = ccf->generation;
+
+    return shp;
+}
+
+
+static ngx_cflb_sh_endpoint_t *
+ngx_cflb_zone_endpoint(ngx_cflb_conf_t *ccf, ngx_cflb_endpoint_t *ep,
+    ngx_cflb_sh_pool_t *shp)
+{
+    u_char                  *p;
+    ngx_str_t                key;
+    ngx_cflb_sh_endpoint_t  *she;
+    u_char                   buf[NGX_MAX_CONF_ERRSTR];
+
+    /* pool, endpoint and address, NUL-separated: names may hold anything */
+
+    key.len = ep->pool->name.len + ep->name.len + ep->addr.name.len + 2;
+
+    if (key.len > sizeof(buf)) {
+        return NULL;
+    }
+
+    p = ngx_cpymem(buf, ep->pool->name.data, ep->pool->name.len);
+    *p++ = '\0';
+    p = ngx_cpymem(p, ep->name.data, ep->name.len);
+    *p++ = '\0';
+    ngx_memcpy(p, ep->addr.name.data, ep->addr.name.len);
+
+    key.data = buf;
+
+    she = ngx_cflb_zone_record(ccf, &ccf->sh->endpoint_tree, &key,
+                               sizeof(ngx_cflb_sh_endpoint_t));
+    if (she == NULL) {
+        return NULL;
+    }
+
+    if (she->generation == 0) {
+        ngx_queue_insert_tail(&ccf->sh->endpoints, &she->queue);
+        she->pool = shp;
+        shp->refs++;
+    }
+
+    she->generation = ccf->generation;
+
+    return she;
+}
+
+
+/* find a record by key, or make a zeroed one (generation 0) */
+
+static void *
+ngx_cflb_zone_record(ngx_cflb_conf_t *ccf, ngx_rbtree_t *tree,
+    ngx_str_t *key, size_t size)
+{
+    uint32_t         hash;
+    ngx_str_node_t  *sn;
+
+    hash = ngx_crc32_short(key->data, key->len);
+
+    sn = ngx_str_rbtree_lookup(tree, key, hash);
+    if (sn) {
+        return sn;
+    }
+
+    /* every record starts with its ngx_str_node_t */
+
+    sn = ngx_slab_calloc_locked(ccf->shpool, size + key->len);
+    if (sn == NULL) {
+        return NULL;
+    }
+
+    sn->str.data = (u_char *) sn + size;
+    sn->str.len = key->len;
+    ngx_memcpy(sn->str.data, key->data, key->len);
+    sn->node.key = hash;
+
+    ngx_rbtree_insert(tree, &sn->node);
+
+    return sn;
+}
+
+
+/*
+ * Free records that no live worker can reach: not used by this
+ * configuration nor by the oldest one a live worker still runs, and idle.
+ */
+
+static void
+ngx_cflb_zone_collect(ngx_cflb_conf_t *ccf)
+{
+    ngx_uint_t               i, oldest;
+    ngx_queue_t             *q, *next;
+    ngx_cflb_sh_t           *sh;
+    ngx_cflb_sh_pool_t      *shp;
+    ngx_cflb_sh_endpoint_t  *she;
+
+    sh = ccf->sh;
+    oldest = ccf->generation;
+
+    for (i = 0; i < NGX_CFLB_SLOTS; i++) {
+        if (ngx_cflb_slot_alive(&sh->slots[i])
+            && sh->slots[i].generation < oldest)
+        {
+            oldest = sh->slots[i].generation;
+        }
+    }
+
+    for (q = ngx_queue_head(&sh->endpoints);
+         q != ngx_queue_sentinel(&sh->endpoints);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        she = ngx_queue_data(q, ngx_cflb_sh_endpoint_t, queue);
+
+        if (she->generation >= oldest || she->c.active) {
+            continue;
+        }
+
+        she->pool->refs--;
+        ngx_queue_remove(q);
+        ngx_rbtree_delete(&sh->endpoint_tree, &she->sn.node);
+        ngx_slab_free_locked(ccf->shpool, she);
+    }
+
+    for (q = ngx_queue_head(&sh->pools);
+         q != ngx_queue_sentinel(&sh->pools);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        shp = ngx_queue_data(q, ngx_cflb_sh_pool_t, queue);
+
+        if (shp->generation >= oldest || shp->refs || shp->c.active) {
+            continue;
+        }
+
+        ngx_queue_remove(q);
+        ngx_rbtree_delete(&sh->pool_tree, &shp->sn.node);
+        ngx_slab_free_locked(ccf->shpool, shp);
+    }
+}
+
+
+/*
+ * A worker takes a slot for its share of the in-flight counters.  Slots
+ * of workers that died are taken back first, with whatever they counted.
+ */
+
+ngx_int_t
+ngx_cflb_init_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf)
+{
+    ngx_uint_t      i, free;
+    ngx_cflb_sh_t  *sh;
+
+    if (ccf->sh == NULL
+        || (ngx_process != NGX_PROCESS_WORKER
+            && ngx_process != NGX_PROCESS_SINGLE))
+    {
+        ccf->slot = NGX_CFLB_SLOTS;
+        return NGX_OK;
+    }
+
+    cflb_rng_seed(&ccf->rng, (uint64_t) ngx_pid << 32 ^ ngx_time()
+                             ^ (uint64_t) ngx_random());
+
+    sh = ccf->sh;
+    free = NGX_CFLB_SLOTS;
+
+    ngx_shmtx_lock(&ccf->shpool->mutex);
+
+    for (i = 0; i < NGX_CFLB_SLOTS; i++) {
+
+        if (sh->slots[i].pid && !ngx_cflb_slot_alive(&sh->slots[i])) {
+            ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                          "cflb: taking back counters of exited worker %P",
+                          sh->slots[i].pid);
+            ngx_cflb_slot_recover(sh, i);
+            sh->slots[i].pid = 0;
+        }
+
+        if (sh->slots[i].pid == 0 && free == NGX_CFLB_SLOTS) {
+            free = i;
+        }
+    }
+
+    if (free < NGX_CFLB_SLOTS) {
+        sh->slots[free].pid = ngx_pid;
+        sh->slots[free].generation = ccf->generation;
+    }
+
+    ngx_shmtx_unlock(&ccf->shpool->mutex);
+
+    if (free == NGX_CFLB_SLOTS) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+                      "cflb: all %d worker slots are taken, counts of this "
+                      "worker cannot be recovered if it crashes",
+                      NGX_CFLB_SLOTS);
+    }
+
+    ccf->slot = free;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_cflb_exit_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf)
+{
+    if (ccf->sh == NULL || ccf->slot == NGX_CFLB_SLOTS) {
+        return;
+    }
+
+    ngx_shmtx_lock(&ccf->shpool->mutex);
+
+    /* nothing should be left; whatever is, must not leak */
+    ngx_cflb_slot_recover(ccf->sh, ccf->slot);
+    ccf->sh->slots[ccf->slot].pid = 0;
+
+    ngx_shmtx_unlock(&ccf->shpool->mutex);
+}
+
+
+static ngx_uint_t
+ngx_cflb_slot_alive(ngx_cflb_slot_t *slot)
+{
+    if (slot->pid == 0) {
+        return 0;
+    }
+
+    /* EPERM means it exists under another user */
+    return kill(slot->pid, 0) == 0 || ngx_errno != NGX_ESRCH;
+}
+
+
+static void
+ngx_cflb_slot_recover(ngx_cflb_sh_t *sh, ngx_uint_t slot)
+{
+    ngx_atomic_int_t         n;
+    ngx_queue_t             *q;
+    ngx_cflb_sh_endpoint_t  *she;
+
+    for (q = ngx_queue_head(&sh->endpoints);
+         q != ngx_queue_sentinel(&sh->endpoints);
+         q = ngx_queue_next(q))
+    {
+        she = ngx_queue_data(q, ngx_cflb_sh_endpoint_t, queue);
+
+        n = she->slot_active[slot];
+
+        if (n) {
+            (void) ngx_atomic_fetch_add(&she->c.active, -n);
+            (void) ngx_atomic_fetch_add(&she->pool->c.active, -n);
+            she->slot_active[slot] = 0;
+        }
+    }
+}
