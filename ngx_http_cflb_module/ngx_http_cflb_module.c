@@ -30,6 +30,9 @@ static ngx_int_t ngx_http_cflb_get_peer(ngx_peer_connection_t *pc,
     void *data);
 static ngx_int_t ngx_http_cflb_set_host(ngx_http_cflb_peer_data_t *hpd,
     ngx_str_t *host);
+static char *ngx_http_cflb_status(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_cflb_status_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cflb_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_cflb_add_variables(ngx_conf_t *cf);
@@ -44,6 +47,13 @@ static ngx_command_t  ngx_http_cflb_commands[] = {
     NGX_CFLB_COMMANDS(NGX_HTTP_MAIN_CONF, NGX_HTTP_UPS_CONF,
                       NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_SRV_CONF_OFFSET,
                       ngx_http_cflb_lb_block),
+
+    { ngx_string("cflb_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_cflb_status,
+      0,
+      0,
+      NULL },
 
       ngx_null_command
 };
@@ -375,6 +385,61 @@ ngx_http_cflb_set_host(ngx_http_cflb_peer_data_t *hpd, ngx_str_t *host)
     u->request_bufs->buf = b;
 
     return NGX_OK;
+}
+
+
+static char *
+ngx_http_cflb_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_cflb_status_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_cflb_status_handler(ngx_http_request_t *r)
+{
+    ngx_int_t         rc;
+    ngx_buf_t        *b;
+    ngx_chain_t       out;
+    ngx_cflb_conf_t  *ccf;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ccf = ngx_http_get_module_main_conf(r, ngx_http_cflb_module);
+
+    b = ngx_cflb_status(r->pool, ccf);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = b->last - b->pos;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
 }
 
 

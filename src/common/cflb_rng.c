@@ -29,6 +29,8 @@ static uint64_t cflb_mul128(uint64_t a, uint64_t b, uint64_t *lo);
 static uint64_t cflb_rotl64(uint64_t x, unsigned r);
 static uint64_t cflb_read64le(const unsigned char *p);
 static uint32_t cflb_read32le(const unsigned char *p);
+static uint64_t cflb_xxh_stripes(const unsigned char *p, size_t len,
+    uint64_t seed);
 static uint64_t cflb_xxh_round(uint64_t acc, uint64_t input);
 static uint64_t cflb_xxh_merge(uint64_t acc, uint64_t val);
 
@@ -119,7 +121,7 @@ uint64_t
 cflb_hash64(const void *data, size_t len, uint64_t seed)
 {
     size_t                left;
-    uint64_t              h, v1, v2, v3, v4;
+    uint64_t              h;
     const unsigned char  *p;
 
     /* no pointer arithmetic beyond what is read: data may be NULL if 0 */
@@ -128,26 +130,9 @@ cflb_hash64(const void *data, size_t len, uint64_t seed)
     left = len;
 
     if (left >= 32) {
-        v1 = seed + CFLB_XXH_P1 + CFLB_XXH_P2;
-        v2 = seed + CFLB_XXH_P2;
-        v3 = seed;
-        v4 = seed - CFLB_XXH_P1;
-
-        do {
-            v1 = cflb_xxh_round(v1, cflb_read64le(p));
-            v2 = cflb_xxh_round(v2, cflb_read64le(p + 8));
-            v3 = cflb_xxh_round(v3, cflb_read64le(p + 16));
-            v4 = cflb_xxh_round(v4, cflb_read64le(p + 24));
-            p += 32;
-            left -= 32;
-        } while (left >= 32);
-
-        h = cflb_rotl64(v1, 1) + cflb_rotl64(v2, 7) + cflb_rotl64(v3, 12)
-            + cflb_rotl64(v4, 18);
-        h = cflb_xxh_merge(h, v1);
-        h = cflb_xxh_merge(h, v2);
-        h = cflb_xxh_merge(h, v3);
-        h = cflb_xxh_merge(h, v4);
+        h = cflb_xxh_stripes(p, left, seed);
+        p += left & ~(size_t) 31;
+        left &= 31;
 
     } else {
         h = seed + CFLB_XXH_P5;
@@ -180,6 +165,37 @@ cflb_hash64(const void *data, size_t len, uint64_t seed)
     h ^= h >> 29;
     h *= CFLB_XXH_P3;
     h ^= h >> 32;
+
+    return h;
+}
+
+
+/* the 32-byte stripes of the input, len >= 32; a tail is left over */
+
+static uint64_t
+cflb_xxh_stripes(const unsigned char *p, size_t len, uint64_t seed)
+{
+    uint64_t  h, v1, v2, v3, v4;
+
+    v1 = seed + CFLB_XXH_P1 + CFLB_XXH_P2;
+    v2 = seed + CFLB_XXH_P2;
+    v3 = seed;
+    v4 = seed - CFLB_XXH_P1;
+
+    for ( /* void */ ; len >= 32; len -= 32) {
+        v1 = cflb_xxh_round(v1, cflb_read64le(p));
+        v2 = cflb_xxh_round(v2, cflb_read64le(p + 8));
+        v3 = cflb_xxh_round(v3, cflb_read64le(p + 16));
+        v4 = cflb_xxh_round(v4, cflb_read64le(p + 24));
+        p += 32;
+    }
+
+    h = cflb_rotl64(v1, 1) + cflb_rotl64(v2, 7) + cflb_rotl64(v3, 12)
+        + cflb_rotl64(v4, 18);
+    h = cflb_xxh_merge(h, v1);
+    h = cflb_xxh_merge(h, v2);
+    h = cflb_xxh_merge(h, v3);
+    h = cflb_xxh_merge(h, v4);
 
     return h;
 }

@@ -100,6 +100,10 @@ const cflb_steer_ops_t *cflb_steer_ops(cflb_policy_e policy);
 int cflb_set_init(cflb_set_t *set, cflb_policy_e policy,
     const cflb_member_t *members, unsigned n, cflb_allocator_t *a);
 
+/*
+ * cflb_set_free() releases what cflb_set_init() allocated and leaves
+ * set->data NULL; harmless after a failed init or a previous free.
+ */
 void cflb_set_free(cflb_set_t *set, cflb_allocator_t *a);
 
 

@@ -278,6 +278,10 @@ ngx_int_t ngx_cflb_lb_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb);
 ngx_int_t ngx_cflb_postconfiguration(ngx_conf_t *cf, ngx_cflb_conf_t *ccf);
 
 
+/* ngx_cflb_status.c: the status document (JSON), served by the modules */
+ngx_buf_t *ngx_cflb_status(ngx_pool_t *pool, ngx_cflb_conf_t *ccf);
+
+
 /* ngx_cflb_zone.c: the shared-memory zone and worker slots */
 ngx_int_t ngx_cflb_init_zone(ngx_shm_zone_t *shm_zone, void *data);
 ngx_int_t ngx_cflb_init_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf);

@@ -877,13 +877,13 @@ ngx_cflb_pool_init(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
 ngx_int_t
 ngx_cflb_postconfiguration(ngx_conf_t *cf, ngx_cflb_conf_t *ccf)
 {
-    ngx_uint_t       i;
-    ngx_cflb_lb_t  **lbs;
+    ngx_uint_t         i;
+    ngx_cflb_lb_t    **lbs;
+    ngx_cflb_pool_t  **pools;
 
     lbs = ccf->lbs.elts;
 
     for (i = 0; i < ccf->lbs.nelts; i++) {
-
         if (!lbs[i]->initialized) {
             ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                           "cflb_lb \"%V\" may not use another load balancing "
@@ -891,13 +891,16 @@ ngx_cflb_postconfiguration(ngx_conf_t *cf, ngx_cflb_conf_t *ccf)
                           &lbs[i]->name, lbs[i]->file, lbs[i]->line);
             return NGX_ERROR;
         }
+    }
 
-        if (ccf->shm_zone == NULL) {
-            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                          "cflb_lb \"%V\" needs a \"cflb_zone\" in %s:%ui",
-                          &lbs[i]->name, lbs[i]->file, lbs[i]->line);
-            return NGX_ERROR;
-        }
+    pools = ccf->pools.elts;
+
+    if (ccf->pools.nelts && ccf->shm_zone == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"cflb_zone\" is required by cflb_pool \"%V\" "
+                      "in %s:%ui", &pools[0]->name, pools[0]->file,
+                      pools[0]->line);
+        return NGX_ERROR;
     }
 
     return NGX_OK;

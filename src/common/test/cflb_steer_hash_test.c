@@ -16,6 +16,8 @@
 static void cflb_hash_test_golden(cflb_test_t *t);
 static void cflb_hash_test_dist(cflb_test_t *t);
 static void cflb_hash_test_stability(cflb_test_t *t);
+static void cflb_hash_test_down(cflb_test_t *t, const cflb_test_set_t *ts,
+    const char **before, const char **after);
 static void cflb_hash_test_rebuilt(cflb_test_t *t, const char *what,
     const cflb_test_set_t *before, const cflb_test_set_t *after,
     const char *changed);
@@ -208,9 +210,8 @@ cflb_hash_test_map(cflb_test_t *t, const cflb_test_set_t *ts,
 static void
 cflb_hash_test_stability(cflb_test_t *t)
 {
-    unsigned          i, k, moved, wrong;
+    unsigned          i;
     const char      **before, **after;
-    unsigned char     down[21];
     cflb_test_set_t   ts, other;
 
     before = calloc(NKEYS, sizeof(char *));
@@ -224,36 +225,8 @@ cflb_hash_test_stability(cflb_test_t *t)
     cflb_test_members(&ts, 20, NULL, "ep-");
     cflb_hash_test_map(t, &ts, NULL, before);
 
-    /* (a) ep-7 unusable: exactly its keys move, none onto it */
-
-    memset(down, 0, sizeof(down));
-    down[7] = 1;
-    cflb_hash_test_map(t, &ts, down, after);
-
-    moved = 0;
-    wrong = 0;
-
-    for (k = 0; k < NKEYS; k++) {
-        if (strcmp(before[k], "ep-7") == 0) {
-            moved++;
-            wrong += (strcmp(after[k], "ep-7") == 0);
-
-        } else {
-            wrong += (strcmp(after[k], before[k]) != 0);
-        }
-    }
-
-    cflb_check_msg(t, wrong == 0 && moved > 0,
-                   "down: %u keys wrong, %u moved", wrong, moved);
-
-    /* and they come back when it is usable again */
-    cflb_hash_test_map(t, &ts, NULL, after);
-
-    for (k = 0, wrong = 0; k < NKEYS; k++) {
-        wrong += (strcmp(after[k], before[k]) != 0);
-    }
-
-    cflb_check_msg(t, wrong == 0, "up again: %u keys moved", wrong);
+    /* (a) ep-7 unusable, then usable again */
+    cflb_hash_test_down(t, &ts, before, after);
 
     /* (b) rebuilt without ep-7: indices shift, names stay */
 
@@ -293,6 +266,46 @@ cflb_hash_test_stability(cflb_test_t *t)
     cflb_test_members_free(&ts);
     free(before);
     free(after);
+}
+
+
+/* exactly the keys of an unusable member move, none onto it, and back */
+
+static void
+cflb_hash_test_down(cflb_test_t *t, const cflb_test_set_t *ts,
+    const char **before, const char **after)
+{
+    unsigned       k, moved, wrong;
+    unsigned char  down[20];
+
+    memset(down, 0, sizeof(down));
+    down[7] = 1;
+    cflb_hash_test_map(t, ts, down, after);
+
+    moved = 0;
+    wrong = 0;
+
+    for (k = 0; k < NKEYS; k++) {
+        if (strcmp(before[k], "ep-7") == 0) {
+            moved++;
+            wrong += (strcmp(after[k], "ep-7") == 0);
+
+        } else {
+            wrong += (strcmp(after[k], before[k]) != 0);
+        }
+    }
+
+    cflb_check_msg(t, wrong == 0 && moved > 0,
+                   "down: %u keys wrong, %u moved", wrong, moved);
+
+    /* and they come back when it is usable again */
+    cflb_hash_test_map(t, ts, NULL, after);
+
+    for (k = 0, wrong = 0; k < NKEYS; k++) {
+        wrong += (strcmp(after[k], before[k]) != 0);
+    }
+
+    cflb_check_msg(t, wrong == 0, "up again: %u keys moved", wrong);
 }
 
 

@@ -1,0 +1,572 @@
+#!/usr/bin/env bash
+# cflb benchmark: five HTTP front ends, side by side, proxying to the same
+# four loopback backends.
+#
+#   bench/run.sh                  full run (about 4-5 minutes on 2 cores)
+#   BENCH_QUICK=1 bench/run.sh    smoke run (about a minute)
+#
+# Variants (all keep connections to the backends alive: upstream
+# "keepalive 32" for nginx and cflb, "http-reuse always" for HAProxy):
+#   rr        nginx upstream, round robin (the baseline every ratio is to)
+#   lc        nginx upstream, least_conn
+#   haproxy   HAProxy, balance roundrobin, one thread
+#   cflb_rnd  cflb, endpoint_steering random, steering off
+#   cflb_lors cflb, endpoint_steering least_outstanding_requests
+#
+# Two numbers per variant:
+#   req/s     wrk -t1 -c32 for BENCH_SECONDS, median of BENCH_ROUNDS rounds
+#             taken interleaved (wall clock: noisy, compare ratios only)
+#   Ir/req    instructions the front end executes per proxied request,
+#             counted by callgrind: (Ir(N2 requests) - Ir(N1 requests)) /
+#             (N2 - N1), so start-up and shutdown cancel out (stable)
+# and the pick micro-benchmark of src/common/test, when it exists.
+#
+# Knobs (environment): BENCH_SECONDS, BENCH_ROUNDS, BENCH_N1, BENCH_N2,
+# BENCH_QUICK, BENCH_KEEP=1 (keep the temp dir, to read the callgrind
+# files), BENCH_NO_BUILD=1 (use build/*.so as it is).
+#
+# Needs only nginx, haproxy, wrk, valgrind (callgrind),
+# curl and python3; talks to 127.0.0.1 only; every load is bounded in time
+# or count; everything it starts is stopped on exit.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+module=$top/build/ngx_http_cflb_module.so
+
+if [ -n "${BENCH_QUICK:-}" ]; then
+    seconds=${BENCH_SECONDS:-2}
+    rounds=${BENCH_ROUNDS:-1}
+    n1=${BENCH_N1:-300}
+    n2=${BENCH_N2:-900}
+else
+    seconds=${BENCH_SECONDS:-5}
+    rounds=${BENCH_ROUNDS:-3}
+    n1=${BENCH_N1:-2000}
+    n2=${BENCH_N2:-6000}
+fi
+
+variants=(rr lc haproxy cflb_rnd cflb_lors)
+declare -A describe=(
+    [rr]="nginx upstream round robin"
+    [lc]="nginx upstream least_conn"
+    [haproxy]="haproxy balance roundrobin"
+    [cflb_rnd]="cflb random"
+    [cflb_lors]="cflb least_outstanding_requests"
+)
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cflb-bench.XXXXXX")
+pids=()          # every process we started and have not reaped yet
+
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "bench: $*"; exit 1; }
+
+
+# ---------------------------------------------------------------- processes
+
+# Stop what we started: a polite signal first (so nothing is left half
+# written), then KILL for anything that did not listen within 5 seconds.
+cleanup() {
+    local pid deadline=$((SECONDS + 5))
+    for pid in "${pids[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${pids[@]}"; do
+        while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+    if [ -n "${BENCH_KEEP:-}" ]; then
+        log "bench: kept $tmp"
+    else
+        rm -rf "$tmp"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+forget_pid() {
+    local keep=() p
+    for p in "${pids[@]}"; do
+        [ "$p" = "$1" ] || keep+=("$p")
+    done
+    pids=("${keep[@]}")
+}
+
+# wait_port PORT SECONDS: until something answers HTTP on the port
+wait_port() {
+    local deadline=$((SECONDS + $2))
+    while [ "$SECONDS" -lt "$deadline" ]; do
+        curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$1/" && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+# stop_pid PID SIGNAL SECONDS: signal, then wait (bounded) for the exit;
+# the signal is the one that makes the program exit cleanly, which is what
+# makes callgrind write its output
+stop_pid() {
+    local pid=$1 deadline=$((SECONDS + $3))
+    kill "-$2" "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        log "bench: pid $pid ignored SIG$2 for $3 s, killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+    forget_pid "$pid"
+}
+
+# free_ports N: N ports in 20000-29999 that nobody listens on (checked by
+# binding them), so runs do not collide with each other or with the
+# kernel's ephemeral range the clients' sockets come from
+free_ports() {
+    python3 - "$1" <<'EOF'
+import random, socket, sys
+want, got = int(sys.argv[1]), []
+for p in random.sample(range(20000, 30000), 10000):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+        got.append(p)
+    except OSError:
+        pass
+    finally:
+        s.close()
+    if len(got) == want:
+        break
+print(" ".join(map(str, got)))
+EOF
+}
+
+
+# ---------------------------------------------------------------- configs
+
+nginx_paths() {   # the per-instance paths nginx would otherwise want in /var
+    local d=$1
+    mkdir -p "$d"
+    cat <<EOF
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+EOF
+}
+
+nginx_http_paths() {
+    local d=$1
+    cat <<EOF
+    client_body_temp_path $d/body;
+    proxy_temp_path $d/proxy;
+    fastcgi_temp_path $d/fastcgi;
+    uwsgi_temp_path $d/uwsgi;
+    scgi_temp_path $d/scgi;
+    access_log off;
+EOF
+}
+
+# One nginx, one worker, four "return 200" servers: the backends every
+# variant shares.  Long keepalive so connection setup is not measured.
+write_backend_conf() {
+    local d=$tmp/backend p
+    {
+        echo "master_process off; daemon off; worker_processes 1;"
+        nginx_paths "$d"
+        echo "events { worker_connections 4096; }"
+        echo "http {"
+        nginx_http_paths "$d"
+        echo "    keepalive_requests 10000000; keepalive_timeout 300s;"
+        for p in "${backend_ports[@]}"; do
+            echo "    server { listen 127.0.0.1:$p; location / { return 200 \"ok\"; } }"
+        done
+        echo "}"
+    } > "$d.conf"
+}
+
+# the part of the front end's http{} that differs between variants
+upstream_block() {
+    local p i
+    case $1 in
+    rr|lc)
+        echo "    upstream backends {"
+        [ "$1" = lc ] && echo "        least_conn;"
+        for p in "${backend_ports[@]}"; do
+            echo "        server 127.0.0.1:$p;"
+        done
+        echo "        keepalive 32;"
+        echo "    }"
+        ;;
+    cflb_rnd|cflb_lors)
+        echo "    cflb_zone cflb 4m;"
+        echo "    cflb_pool p1 {"
+        i=0
+        for p in "${backend_ports[@]}"; do
+            i=$((i + 1))
+            echo "        endpoint e$i 127.0.0.1:$p;"
+        done
+        if [ "$1" = cflb_rnd ]; then
+            echo "        endpoint_steering random;"
+        else
+            echo "        endpoint_steering least_outstanding_requests;"
+        fi
+        echo "    }"
+        echo "    cflb_lb backends {"
+        echo "        pools p1;"
+        echo "        steering off;"
+        echo "        keepalive 32;"
+        echo "    }"
+        ;;
+    esac
+}
+
+# A single-process nginx front end (no master, so callgrind sees every
+# instruction in one process).  keepalive_requests is raised so a client's
+# connection is never closed during a measurement.
+write_nginx_front_conf() {
+    local v=$1 d=$tmp/$1
+    {
+        case $v in cflb_*) echo "load_module $module;" ;; esac
+        echo "master_process off; daemon off; worker_processes 1;"
+        nginx_paths "$d"
+        echo "events { worker_connections 4096; }"
+        echo "http {"
+        nginx_http_paths "$d"
+        echo "    keepalive_requests 10000000; keepalive_timeout 300s;"
+        echo "    proxy_http_version 1.1;"
+        echo "    proxy_set_header Connection \"\";"
+        upstream_block "$v"
+        echo "    server {"
+        echo "        listen 127.0.0.1:$front_port;"
+        echo "        location / { proxy_pass http://backends; }"
+        echo "    }"
+        echo "}"
+    } > "$d.conf"
+}
+
+# HAProxy with the same shape: one thread, HTTP mode, idle backend
+# connections reused by any request (nginx's upstream keepalive does the
+# same), no logging (nginx has access_log off).
+write_haproxy_conf() {
+    local i=0 p
+    {
+        echo "global"
+        echo "    nbthread 1"
+        echo "    maxconn 4096"
+        echo "    hard-stop-after 20s"
+        echo "defaults"
+        echo "    mode http"
+        echo "    timeout connect 5s"
+        echo "    timeout client 60s"
+        echo "    timeout server 60s"
+        echo "    timeout http-keep-alive 60s"
+        echo "    http-reuse always"
+        echo "frontend fe"
+        echo "    bind 127.0.0.1:$front_port"
+        echo "    default_backend be"
+        echo "backend be"
+        echo "    balance roundrobin"
+        for p in "${backend_ports[@]}"; do
+            i=$((i + 1))
+            echo "    server s$i 127.0.0.1:$p"
+        done
+    } > "$tmp/haproxy.conf"
+}
+
+# front_cmd VARIANT: the command line that runs the variant's front end in
+# the foreground, single process; front_stop_signal: how to make it exit
+# cleanly (graceful stop for nginx, soft stop for HAProxy)
+front_cmd() {
+    if [ "$1" = haproxy ]; then
+        echo "haproxy -db -f $tmp/haproxy.conf"
+    else
+        echo "nginx -p $tmp/$1 -e $tmp/$1/error.log -c $tmp/$1.conf"
+    fi
+}
+
+front_stop_signal() {
+    if [ "$1" = haproxy ]; then echo USR1; else echo QUIT; fi
+}
+
+
+# ---------------------------------------------------------------- measuring
+
+# start_front VARIANT [WRAPPER...]: start the front end (optionally under a
+# wrapper such as valgrind), wait until it answers; sets front_pid
+start_front() {
+    local v=$1 cmd
+    shift
+    read -r -a cmd <<< "$(front_cmd "$v")"
+    "$@" "${cmd[@]}" > "$tmp/$v.out" 2>&1 &
+    front_pid=$!
+    pids+=("$front_pid")
+    if ! wait_port "$front_port" 120; then
+        tail -n 20 "$tmp/$v.out" "$tmp/$v/error.log" 2>/dev/null >&2 || true
+        die "$v: front end did not come up"
+    fi
+}
+
+# Sequential requests on one kept-alive client connection: curl's URL
+# globbing fetches /1 .. /N reusing the connection.  Prints the number of
+# 200 answers and of TCP connections curl had to open (should be 1).
+send_requests() {
+    curl -s --max-time 600 -w '\n%{http_code} %{num_connects}\n' \
+        "http://127.0.0.1:$front_port/[1-$1]" \
+        | awk '$1 == 200 && NF == 2 { ok++; conn += $2 }
+               END { print ok + 0, conn + 0 }'
+}
+
+# wrk_rps VARIANT ROUND: one throughput round against a fresh front end;
+# sets result (req/s).  Functions that start processes return through a
+# variable, not $(...), so the pids they record stay in this shell.
+wrk_rps() {
+    local v=$1 out=$tmp/wrk.$1.$2
+    start_front "$v"
+    # a short warm-up so the backend connections exist before timing
+    wrk -t1 -c32 -d1s "http://127.0.0.1:$front_port/" > /dev/null 2>&1 || true
+    wrk -t1 -c32 -d"${seconds}s" --timeout 5s \
+        "http://127.0.0.1:$front_port/" > "$out" 2>&1 || true
+    stop_pid "$front_pid" "$(front_stop_signal "$v")" 10
+    if grep -qE 'Non-2xx|Socket errors' "$out"; then
+        log "bench: $v round $2: $(grep -E 'Non-2xx|Socket errors' "$out" | tr -s ' ')"
+    fi
+    result=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+}
+
+# callgrind_ir VARIANT N: total instructions of a whole front-end life
+# (start, N requests, clean exit), from callgrind's "totals:" line; sets
+# result
+callgrind_ir() {
+    local v=$1 n=$2 f=$tmp/callgrind.$1.$2 res ok conns
+    start_front "$v" valgrind --tool=callgrind --callgrind-out-file="$f"
+    res=$(send_requests "$n")
+    read -r ok conns <<< "$res"
+    stop_pid "$front_pid" "$(front_stop_signal "$v")" 60
+    [ "$ok" = "$n" ] || die "$v: only $ok of $n requests answered 200"
+    [ "$conns" = 1 ] || log "bench: $v: client needed $conns connections for $n requests"
+    [ -s "$f" ] || die "$v: callgrind wrote no $f"
+    result=$(awk '/^totals:/ { print $2 }' "$f")
+}
+
+# Where a variant's instructions go, by the same difference method applied
+# per function: self cost of every (object, function) in the N2 run minus
+# the N1 run, over N2 - N1, next to the same for nginx round robin.  Reads
+# callgrind's files directly (the format is documented with valgrind), so
+# it does not depend on callgrind_annotate's layout.
+profile_vs_rr() {
+    python3 - "$tmp" "$1" rr "$n1" "$n2" "${2:-12}" <<'EOF'
+import collections, re, sys
+
+tmp, variant, base, n1, n2, top = sys.argv[1:]
+n1, n2, top = int(n1), int(n2), int(top)
+
+
+def self_costs(path):
+    """Self Ir per (object, function) of one callgrind output file."""
+    names = {'ob': {}, 'fl': {}, 'fn': {}}
+    kind = {'ob': 'ob', 'cob': 'ob', 'fl': 'fl', 'fi': 'fl', 'fe': 'fl',
+            'cfi': 'fl', 'cfl': 'fl', 'fn': 'fn', 'cfn': 'fn'}
+    ref = re.compile(r'^\((\d+)\)(?:\s+(.*))?$')
+    cost = collections.Counter()
+    ob = fn = '?'
+    skip = False
+    with open(path) as f:
+        for line in f:
+            key, eq, val = line.rstrip('\n').partition('=')
+            if eq and key in kind:
+                # "(id) name" defines a compressed name, "(id)" uses it
+                m = ref.match(val)
+                table = names[kind[key]]
+                if m and m.group(2) is not None:
+                    table[m.group(1)] = m.group(2)
+                name = table.get(m.group(1), '?') if m else val
+                if key == 'ob':
+                    ob = name.rsplit('/', 1)[-1]
+                elif key == 'fn':
+                    fn = name
+            elif eq and key == 'calls':
+                skip = True    # the next cost line is the callee's inclusive
+            elif line[:1].isdigit() or line[:1] in '+-*':
+                parts = line.split()
+                if not skip and len(parts) > 1:
+                    cost[(ob, fn)] += int(parts[1])
+                skip = False
+    return cost
+
+
+def per_request(v):
+    a = self_costs('%s/callgrind.%s.%d' % (tmp, v, n1))
+    b = self_costs('%s/callgrind.%s.%d' % (tmp, v, n2))
+    return {k: (b[k] - a[k]) / (n2 - n1) for k in set(a) | set(b)}
+
+
+def by_object(d):
+    o = collections.Counter()
+    for (ob, _), c in d.items():
+        o[ob] += c
+    return o
+
+
+v, r = per_request(variant), per_request(base)
+vo, ro = by_object(v), by_object(r)
+print('    Ir/req per shared object   %8s %8s %8s' % (base, 'this', 'diff'))
+for ob in sorted(set(vo) | set(ro), key=lambda o: -max(vo[o], ro[o])):
+    if max(abs(vo[ob]), abs(ro[ob])) >= 1:
+        print('      %-26s %8.0f %8.0f %+8.0f'
+              % (ob[:26], ro[ob], vo[ob], vo[ob] - ro[ob]))
+print('    functions differing most   %8s %8s %8s' % (base, 'this', 'diff'))
+keys = set(v) | set(r)
+delta = {k: v.get(k, 0) - r.get(k, 0) for k in keys}
+for k in sorted(keys, key=lambda k: -abs(delta[k]))[:top]:
+    print('      %-26s %8.0f %8.0f %+8.0f  %s'
+          % (k[1][:26], r.get(k, 0), v.get(k, 0), delta[k], k[0]))
+EOF
+}
+
+# median of the numbers given (one per round)
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+        END { if (NR == 0) print "n/a";
+              else if (NR % 2) print v[(NR + 1) / 2];
+              else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+ratio() {   # ratio A B: A/B with 3 decimals, or n/a
+    awk -v a="$1" -v b="$2" 'BEGIN {
+        if (a + 0 > 0 && b + 0 > 0) printf "%.3f", a / b; else print "n/a" }'
+}
+
+
+# ---------------------------------------------------------------- main
+
+for tool in nginx haproxy wrk valgrind curl python3; do
+    command -v "$tool" > /dev/null || die "$tool is not installed"
+done
+
+if [ -z "${BENCH_NO_BUILD:-}" ]; then
+    "$top/scripts/build.sh" >&2 || die "module build failed"
+fi
+[ -f "$module" ] || die "no $module (run scripts/build.sh)"
+# Load a private copy: build/ is rewritten in place by concurrent builds,
+# and a shared object changing under a running nginx kills it (SIGBUS).
+cp "$module" "$tmp/ngx_http_cflb_module.so"
+module=$tmp/ngx_http_cflb_module.so
+
+read -r -a all_ports <<< "$(free_ports 5)"
+[ "${#all_ports[@]}" = 5 ] || die "could not find 5 free ports"
+backend_ports=("${all_ports[@]:0:4}")
+front_port=${all_ports[4]}
+
+write_backend_conf
+write_haproxy_conf
+for v in rr lc cflb_rnd cflb_lors; do
+    write_nginx_front_conf "$v"
+done
+for v in "${variants[@]}"; do
+    # check every config before spending time on any measurement
+    if [ "$v" = haproxy ]; then
+        haproxy -c -q -f "$tmp/haproxy.conf" >&2 || die "haproxy config"
+    else
+        nginx -t -q -p "$tmp/$v" -e "$tmp/$v/error.log" -c "$tmp/$v.conf" \
+            || die "$v: nginx -t failed"
+    fi
+done
+
+nginx -p "$tmp/backend" -e "$tmp/backend/error.log" -c "$tmp/backend.conf" \
+    > "$tmp/backend.out" 2>&1 &
+backend_pid=$!
+pids+=("$backend_pid")
+for p in "${backend_ports[@]}"; do
+    wait_port "$p" 10 || die "backend on port $p did not come up"
+done
+
+cat <<EOF
+cflb benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')
+  host:     $(nproc) CPU, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)
+  cflb:     commit $(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)
+  nginx:    $(nginx -v 2>&1 | sed 's/^nginx version: //')
+  haproxy:  $(haproxy -v | head -n 1 | cut -d' ' -f3)
+  backends: 4 x nginx "return 200 ok" on 127.0.0.1, one shared worker
+  keepalive to the backends in every variant (nginx/cflb: upstream
+  keepalive 32; haproxy: http-reuse always); front ends single process
+  wrk:      -t1 -c32 -d${seconds}s, median of $rounds interleaved round(s)
+  callgrind: N1=$n1, N2=$n2 sequential requests on one connection,
+            Ir/req = (Ir(N2) - Ir(N1)) / (N2 - N1)
+
+EOF
+
+# ---- throughput: rounds interleaved, so a slow period of the machine hits
+# every variant rather than one
+declare -A rps_list rps
+for r in $(seq "$rounds"); do
+    for v in "${variants[@]}"; do
+        wrk_rps "$v" "$r"
+        rps_list[$v]="${rps_list[$v]:-} ${result:-0}"
+        log "bench: throughput round $r/$rounds $v: ${result:-failed} req/s"
+    done
+done
+for v in "${variants[@]}"; do
+    # shellcheck disable=SC2086   # the list is meant to split
+    rps[$v]=$(median ${rps_list[$v]})
+done
+
+# ---- instructions per request
+declare -A ir
+for v in "${variants[@]}"; do
+    callgrind_ir "$v" "$n1"
+    a=$result
+    callgrind_ir "$v" "$n2"
+    b=$result
+    ir[$v]=$(awk -v a="$a" -v b="$b" -v d="$((n2 - n1))" \
+        'BEGIN { printf "%.0f", (b - a) / d }')
+    log "bench: callgrind $v: Ir($n1)=$a Ir($n2)=$b -> ${ir[$v]} Ir/req"
+done
+
+echo "Throughput (wrk; wall clock, noisy on a shared 2-core box: trust ratios"
+echo "between variants of the same run, not absolute numbers)"
+printf '  %-34s %12s %8s   %s\n' variant req/s x_rr "rounds"
+for v in "${variants[@]}"; do
+    printf '  %-34s %12s %8s  %s\n' "${describe[$v]}" "${rps[$v]}" \
+        "$(ratio "${rps[$v]}" "${rps[rr]}")" "${rps_list[$v]}"
+done
+echo
+
+echo "Instructions per proxied request (callgrind; deterministic to within"
+echo "a fraction of a percent between runs, unlike wall clock)"
+printf '  %-34s %12s %8s\n' variant Ir/req x_rr
+for v in "${variants[@]}"; do
+    printf '  %-34s %12s %8s\n' "${describe[$v]}" "${ir[$v]}" \
+        "$(ratio "${ir[$v]}" "${ir[rr]}")"
+done
+echo
+
+echo "Where the instructions go (difference method per function, vs rr):"
+for v in cflb_rnd cflb_lors; do
+    echo "  ${describe[$v]}:"
+    profile_vs_rr "$v" 14
+done
+echo
+
+# ---- the core pick micro-benchmark (src/common/test), built into our temp
+# dir so that nothing is written into the source tree
+echo "Endpoint pick micro-benchmark (make -C src/common/test bench):"
+mb=$top/src/common/test
+if make -s -C "$mb" -n bench B="$tmp/pick" > /dev/null 2>&1; then
+    if ! timeout 300 make -s -C "$mb" bench B="$tmp/pick" 2>&1 | sed 's/^/  /'
+    then
+        echo "  (micro-benchmark failed)"
+    fi
+else
+    echo "  skipped: 'make bench' is not available there yet"
+fi
+echo
+
+echo "Summary"
+printf '  %-34s %12s %8s %10s %8s\n' variant req/s x_rr Ir/req x_rr
+for v in "${variants[@]}"; do
+    printf '  %-34s %12s %8s %10s %8s\n' "${describe[$v]}" "${rps[$v]}" \
+        "$(ratio "${rps[$v]}" "${rps[rr]}")" "${ir[$v]}" \
+        "$(ratio "${ir[$v]}" "${ir[rr]}")"
+done
+echo "  target: cflb Ir/req <= 1.03 x nginx round robin"
