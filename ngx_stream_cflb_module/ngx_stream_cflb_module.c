@@ -166,6 +166,14 @@ ngx_stream_cflb_lb_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     *cf = save;
 
+    if (rv == NGX_CONF_OK && uscf->flags != NGX_STREAM_UPSTREAM_CREATE) {
+        /* balancers such as hash or least_conn set flags, keepalive not */
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "cflb_lb \"%V\" may not use another load "
+                           "balancing method", &lb->name);
+        return NGX_CONF_ERROR;
+    }
+
     return rv;
 }
 

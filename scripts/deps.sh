@@ -11,7 +11,7 @@ need_root() {
 
 pkgs="build-essential nginx nginx-dev libnginx-mod-stream libssl-dev
       libpcre2-dev zlib1g-dev libmaxminddb-dev perl libio-socket-ssl-perl
-      curl haproxy wrk valgrind procps"
+      gcc-multilib curl haproxy wrk valgrind procps psmisc"
 
 missing=""
 for p in $pkgs; do

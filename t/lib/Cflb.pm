@@ -11,7 +11,7 @@ use IO::Socket::INET;
 use JSON::PP;
 use POSIX ();
 use Time::HiRes qw(time sleep);
-use Test::Nginx::Util qw($ServerPort $ServRoot);
+use Test::Nginx::Util qw($ServerPort $ServRoot add_test_cleanup_handler);
 
 our @children;
 our %note;
@@ -90,7 +90,7 @@ sub read_response {
 # $n requests for $path sent from background processes that wait for the
 # answer (or $secs), so they stay in flight while the test goes on
 sub hold {
-    my ($path, $n, $secs, $port) = @_;
+    my ($path, $n, $secs, $port, $nowait) = @_;
 
     $port ||= $ServerPort;
     $secs ||= 20;
@@ -113,7 +113,70 @@ sub hold {
     }
 
     # let the requests reach the balancer
-    wait_until(sub { active_total() >= $n }, 5);
+    wait_until(sub { active_total() >= $n }, 5) unless $nowait;
+}
+
+
+# hold requests until the endpoint NAME ("pool/endpoint") of the status
+# document has exactly $n in flight; the requests that went elsewhere are
+# noted in $note{minus} so shares can leave them out
+sub hold_on {
+    my ($name, $path, $n) = @_;
+
+    my %sent;
+
+    for (1 .. 10 * $n) {
+        my %active = active_by_name();
+        last if ($active{$name} || 0) >= $n;
+
+        my %before = requests_by_name();
+        hold($path, 1, 30, undef, 1);
+        wait_until(sub { my %r = requests_by_name();
+                         grep { ($r{$_} || 0) > ($before{$_} || 0) } keys %r },
+                   5);
+    }
+
+    my %active = active_by_name();
+    die "cflb: could not hold $n on $name\n" unless $active{$name} == $n;
+
+    $note{minus} = { %active };
+}
+
+
+sub active_by_name {
+    my $st = status();
+    return map { my $p = $_;
+                 ($p->{name} => $p->{active},
+                  map { ("$p->{name}/$_->{name}" => $_->{active}) }
+                      @{ $p->{endpoints} }) } @{ $st->{pools} };
+}
+
+
+sub requests_by_name {
+    my $st = status();
+    return map { my $p = $_;
+                 ($p->{name} => $p->{requests},
+                  map { ("$p->{name}/$_->{name}" => $_->{requests}) }
+                      @{ $p->{endpoints} }) } @{ $st->{pools} };
+}
+
+
+# $clients clients (told apart by X-Real-IP) send $each requests; notes in
+# $note{moved} how many clients saw more than one endpoint
+sub sticky_clients {
+    my ($path, $clients, $each) = @_;
+
+    my %seen;
+
+    for my $round (1 .. $each) {
+        for my $c (1 .. $clients) {
+            my $ip = sprintf("127.%d.%d.%d", 1 + $c % 200, $c >> 8, $c & 255);
+            my $t = load($path, 1, sub { "X-Real-IP: $ip\r\n" });
+            $seen{$c}{$_} = 1 for keys %$t;
+        }
+    }
+
+    $note{moved} = grep { keys %{ $seen{$_} } > 1 } keys %seen;
 }
 
 
@@ -227,6 +290,31 @@ sub shares {
 }
 
 
+# A response_body_filters sub: the shares of requests among pools (or,
+# with names "pool/endpoint", among endpoints) in the status document,
+# checked by shares().  $minus takes requests a test sent on purpose
+# elsewhere (held ones) off a name's count.
+sub status_shares {
+    my ($expect, $tol, $minus) = @_;
+
+    return sub {
+        my $st = decode_json(shift);
+        my %tally;
+
+        for my $p (@{ $st->{pools} }) {
+            $tally{$p->{name}} = $p->{requests};
+            $tally{"$p->{name}/$_->{name}"} = $_->{requests}
+                for @{ $p->{endpoints} };
+        }
+
+        $tally{$_} -= $minus->{$_} for keys %{ $minus || {} };
+
+        my %sel = map { $_ => $tally{$_} || 0 } keys %$expect;
+        return shares(\%sel, $expect, $tol);
+    };
+}
+
+
 # the status document reduced to "pool/endpoint active=N" lines
 sub active_lines {
     my ($json) = @_;
@@ -243,6 +331,9 @@ sub active_lines {
     return $out;
 }
 
+
+# held requests and black holes end with their test block
+add_test_cleanup_handler(sub { reap() });
 
 END { reap() }
 

@@ -1,0 +1,302 @@
+# vim:set ft= ts=4 sw=4 et fdm=marker:
+
+# Bad configuration fails "nginx -t" with the file, the line and a message
+# an operator understands.
+
+use Test::Nginx::Socket;
+
+repeat_each(1);
+
+plan tests => repeat_each() * (blocks() * 2);
+
+no_long_string();
+run_tests();
+
+__DATA__
+
+=== TEST 1: an unknown pool in pools
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990; }
+    cflb_lb www { pools p1 nope; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*unknown pool "nope" in cflb_lb "www" in \S+nginx\.conf:\d+/
+
+=== TEST 2: a duplicate pool name
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990; }
+    cflb_pool p1 { endpoint b 127.0.0.1:1991; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*duplicate cflb_pool "p1" in \S+nginx\.conf:\d+/
+
+=== TEST 3: a duplicate endpoint name
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990; endpoint a 127.0.0.1:1991; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*duplicate endpoint "a" in cflb_pool "p1" in \S+nginx\.conf:\d+/
+
+=== TEST 4: a weight above 1
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990 weight=1.5; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid weight "weight=1\.5" of endpoint "a", it must be 0\.00 to 1\.00 in \S+nginx\.conf:\d+/
+
+=== TEST 5: a negative weight
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990 weight=-0.1; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid weight "weight=-0\.1" of endpoint "a"/
+
+=== TEST 6: a weight finer than 0.01
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990 weight=0.555; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid weight "weight=0\.555" of endpoint "a"/
+
+=== TEST 7: an empty pool
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*cflb_pool "p1" has no endpoints in \S+nginx\.conf:\d+/
+
+=== TEST 8: an unknown endpoint_steering
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990; endpoint_steering fastest; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid endpoint_steering "fastest", expected random, hash, least_outstanding_requests or least_connections/
+
+=== TEST 9: off is not an endpoint steering
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990; endpoint_steering off; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid endpoint_steering "off"/
+
+=== TEST 10: an unknown steering
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990; }
+    cflb_lb www { pools p1; steering fastest; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid steering "fastest", expected off, random, least_outstanding_requests or least_connections in \S+nginx\.conf:\d+/
+
+=== TEST 11: hash is an endpoint steering only
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990; }
+    cflb_lb www { pools p1; steering hash; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid steering "hash"/
+
+=== TEST 12: no cflb_zone
+--- http_config
+    cflb_pool p1 { endpoint a 127.0.0.1:1990; }
+    cflb_lb www { pools p1; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"cflb_zone" is required by cflb_pool "p1" in \S+nginx\.conf:\d+/
+
+=== TEST 13: a cflb_lb named like an upstream
+--- http_config
+    cflb_zone cflb 1m;
+    upstream www { server 127.0.0.1:1990; }
+    cflb_pool p1 { endpoint a 127.0.0.1:1990; }
+    cflb_lb www { pools p1; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*duplicate upstream "www" in \S+nginx\.conf:\d+/
+
+=== TEST 14: a cflb_lb without pools
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990; }
+    cflb_lb www { steering random; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*cflb_lb "www" has no "pools" in \S+nginx\.conf:\d+/
+
+=== TEST 15: an unknown fallback_pool
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990; }
+    cflb_lb www { pools p1; fallback_pool nope; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*unknown fallback_pool "nope" in cflb_lb "www" in \S+nginx\.conf:\d+/
+
+=== TEST 16: random_steering names a pool not listed
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990; }
+    cflb_pool p2 { endpoint b 127.0.0.1:1991; }
+    cflb_lb www { pools p1; random_steering p2=0.5; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*random_steering names pool "p2" that is not in "pools" of cflb_lb "www" in \S+nginx\.conf:\d+/
+
+=== TEST 17: random_steering with a bad weight
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990; }
+    cflb_lb www { pools p1; random_steering default_weight=2; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid random_steering parameter "default_weight=2", expected default_weight=W or POOL=W with W from 0\.00 to 1\.00/
+
+=== TEST 18: minimum_origins above the endpoint count
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990; minimum_origins 2; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*minimum_origins 2 of cflb_pool "p1" exceeds its 1 endpoints/
+
+=== TEST 19: a server line inside cflb_lb
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990; }
+    cflb_lb www { pools p1; server 127.0.0.1:1991; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"server" is not allowed in cflb_lb "www" in \S+nginx\.conf:\d+, list endpoints in a cflb_pool/
+
+=== TEST 20: pools inside a plain upstream
+--- http_config
+    cflb_zone cflb 1m;
+    upstream up { server 127.0.0.1:1990; pools p1; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"pools" directive is allowed only inside cflb_lb in \S+nginx\.conf:\d+/
+
+=== TEST 21: another balancing method inside cflb_lb
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990; }
+    cflb_lb www { pools p1; least_conn; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*cflb_lb "www" may not use another load balancing method in \S+nginx\.conf:\d+/
+
+=== TEST 22: a duplicate cflb_lb
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990; }
+    cflb_lb www { pools p1; }
+    cflb_lb www { pools p1; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*duplicate cflb_lb "www", first defined in \S+nginx\.conf:\d+ in \S+nginx\.conf:\d+/
+
+=== TEST 23: an unknown directive in a pool
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990; weight 1; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*unknown directive or wrong number of arguments "weight" in cflb_pool in \S+nginx\.conf:\d+/
+
+=== TEST 24: an invalid endpoint port
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:99999; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid port in endpoint "a" address "127\.0\.0\.1:99999"/
+
+=== TEST 25: an endpoint without an address
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*endpoint needs a name and an address in \S+nginx\.conf:\d+/
+
+=== TEST 26: an unknown endpoint parameter
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990 backup; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid parameter "backup" of endpoint "a"/
+
+=== TEST 27: a host override that could split a header
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990 "host=a.example\r\nX-Evil: 1"; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid host "host=a\.example/
+
+=== TEST 28: a pool listed twice
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990; }
+    cflb_lb www { pools p1 p1; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*pool "p1" is listed twice/
+
+=== TEST 29: a zone too small
+--- http_config
+    cflb_zone tiny 4k;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*zone "tiny" is too small, the minimum is \d+/
+
+=== TEST 30: a duplicate cflb_zone
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_zone second 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"cflb_zone" directive is duplicate/
