@@ -10,7 +10,7 @@ use warnings;
 use IO::Socket::INET;
 use JSON::PP;
 use POSIX ();
-use Time::HiRes qw(time sleep);
+use Time::HiRes qw(time sleep alarm);
 use Test::Nginx::Util qw($ServerPort $ServRoot add_test_cleanup_handler);
 
 our @children;
