@@ -499,7 +499,7 @@ ngx_http_cflb_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
-    ccf->count_requests = 1;
+    ccf->http = 1;
 
     return ccf;
 }

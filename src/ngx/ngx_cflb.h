@@ -186,7 +186,7 @@ struct ngx_cflb_conf_s {
     ngx_module_t             *module;        /* the subsystem module */
     ngx_uint_t                default_port;  /* 0: the client's port */
     ngx_uint_t                debug;         /* NGX_LOG_DEBUG_HTTP etc. */
-    ngx_flag_t                count_requests;/* LORS reads "active" */
+    ngx_flag_t                http;          /* layer 7: requests, Host */
 
     ngx_slab_pool_t          *shpool;
     ngx_cflb_sh_t            *sh;

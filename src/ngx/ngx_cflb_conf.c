@@ -42,7 +42,7 @@ ngx_cflb_create_conf(ngx_conf_t *cf, ngx_module_t *module,
      *
      *     ccf->shm_zone = NULL;
      *     ccf->sh = NULL;
-     *     ccf->count_requests = 0;
+     *     ccf->http = 0;
      */
 
     if (ngx_array_init(&ccf->pools, cf->pool, 4, sizeof(ngx_cflb_pool_t *))
@@ -376,6 +376,14 @@ ngx_cflb_endpoint_param(ngx_conf_t *cf, ngx_cflb_endpoint_t *ep,
     }
 
     if (ngx_strncmp(param->data, "host=", 5) == 0) {
+        if (!ep->pool->conf->http) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"host=\" of endpoint \"%V\" has no meaning "
+                               "in stream{}, a TCP or UDP session has no "
+                               "Host header", &ep->name);
+            return NGX_CONF_ERROR;
+        }
+
         ep->host.data = param->data + 5;
         ep->host.len = param->len - 5;
 

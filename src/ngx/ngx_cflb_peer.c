@@ -253,7 +253,7 @@ ngx_cflb_select_endpoint(ngx_cflb_peer_data_t *pd, ngx_cflb_lb_pool_t *entry)
         pk.key = pd->key;
     }
 
-    if (pool->policy == CFLB_STEER_LORS && !pd->lb->conf->count_requests) {
+    if (pool->policy == CFLB_STEER_LORS && !pd->lb->conf->http) {
         /* no requests to count at layer 4: LORS is weighted random */
         pk.load = ngx_cflb_no_load;
     }

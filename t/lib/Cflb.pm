@@ -11,7 +11,8 @@ use IO::Socket::INET;
 use JSON::PP;
 use POSIX ();
 use Time::HiRes qw(time sleep alarm);
-use Test::Nginx::Util qw($ServerPort $ServRoot add_test_cleanup_handler);
+use Test::Nginx::Util qw($ServerPort $ServRoot add_test_cleanup_handler
+                         add_block_preprocessor);
 
 our @children;
 our %note;
@@ -45,6 +46,30 @@ sub load {
 
         $tally{$status == 200 ? $body : "status $status"}++;
         undef $sock if $close;
+    }
+
+    return \%tally;
+}
+
+
+# open $n TCP connections to $port one after another, read what each
+# answers until the server closes it; returns { answer => count }
+sub tcp_tally {
+    my ($port, $n, $send) = @_;
+
+    my %tally;
+    my $deadline = time + 60;
+
+    for (1 .. $n) {
+        die "cflb tcp_tally: out of time\n" if time > $deadline;
+
+        my $sock = connect_to($port);
+        print $sock $send if defined $send;
+
+        local $/;
+        my $answer = <$sock> // '';
+        $answer =~ s/\s+$//;
+        $tally{$answer}++;
     }
 
     return \%tally;
@@ -329,6 +354,68 @@ sub active_lines {
     }
 
     return $out;
+}
+
+
+# Stream blocks without Lua: --- stream_config and --- stream_server_config
+# become a stream{} server on port 1985; --- stream_request is sent to it
+# from Perl once nginx runs, and what it answers is checked against
+# --- stream_response (or _like) as the body of a placeholder request.
+our @stream_requests;
+
+sub stream_blocks {
+    add_block_preprocessor(sub {
+        my $block = shift;
+
+        return unless defined $block->stream_config
+                      || defined $block->stream_server_config;
+
+        my $main = ($block->main_config // '')
+                   . "stream {\n" . ($block->stream_config // '')
+                   . "\n    server {\n        listen 127.0.0.1:1985;\n"
+                   . ($block->stream_server_config // '')
+                   . "\n    }\n}\n";
+
+        $block->set_value('main_config', $main);
+
+        return if defined $block->must_die;
+
+        push @stream_requests, $block->stream_request // '';
+        my $id = $#stream_requests;
+
+        $block->set_value('init', ($block->init // '')
+            . "\n\$Cflb::note{stream} = Cflb::tcp_exchange(1985,"
+            . " \$Cflb::stream_requests[$id]);\n");
+        $block->set_value('config', ($block->config // '')
+            . "\n    location = /cflb_stream { return 204; }\n");
+        $block->set_value('request', "GET /cflb_stream\n");
+        $block->set_value('error_code', 204);
+        $block->set_value('response_body_filters',
+                          sub { $Cflb::note{stream} })
+            unless defined $block->response_body_filters;
+        $block->set_value('response_body', $block->stream_response)
+            if defined $block->stream_response;
+        $block->set_value('response_body_like', $block->stream_response_like)
+            if defined $block->stream_response_like;
+    });
+}
+
+
+# one TCP exchange: send $data, read until the server closes
+sub tcp_exchange {
+    my ($port, $data) = @_;
+
+    my $sock = connect_to($port);
+    print $sock $data if length $data;
+    shutdown($sock, 1) if length $data;
+
+    local $/;
+    local $SIG{ALRM} = sub { die "cflb: no answer from stream port $port\n" };
+    alarm 10;
+    my $answer = <$sock> // '';
+    alarm 0;
+
+    return $answer;
 }
 
 
