@@ -10,6 +10,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
 scripts/deps.sh
+scripts/style.sh
 make -C src/common/test test
 scripts/build.sh
 

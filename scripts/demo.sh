@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The cflb demo: nginx with the cflb modules on 127.0.0.1:8080 in front of
+# five local endpoints in two pools.  Shows the traffic split, then an
+# outage of one pool and the failover, then the recovery.  Leaves both
+# nginx instances running for you to try; "scripts/demo.sh stop" ends them.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+demo=$top/build/demo
+nginx=${NGINX:-/usr/sbin/nginx}
+
+stop() {
+    for pid in "$demo/logs/nginx.pid" "$demo/logs/backends.pid"; do
+        [ -f "$pid" ] && kill -QUIT "$(cat "$pid")" 2>/dev/null || true
+    done
+    sleep 0.5
+}
+
+if [ "${1:-}" = stop ]; then
+    stop
+    echo "demo: stopped"
+    exit 0
+fi
+
+"$top/scripts/deps.sh"
+"$top/scripts/build.sh" >/dev/null
+
+stop
+mkdir -p "$demo/logs" "$demo/modules" "$demo/conf"
+ln -sf "$top/build/ngx_http_cflb_module.so" "$demo/modules/"
+cp "$top/conf-examples/demo.conf" "$top/conf-examples/demo-backends.conf" \
+   "$demo/conf/"
+
+"$nginx" -p "$demo" -c conf/demo-backends.conf
+"$nginx" -p "$demo" -c conf/demo.conf
+sleep 0.5
+
+# N requests over one keep-alive connection; count who answered
+tally() {
+    local url=$1 n=$2 urls=()
+    for ((i = 0; i < n; i++)); do urls+=("$url"); done
+    curl -s "${urls[@]}" | sed 's/ host=.*//' | sort | uniq -c \
+        | awk -v n="$n" '{ printf "    %-12s %5d  %5.1f %%\n", $2, $1, 100 * $1 / n }'
+}
+
+backends() {
+    # with or without the us_east endpoints (8081-8083)
+    if [ "$1" = down ]; then
+        sed -i '/127.0.0.1:808[123]/s/^/#/' "$demo/conf/demo-backends.conf"
+    else
+        sed -i '/127.0.0.1:808[123]/s/^#//' "$demo/conf/demo-backends.conf"
+    fi
+    "$nginx" -p "$demo" -c conf/demo-backends.conf -s reload 2>/dev/null
+    sleep 1
+}
+
+cat <<END
+
+cflb demo: nginx with ngx_http_cflb_module on http://127.0.0.1:8080/
+  load balancer "www":      pools us_east (a .5, b .3, c .2) and eu_west
+                            (d, e), steering random 60/40
+  load balancer "failover": the same pools, steering off (active-passive)
+
+1. Traffic split of 1000 requests to http://127.0.0.1:8080/
+   (expected: us_east 60 % as a 30 / b 18 / c 12, eu_west 40 % as d/e)
+END
+tally http://127.0.0.1:8080/ 1000
+
+echo
+echo "2. Active-passive: 200 requests to /failover (all to us_east)"
+tally http://127.0.0.1:8080/failover 200
+
+echo
+echo "3. us_east goes down (its three endpoints stop listening)."
+backends down
+echo "   200 requests to /failover: retried onto eu_west, no client errors"
+tally http://127.0.0.1:8080/failover 200
+
+echo
+echo "4. us_east is back: traffic fails back to it."
+backends up
+tally http://127.0.0.1:8080/failover 200
+
+cat <<END
+
+Shared counters of every pool and endpoint:
+    curl http://127.0.0.1:8080/status
+$(curl -s http://127.0.0.1:8080/status | head -c 400)...
+
+Try it yourself:
+    curl -i http://127.0.0.1:8080/          (X-Cflb-Pool, X-Cflb-Endpoint)
+    tail -f $demo/logs/cflb.log             (each decision)
+    edit $demo/conf/demo.conf, then
+    $nginx -p $demo -c conf/demo.conf -s reload
+
+Stop the demo: scripts/demo.sh stop
+END
