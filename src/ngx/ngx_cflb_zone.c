@@ -165,26 +165,26 @@ ngx_cflb_zone_endpoint(ngx_cflb_conf_t *ccf, ngx_cflb_endpoint_t *ep,
     u_char                  *p;
     ngx_str_t                key;
     ngx_cflb_sh_endpoint_t  *she;
-    u_char                   buf[NGX_MAX_CONF_ERRSTR];
 
     /* pool, endpoint and address, NUL-separated: names may hold anything */
 
     key.len = ep->pool->name.len + ep->name.len + ep->addr.name.len + 2;
-
-    if (key.len > sizeof(buf)) {
+    key.data = ngx_alloc(key.len, ngx_cycle->log);
+    if (key.data == NULL) {
         return NULL;
     }
 
-    p = ngx_cpymem(buf, ep->pool->name.data, ep->pool->name.len);
+    p = ngx_cpymem(key.data, ep->pool->name.data, ep->pool->name.len);
     *p++ = '\0';
     p = ngx_cpymem(p, ep->name.data, ep->name.len);
     *p++ = '\0';
     ngx_memcpy(p, ep->addr.name.data, ep->addr.name.len);
 
-    key.data = buf;
-
     she = ngx_cflb_zone_record(ccf, &ccf->sh->endpoint_tree, &key,
                                sizeof(ngx_cflb_sh_endpoint_t));
+
+    ngx_free(key.data);
+
     if (she == NULL) {
         return NULL;
     }
