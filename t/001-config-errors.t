@@ -300,3 +300,24 @@ qr/\[emerg\] .*zone "tiny" is too small, the minimum is \d+/
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*"cflb_zone" directive is duplicate/
+
+
+=== TEST 31: a directive repeated inside a pool
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990; enabled on; enabled off; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"enabled" directive is duplicate in cflb_pool "p1" in \S+nginx\.conf:\d+/
+
+
+=== TEST 32: a pool weighted twice by random_steering
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990; }
+    cflb_lb www { pools p1; random_steering p1=0.1 p1=0.2; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"p1" is weighted twice in random_steering in \S+nginx\.conf:\d+/

@@ -216,7 +216,6 @@ typedef struct {
     u_char                    sockaddr[NGX_SOCKADDRLEN];
 
     unsigned                  key_set:1;
-    unsigned                  fallback:1;    /* last came from it */
 } ngx_cflb_peer_data_t;
 
 

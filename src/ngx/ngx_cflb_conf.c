@@ -209,7 +209,7 @@ ngx_cflb_pool_handler(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
 
     if (ngx_strcmp(value[0].data, "endpoint_steering") == 0) {
         if (pool->policy != NGX_CONF_UNSET) {
-            return "is duplicate";
+            goto duplicate;
         }
 
         n = cflb_steer_policy(value[1].data, value[1].len);
@@ -228,7 +228,7 @@ ngx_cflb_pool_handler(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
 
     if (ngx_strcmp(value[0].data, "minimum_origins") == 0) {
         if (pool->minimum_origins != NGX_CONF_UNSET_UINT) {
-            return "is duplicate";
+            goto duplicate;
         }
 
         n = ngx_atoi(value[1].data, value[1].len);
@@ -245,7 +245,7 @@ ngx_cflb_pool_handler(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
 
     if (ngx_strcmp(value[0].data, "enabled") == 0) {
         if (pool->enabled != NGX_CONF_UNSET) {
-            return "is duplicate";
+            goto duplicate;
         }
 
         if (ngx_strcmp(value[1].data, "on") == 0) {
@@ -263,6 +263,16 @@ ngx_cflb_pool_handler(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
 
         return NGX_CONF_OK;
     }
+
+    goto unknown;
+
+duplicate:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "\"%V\" directive is duplicate in cflb_pool \"%V\"",
+                       &value[0], &pool->name);
+
+    return NGX_CONF_ERROR;
 
 unknown:
 
@@ -350,6 +360,11 @@ ngx_cflb_pool_endpoint(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
     /* a hostname resolving to several addresses: the first one serves */
     ep->addr = u.addrs[0];
     ep->no_port = u.no_port;
+
+    if (ep->no_port && pool->conf->default_port == 0) {
+        /* the port is the client's: show the address without one */
+        ep->addr.name = value[2];
+    }
 
     return NGX_CONF_OK;
 }
@@ -609,7 +624,7 @@ ngx_cflb_lb_random_steering(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     u_char                  *eq;
     uint32_t                 w;
     ngx_str_t               *value, name;
-    ngx_uint_t               i;
+    ngx_uint_t               i, j;
     ngx_cflb_pool_weight_t  *pw;
 
     ngx_cflb_lb_conf(cf, lb);
@@ -640,8 +655,22 @@ ngx_cflb_lb_random_steering(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         if (name.len == 14
             && ngx_strncmp(name.data, "default_weight", 14) == 0)
         {
+            if (lb->default_weight != NGX_CONF_UNSET_UINT) {
+                goto twice;
+            }
+
             lb->default_weight = w;
             continue;
+        }
+
+        pw = lb->weights.elts;
+
+        for (j = 0; j < lb->weights.nelts; j++) {
+            if (pw[j].name.len == name.len
+                && ngx_strncmp(pw[j].name.data, name.data, name.len) == 0)
+            {
+                goto twice;
+            }
         }
 
         pw = ngx_array_push(&lb->weights);
@@ -654,6 +683,13 @@ ngx_cflb_lb_random_steering(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+
+twice:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "\"%V\" is weighted twice in random_steering", &name);
+
+    return NGX_CONF_ERROR;
 
 invalid:
 

@@ -193,6 +193,12 @@ ngx_cflb_select(ngx_cflb_peer_data_t *pd, ngx_log_t *log)
     pk.usable = ngx_cflb_pool_usable;
     pk.load = ngx_cflb_pool_load;
     pk.ctx = pd;
+
+    if (lb->steering == CFLB_STEER_LORS && !lb->conf->http) {
+        /* no requests to count at layer 4: LORS is weighted random */
+        pk.load = ngx_cflb_no_load;
+    }
+
     pk.key = 0;
     pk.rng = &lb->conf->rng;
 
@@ -206,7 +212,6 @@ ngx_cflb_select(ngx_cflb_peer_data_t *pd, ngx_log_t *log)
         ep = ngx_cflb_select_endpoint(pd, &lb->pools[i]);
 
         if (ep) {
-            pd->fallback = 0;
             return ep;
         }
 
@@ -216,8 +221,6 @@ ngx_cflb_select(ngx_cflb_peer_data_t *pd, ngx_log_t *log)
     ngx_log_debug1(lb->conf->debug, log, 0,
                    "cflb get peer, no usable pool, fallback: \"%V\"",
                    &lb->fallback.pool->name);
-
-    pd->fallback = 1;
 
     return ngx_cflb_select_endpoint(pd, &lb->fallback);
 }

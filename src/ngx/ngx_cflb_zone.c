@@ -27,7 +27,7 @@ static void ngx_cflb_slot_recover(ngx_cflb_sh_t *sh, ngx_uint_t slot);
 ngx_int_t
 ngx_cflb_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
-    ngx_cflb_conf_t *occf = data;
+    void *occf = data;
 
     size_t            len;
     ngx_int_t         rc;
@@ -38,10 +38,9 @@ ngx_cflb_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ccf = shm_zone->data;
     shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
-    if (occf) {
-        sh = occf->sh;
-
-    } else if (shm_zone->shm.exists) {
+    if (occf || shm_zone->shm.exists) {
+        /* a reload or a reattach: the zone's own pointer, not the old
+           conf, whose layout a new module version may have changed */
         sh = shpool->data;
 
     } else {
