@@ -17,6 +17,7 @@
 
 #include "cflb_core.h"
 #include "cflb_steer.h"
+#include "cflb_health.h"
 
 
 /*
@@ -32,6 +33,7 @@
 
 
 typedef struct ngx_cflb_conf_s     ngx_cflb_conf_t;
+typedef struct ngx_cflb_monitor_s  ngx_cflb_monitor_t;
 typedef struct ngx_cflb_pool_s     ngx_cflb_pool_t;
 typedef struct ngx_cflb_lb_s       ngx_cflb_lb_t;
 
@@ -56,6 +58,8 @@ typedef struct {
     ngx_queue_t               queue;
     ngx_uint_t                generation;    /* last config that used it */
     ngx_uint_t                refs;          /* endpoint records */
+    ngx_uint_t                health;        /* cflb_pool_health_e */
+    uint32_t                  rtt;           /* usec, moving average */
 } ngx_cflb_sh_pool_t;
 
 
@@ -69,6 +73,19 @@ typedef struct {
     ngx_cflb_sh_pool_t       *pool;
     ngx_queue_t               queue;
     ngx_uint_t                generation;
+
+    /* health: owner is claimed atomically, the rest under the mutex */
+    ngx_atomic_t              owner;         /* pid probing it, or 0 */
+    ngx_msec_t                claimed;       /* when owner took it */
+    ngx_msec_t                next_check;    /* monotonic msec */
+    time_t                    last_check;    /* wall clock, 0: never */
+    time_t                    since;         /* of the health state */
+    ngx_pid_t                 prober;        /* who probed last */
+    cflb_health_t             health;
+    uint32_t                  rtt;           /* usec, moving average */
+    uint16_t                  reason;        /* ngx_cflb_reason_e */
+    uint16_t                  code;          /* last HTTP status */
+    ngx_atomic_t              probes;        /* total */
 
     /* each worker's share of "active", by slot */
     uint32_t                  slot_active[NGX_CFLB_SLOTS];
@@ -93,7 +110,68 @@ typedef struct {
     ngx_queue_t               pools;         /* ngx_cflb_sh_pool_t */
     ngx_queue_t               endpoints;     /* ngx_cflb_sh_endpoint_t */
     ngx_cflb_slot_t           slots[NGX_CFLB_SLOTS];
+    ngx_atomic_t              health_gen;    /* moves on a health change */
 } ngx_cflb_sh_t;
+
+
+enum {
+    NGX_CFLB_MON_HTTP = 0,
+    NGX_CFLB_MON_HTTPS,
+    NGX_CFLB_MON_TCP,
+    NGX_CFLB_MON_UDP_ICMP,
+    NGX_CFLB_MON_ICMP_PING,
+    NGX_CFLB_MON_SMTP,
+    NGX_CFLB_MON_LDAP
+};
+
+
+/* why a check failed, in the product's words (ngx_cflb_reasons) */
+typedef enum {
+    NGX_CFLB_NO_FAILURES = 0,
+    NGX_CFLB_TCP_FAILED,
+    NGX_CFLB_TCP_TIMEOUT,
+    NGX_CFLB_HTTP_TIMEOUT,
+    NGX_CFLB_CODE_MISMATCH,
+    NGX_CFLB_BODY_MISMATCH,
+    NGX_CFLB_HTTP_INVALID,
+    NGX_CFLB_TLS_UNTRUSTED,
+    NGX_CFLB_TLS_NAME,
+    NGX_CFLB_TLS_HANDSHAKE,
+    NGX_CFLB_RESET,
+    NGX_CFLB_NO_ROUTE,
+    NGX_CFLB_UNREACHABLE,
+    NGX_CFLB_UDP_UNREACHABLE,
+    NGX_CFLB_SMTP_MISMATCH,
+    NGX_CFLB_OTHER,
+    NGX_CFLB_NOT_CHECKED
+} ngx_cflb_reason_e;
+
+
+struct ngx_cflb_monitor_s {
+    ngx_str_t                 name;
+    ngx_uint_t                type;          /* NGX_CFLB_MON_* */
+    ngx_str_t                 method;
+    ngx_str_t                 path;
+    ngx_uint_t                port;          /* 0: the endpoint's */
+    ngx_str_t                 host;          /* header Host, or empty */
+    ngx_array_t               headers;       /* ngx_keyval_t, others */
+    cflb_codes_t              codes;
+    ngx_str_t                 expected_body;
+    ngx_flag_t                follow_redirects;
+    ngx_flag_t                allow_insecure;
+    ngx_str_t                 trusted;       /* ssl_trusted_certificate */
+    ngx_msec_t                interval;
+    ngx_msec_t                timeout;
+    ngx_uint_t                retries;
+    ngx_uint_t                consecutive_up;
+    ngx_uint_t                consecutive_down;
+#if (NGX_SSL)
+    ngx_ssl_t                *ssl;
+#endif
+    u_char                   *file;
+    ngx_uint_t                line;
+    unsigned                  codes_set:1;
+};
 
 
 typedef struct {
@@ -121,6 +199,10 @@ struct ngx_cflb_pool_s {
     ngx_flag_t                enabled;
     ngx_uint_t                nusable;       /* enabled, weight > 0 */
     ngx_cflb_sh_pool_t       *sh;
+    ngx_str_t                 monitor_name;
+    ngx_cflb_monitor_t       *monitor;       /* NULL: health ignored */
+    ngx_uint_t                health_gen;    /* of "critical" below */
+    unsigned                  critical:1;    /* this worker's view */
 
     u_char                   *file;
     ngx_uint_t                line;
@@ -182,6 +264,7 @@ struct ngx_cflb_lb_s {
 struct ngx_cflb_conf_s {
     ngx_array_t               pools;         /* ngx_cflb_pool_t * */
     ngx_array_t               lbs;           /* ngx_cflb_lb_t * */
+    ngx_array_t               monitors;      /* ngx_cflb_monitor_t * */
     ngx_shm_zone_t           *shm_zone;
     ngx_module_t             *module;        /* the subsystem module */
     ngx_uint_t                default_port;  /* 0: the client's port */
@@ -193,6 +276,8 @@ struct ngx_cflb_conf_s {
     ngx_uint_t                generation;    /* of this configuration */
     ngx_uint_t                slot;          /* this worker's */
     cflb_rng_t                rng;           /* this worker's */
+    ngx_event_t               health_timer;  /* this worker's */
+    ngx_log_t                *log;
 };
 
 
@@ -216,6 +301,7 @@ typedef struct {
     u_char                    sockaddr[NGX_SOCKADDRLEN];
 
     unsigned                  key_set:1;
+    unsigned                  ignore_health:1;  /* picking the fallback */
 } ngx_cflb_peer_data_t;
 
 
@@ -235,6 +321,8 @@ typedef struct {
       ngx_cflb_pool_block, MOFF, 0, NULL },                                   \
     { ngx_string("cflb_lb"), MAIN|NGX_CONF_BLOCK|NGX_CONF_TAKE1,              \
       BLOCK, MOFF, 0, NULL },                                                 \
+    { ngx_string("cflb_monitor"), MAIN|NGX_CONF_BLOCK|NGX_CONF_TAKE1,         \
+      ngx_cflb_monitor_block, MOFF, 0, NULL },                                \
     { ngx_string("pools"), UPS|NGX_CONF_1MORE,                                \
       ngx_cflb_lb_pools, SOFF, 0, NULL },                                     \
     { ngx_string("fallback_pool"), UPS|NGX_CONF_TAKE1,                        \
@@ -275,6 +363,35 @@ ngx_int_t ngx_cflb_lb_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb);
 
 /* postconfiguration checks common to both subsystems */
 ngx_int_t ngx_cflb_postconfiguration(ngx_conf_t *cf, ngx_cflb_conf_t *ccf);
+
+
+/* ngx_cflb_monitor.c: cflb_monitor blocks */
+char *ngx_cflb_monitor_block(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_cflb_monitor_t *ngx_cflb_find_monitor(ngx_cflb_conf_t *ccf,
+    ngx_str_t *name);
+const char *ngx_cflb_monitor_type_name(ngx_uint_t type);
+
+
+/* ngx_cflb_health.c: the health checker, driven by worker timers */
+ngx_int_t ngx_cflb_health_init_worker(ngx_cycle_t *cycle,
+    ngx_cflb_conf_t *ccf);
+
+/* is the pool out of steering (critical), as this worker sees it now */
+ngx_uint_t ngx_cflb_pool_critical(ngx_cflb_pool_t *pool);
+
+/* the record's health counts for steering: monitored and healthy */
+#define ngx_cflb_endpoint_healthy(ep)                                         \
+    ((ep)->pool->monitor == NULL || (ep)->sh->health.healthy)
+
+const char *ngx_cflb_reason_name(ngx_uint_t reason);
+
+/* ngx_cflb_probe.c: one check of one endpoint */
+typedef void (*ngx_cflb_probe_done_pt)(ngx_cflb_endpoint_t *ep,
+    ngx_uint_t reason, ngx_uint_t code, ngx_msec_t rtt);
+
+ngx_int_t ngx_cflb_probe_start(ngx_cflb_endpoint_t *ep, ngx_log_t *log,
+    ngx_cflb_probe_done_pt done);
 
 
 /* ngx_cflb_status.c: the status document (JSON), served by the modules */

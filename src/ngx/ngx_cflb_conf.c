@@ -18,6 +18,8 @@ static char *ngx_cflb_endpoint_param(ngx_conf_t *cf,
     ngx_cflb_endpoint_t *ep, ngx_str_t *param);
 static ngx_int_t ngx_cflb_valid_host(ngx_str_t *host);
 static ngx_int_t ngx_cflb_pool_init(ngx_conf_t *cf, ngx_cflb_pool_t *pool);
+static ngx_int_t ngx_cflb_pool_monitor(ngx_conf_t *cf, ngx_cflb_conf_t *ccf,
+    ngx_cflb_pool_t *pool);
 static ngx_int_t ngx_cflb_lb_resolve(ngx_conf_t *cf, ngx_cflb_lb_t *lb);
 static ngx_int_t ngx_cflb_lb_weights(ngx_conf_t *cf, ngx_cflb_lb_t *lb);
 static ngx_cflb_pool_t *ngx_cflb_find_pool(ngx_cflb_conf_t *ccf,
@@ -48,6 +50,9 @@ ngx_cflb_create_conf(ngx_conf_t *cf, ngx_module_t *module,
     if (ngx_array_init(&ccf->pools, cf->pool, 4, sizeof(ngx_cflb_pool_t *))
         != NGX_OK
         || ngx_array_init(&ccf->lbs, cf->pool, 4, sizeof(ngx_cflb_lb_t *))
+           != NGX_OK
+        || ngx_array_init(&ccf->monitors, cf->pool, 4,
+                          sizeof(ngx_cflb_monitor_t *))
            != NGX_OK)
     {
         return NULL;
@@ -240,6 +245,15 @@ ngx_cflb_pool_handler(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
         }
 
         pool->minimum_origins = n;
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_strcmp(value[0].data, "monitor") == 0) {
+        if (pool->monitor_name.data) {
+            goto duplicate;
+        }
+
+        pool->monitor_name = value[1];
         return NGX_CONF_OK;
     }
 
@@ -939,12 +953,64 @@ ngx_cflb_postconfiguration(ngx_conf_t *cf, ngx_cflb_conf_t *ccf)
 
     pools = ccf->pools.elts;
 
+    for (i = 0; i < ccf->pools.nelts; i++) {
+        if (ngx_cflb_pool_monitor(cf, ccf, pools[i]) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
     if (ccf->pools.nelts && ccf->shm_zone == NULL) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                       "\"cflb_zone\" is required by cflb_pool \"%V\" "
                       "in %s:%ui", &pools[0]->name, pools[0]->file,
                       pools[0]->line);
         return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* link a pool to its monitor, which may be defined after it */
+
+static ngx_int_t
+ngx_cflb_pool_monitor(ngx_conf_t *cf, ngx_cflb_conf_t *ccf,
+    ngx_cflb_pool_t *pool)
+{
+    ngx_uint_t            i;
+    ngx_cflb_endpoint_t  *eps;
+
+    if (pool->monitor_name.data == NULL) {
+        return NGX_OK;
+    }
+
+    pool->monitor = ngx_cflb_find_monitor(ccf, &pool->monitor_name);
+
+    if (pool->monitor == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "unknown monitor \"%V\" in cflb_pool \"%V\" in %s:%ui",
+                      &pool->monitor_name, &pool->name, pool->file,
+                      pool->line);
+        return NGX_ERROR;
+    }
+
+    if (pool->monitor->port) {
+        return NGX_OK;
+    }
+
+    eps = pool->endpoints.elts;
+
+    for (i = 0; i < pool->endpoints.nelts; i++) {
+        if (eps[i].no_port
+            && pool->monitor->type != NGX_CFLB_MON_ICMP_PING)
+        {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "monitor \"%V\" needs a \"port\" to check "
+                          "endpoint \"%V\" of cflb_pool \"%V\", which has "
+                          "none, in %s:%ui", &pool->monitor->name,
+                          &eps[i].name, &pool->name, pool->file, pool->line);
+            return NGX_ERROR;
+        }
     }
 
     return NGX_OK;

@@ -222,7 +222,11 @@ ngx_cflb_select(ngx_cflb_peer_data_t *pd, ngx_log_t *log)
                    "cflb get peer, no usable pool, fallback: \"%V\"",
                    &lb->fallback.pool->name);
 
-    return ngx_cflb_select_endpoint(pd, &lb->fallback);
+    pd->ignore_health = 1;
+    ep = ngx_cflb_select_endpoint(pd, &lb->fallback);
+    pd->ignore_health = 0;
+
+    return ep;
 }
 
 
@@ -282,7 +286,8 @@ ngx_cflb_pool_usable(void *ctx, unsigned i)
 
     return !(pd->exhausted & ((uint64_t) 1 << i))
            && pool->enabled
-           && pool->nusable > 0;
+           && pool->nusable > 0
+           && !ngx_cflb_pool_critical(pool);
 }
 
 
@@ -306,7 +311,8 @@ ngx_cflb_endpoint_usable(void *ctx, unsigned i)
 
     return !ep->disabled
            && ep->weight > 0
-           && !ngx_cflb_tried(pd, pd->entry->base + i);
+           && !ngx_cflb_tried(pd, pd->entry->base + i)
+           && (pd->ignore_health || ngx_cflb_endpoint_healthy(ep));
 }
 
 

@@ -13,6 +13,8 @@
 
 static u_char *ngx_cflb_status_lb(u_char *p, ngx_cflb_lb_t *lb);
 static u_char *ngx_cflb_status_pool(u_char *p, ngx_cflb_pool_t *pool);
+static u_char *ngx_cflb_status_endpoint(u_char *p, ngx_cflb_pool_t *pool,
+    ngx_cflb_endpoint_t *ep);
 static size_t ngx_cflb_status_size(ngx_cflb_conf_t *ccf);
 static u_char *ngx_cflb_json_str(u_char *p, ngx_str_t *s);
 static const char *ngx_cflb_policy_name(ngx_int_t policy);
@@ -99,36 +101,81 @@ ngx_cflb_status_lb(u_char *p, ngx_cflb_lb_t *lb)
 static u_char *
 ngx_cflb_status_pool(u_char *p, ngx_cflb_pool_t *pool)
 {
-    ngx_uint_t            i;
-    ngx_cflb_endpoint_t  *ep;
+    ngx_uint_t   i, h;
+
+    h = pool->sh->health;
 
     p = ngx_sprintf(p, "{\"name\":");
     p = ngx_cflb_json_str(p, &pool->name);
     p = ngx_sprintf(p, ",\"enabled\":%s,\"endpoint_steering\":\"%s\","
-                    "\"minimum_origins\":%ui,\"active\":%A,\"requests\":%A,"
-                    "\"fails\":%A,\"endpoints\":[",
+                    "\"minimum_origins\":%ui,\"monitor\":",
                     pool->enabled ? "true" : "false",
                     ngx_cflb_policy_name(pool->policy),
-                    pool->minimum_origins, pool->sh->c.active,
-                    pool->sh->c.requests, pool->sh->c.fails);
+                    pool->minimum_origins);
 
-    ep = pool->endpoints.elts;
+    if (pool->monitor) {
+        p = ngx_cflb_json_str(p, &pool->monitor->name);
+        p = ngx_sprintf(p, ",\"health\":\"%s\",\"rtt_ms\":%ui.%03ui",
+                        h ? cflb_pool_health_name(h - 1) : "unknown",
+                        (ngx_uint_t) pool->sh->rtt / 1000,
+                        (ngx_uint_t) pool->sh->rtt % 1000);
 
-    for (i = 0; i < pool->endpoints.nelts; i++) {
-        p = ngx_sprintf(p, "{\"name\":");
-        p = ngx_cflb_json_str(p, &ep[i].name);
-        p = ngx_sprintf(p, ",\"address\":");
-        p = ngx_cflb_json_str(p, &ep[i].addr.name);
-        p = ngx_sprintf(p, ",\"weight\":%ui.%02ui,\"enabled\":%s,"
-                        "\"active\":%A,\"requests\":%A,\"fails\":%A}%s",
-                        ep[i].weight / 100, ep[i].weight % 100,
-                        ep[i].disabled ? "false" : "true",
-                        ep[i].sh->c.active, ep[i].sh->c.requests,
-                        ep[i].sh->c.fails,
-                        (i + 1 < pool->endpoints.nelts) ? "," : "");
+    } else {
+        p = ngx_sprintf(p, "null,\"health\":\"unmonitored\"");
     }
 
-    return ngx_sprintf(p, "]}");
+    p = ngx_sprintf(p, ",\"active\":%A,\"requests\":%A,\"fails\":%A,"
+                    "\"endpoints\":[", pool->sh->c.active,
+                    pool->sh->c.requests, pool->sh->c.fails);
+
+    for (i = 0; i < pool->endpoints.nelts; i++) {
+        p = ngx_cflb_status_endpoint(p, pool,
+                                     (ngx_cflb_endpoint_t *)
+                                     pool->endpoints.elts + i);
+        *p++ = (i + 1 < pool->endpoints.nelts) ? ',' : ']';
+    }
+
+    return ngx_sprintf(p, "}");
+}
+
+
+static u_char *
+ngx_cflb_status_endpoint(u_char *p, ngx_cflb_pool_t *pool,
+    ngx_cflb_endpoint_t *ep)
+{
+    ngx_cflb_sh_endpoint_t  *she;
+
+    she = ep->sh;
+
+    p = ngx_sprintf(p, "{\"name\":");
+    p = ngx_cflb_json_str(p, &ep->name);
+    p = ngx_sprintf(p, ",\"address\":");
+    p = ngx_cflb_json_str(p, &ep->addr.name);
+    p = ngx_sprintf(p, ",\"weight\":%ui.%02ui,\"enabled\":%s,",
+                    ep->weight / 100, ep->weight % 100,
+                    ep->disabled ? "false" : "true");
+
+    if (pool->monitor) {
+        p = ngx_sprintf(p, "\"healthy\":%s,\"health\":\"%s\","
+                        "\"reason\":\"%s\",\"status\":%ui,"
+                        "\"last_check\":%T,\"since\":%T,"
+                        "\"rtt_ms\":%ui.%03ui,\"probes\":%A,"
+                        "\"prober\":%P,",
+                        she->health.healthy ? "true" : "false",
+                        she->health.known
+                        ? (she->health.healthy ? "healthy" : "unhealthy")
+                        : "unknown",
+                        ngx_cflb_reason_name(she->health.known
+                                             ? she->reason
+                                             : NGX_CFLB_NOT_CHECKED),
+                        (ngx_uint_t) she->code, she->last_check, she->since,
+                        (ngx_uint_t) she->rtt / 1000,
+                        (ngx_uint_t) she->rtt % 1000,
+                        she->probes, she->prober);
+    }
+
+    return ngx_sprintf(p, "\"active\":%A,\"requests\":%A,\"fails\":%A}",
+                       she->c.active, she->c.requests, she->c.fails);
 }
 
 
@@ -160,6 +207,10 @@ ngx_cflb_status_size(ngx_cflb_conf_t *ccf)
 
     for (i = 0; i < ccf->pools.nelts; i++) {
         size += NGX_CFLB_STATUS_OBJ + 6 * pools[i]->name.len;
+
+        if (pools[i]->monitor) {
+            size += 6 * pools[i]->monitor->name.len;
+        }
 
         ep = pools[i]->endpoints.elts;
 

@@ -352,7 +352,7 @@ ngx_cflb_init_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf)
 
     ccf->slot = free;
 
-    return NGX_OK;
+    return ngx_cflb_health_init_worker(cycle, ccf);
 }
 
 

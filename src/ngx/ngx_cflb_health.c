@@ -1,0 +1,320 @@
+
+/*
+ * The health checker.  Every worker runs a timer; on each tick it claims
+ * the monitored endpoints whose check is due, in shared memory, so that
+ * each endpoint is checked once per interval whatever the number of
+ * workers, and a dead prober's endpoints go to whoever ticks next.
+ * Results update the endpoint's record; steering reads them.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+
+#include "ngx_cflb.h"
+
+
+/* how often a worker looks for due checks */
+#define NGX_CFLB_HEALTH_TICK   200
+
+
+static void ngx_cflb_health_tick(ngx_event_t *ev);
+static ngx_uint_t ngx_cflb_health_claim(ngx_cflb_endpoint_t *ep);
+static void ngx_cflb_health_done(ngx_cflb_endpoint_t *ep, ngx_uint_t reason,
+    ngx_uint_t code, ngx_msec_t rtt);
+static void ngx_cflb_pool_health_update(ngx_cflb_pool_t *pool,
+    ngx_log_t *log);
+static cflb_pool_health_e ngx_cflb_pool_health_count(ngx_cflb_pool_t *pool);
+
+
+static const char  *ngx_cflb_reasons[] = {
+    "No failures",
+    "TCP connection failed",
+    "TCP Timeout",
+    "HTTP timeout occurred",
+    "Response code mismatch",
+    "Response body mismatch",
+    "HTTP Invalid Response",
+    "TLS untrusted certificate",
+    "TLS name mismatch",
+    "TLS Handshake Failure",
+    "Connection Reset by Peer",
+    "No route to host",
+    "Network Unreachable",
+    "ICMP port unreachable",
+    "Response code mismatch",
+    "Other Failure",
+    "Not checked yet"
+};
+
+
+const char *
+ngx_cflb_reason_name(ngx_uint_t reason)
+{
+    if (reason >= sizeof(ngx_cflb_reasons) / sizeof(ngx_cflb_reasons[0])) {
+        reason = NGX_CFLB_OTHER;
+    }
+
+    return ngx_cflb_reasons[reason];
+}
+
+
+ngx_int_t
+ngx_cflb_health_init_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf)
+{
+    ngx_uint_t         i;
+    ngx_event_t       *ev;
+    ngx_cflb_pool_t  **pools;
+
+    pools = ccf->pools.elts;
+
+    for (i = 0; i < ccf->pools.nelts; i++) {
+        if (pools[i]->monitor) {
+            break;
+        }
+    }
+
+    if (i == ccf->pools.nelts) {
+        return NGX_OK;
+    }
+
+    ccf->log = cycle->log;
+
+    ev = &ccf->health_timer;
+    ev->handler = ngx_cflb_health_tick;
+    ev->data = ccf;
+    ev->log = cycle->log;
+    ev->cancelable = 1;
+
+    /* new endpoints are due at once: the first tick comes soon, jittered */
+    ngx_add_timer(ev, 1 + ngx_random() % 50);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_cflb_health_tick(ngx_event_t *ev)
+{
+    ngx_cflb_conf_t *ccf = ev->data;
+
+    ngx_uint_t            i, j;
+    ngx_cflb_pool_t     **pools;
+    ngx_cflb_endpoint_t  *eps;
+
+    if (ngx_exiting || ngx_quit || ngx_terminate) {
+        return;
+    }
+
+    pools = ccf->pools.elts;
+
+    for (i = 0; i < ccf->pools.nelts; i++) {
+        if (pools[i]->monitor == NULL) {
+            continue;
+        }
+
+        eps = pools[i]->endpoints.elts;
+
+        for (j = 0; j < pools[i]->endpoints.nelts; j++) {
+            if (!ngx_cflb_health_claim(&eps[j])) {
+                continue;
+            }
+
+            if (ngx_cflb_probe_start(&eps[j], ccf->log, ngx_cflb_health_done)
+                != NGX_OK)
+            {
+                ngx_cflb_health_done(&eps[j], NGX_CFLB_OTHER, 0, 0);
+            }
+        }
+    }
+
+    ngx_add_timer(ev, NGX_CFLB_HEALTH_TICK);
+}
+
+
+/*
+ * Take an endpoint's due check: the owner field is claimed with a compare
+ * and swap, so of all the workers ticking only one wins it.  An owner that
+ * died, or one stuck far past its deadline, can be taken over.
+ */
+
+static ngx_uint_t
+ngx_cflb_health_claim(ngx_cflb_endpoint_t *ep)
+{
+    ngx_pid_t                owner;
+    ngx_msec_t               now, limit;
+    ngx_cflb_monitor_t      *mon;
+    ngx_cflb_sh_endpoint_t  *she;
+
+    she = ep->sh;
+    mon = ep->pool->monitor;
+    now = ngx_current_msec;
+
+    if (she->next_check && (ngx_msec_int_t) (now - she->next_check) < 0) {
+        return 0;
+    }
+
+    owner = (ngx_pid_t) she->owner;
+
+    if (owner) {
+        if (owner == ngx_pid) {
+            return 0;
+        }
+
+        limit = mon->interval + (mon->retries + 1) * mon->timeout;
+
+        if ((kill(owner, 0) == 0 || ngx_errno != NGX_ESRCH)
+            && now - she->claimed < limit)
+        {
+            return 0;
+        }
+    }
+
+    if (!ngx_atomic_cmp_set(&she->owner, (ngx_atomic_uint_t) owner,
+                            (ngx_atomic_uint_t) ngx_pid))
+    {
+        return 0;
+    }
+
+    she->claimed = now;
+    she->next_check = now + mon->interval;
+
+    return 1;
+}
+
+
+static void
+ngx_cflb_health_done(ngx_cflb_endpoint_t *ep, ngx_uint_t reason,
+    ngx_uint_t code, ngx_msec_t rtt)
+{
+    ngx_int_t                changed;
+    cflb_health_t            old;
+    ngx_cflb_conf_t         *ccf;
+    ngx_cflb_monitor_t      *mon;
+    ngx_cflb_sh_endpoint_t  *she;
+
+    ccf = ep->pool->conf;
+    mon = ep->pool->monitor;
+    she = ep->sh;
+
+    ngx_shmtx_lock(&ccf->shpool->mutex);
+
+    old = she->health;
+    changed = cflb_health_record(&she->health, reason == NGX_CFLB_NO_FAILURES,
+                                 mon->consecutive_up, mon->consecutive_down);
+
+    she->reason = reason;
+    she->code = code;
+    she->last_check = ngx_time();
+    she->prober = ngx_pid;
+
+    if (reason == NGX_CFLB_NO_FAILURES) {
+        she->rtt = cflb_rtt_update(she->rtt, rtt * 1000 + 1);
+        she->pool->rtt = cflb_rtt_update(she->pool->rtt, rtt * 1000 + 1);
+    }
+
+    if (changed) {
+        she->since = ngx_time();
+    }
+
+    ngx_shmtx_unlock(&ccf->shpool->mutex);
+
+    (void) ngx_atomic_cmp_set(&she->owner, (ngx_atomic_uint_t) ngx_pid, 0);
+
+    if (!changed) {
+        return;
+    }
+
+    (void) ngx_atomic_fetch_add(&ccf->sh->health_gen, 1);
+
+    ngx_log_error(NGX_LOG_NOTICE, ccf->log, 0,
+                  "cflb: endpoint \"%V\" of pool \"%V\" is %s, was %s: "
+                  "%s, status %ui", &ep->name, &ep->pool->name,
+                  she->health.healthy ? "healthy" : "unhealthy",
+                  old.known ? (old.healthy ? "healthy" : "unhealthy")
+                            : "unknown",
+                  ngx_cflb_reason_name(reason), code);
+
+    ngx_cflb_pool_health_update(ep->pool, ccf->log);
+}
+
+
+/* the pool's state in the zone, logged when it changes */
+
+static void
+ngx_cflb_pool_health_update(ngx_cflb_pool_t *pool, ngx_log_t *log)
+{
+    ngx_uint_t          old;
+    cflb_pool_health_e  now;
+
+    now = ngx_cflb_pool_health_count(pool);
+
+    ngx_shmtx_lock(&pool->conf->shpool->mutex);
+
+    /* stored + 1, so that a new record (0) reads "unknown" */
+    old = pool->sh->health;
+    pool->sh->health = now + 1;
+
+    ngx_shmtx_unlock(&pool->conf->shpool->mutex);
+
+    if (old == (ngx_uint_t) now + 1) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                  "cflb: pool \"%V\" is %s, was %s", &pool->name,
+                  cflb_pool_health_name(now),
+                  old ? cflb_pool_health_name(old - 1) : "unknown");
+}
+
+
+static cflb_pool_health_e
+ngx_cflb_pool_health_count(ngx_cflb_pool_t *pool)
+{
+    ngx_uint_t            i, total, healthy;
+    ngx_cflb_endpoint_t  *eps;
+
+    eps = pool->endpoints.elts;
+    total = 0;
+    healthy = 0;
+
+    for (i = 0; i < pool->endpoints.nelts; i++) {
+        if (eps[i].disabled) {
+            continue;
+        }
+
+        total++;
+
+        if (eps[i].sh->health.healthy) {
+            healthy++;
+        }
+    }
+
+    return cflb_pool_health(healthy, total, pool->minimum_origins);
+}
+
+
+/*
+ * Steering asks this per request: the answer is recounted only when some
+ * endpoint's health changed since this worker last counted.
+ */
+
+ngx_uint_t
+ngx_cflb_pool_critical(ngx_cflb_pool_t *pool)
+{
+    ngx_uint_t  gen;
+
+    if (pool->monitor == NULL) {
+        return 0;
+    }
+
+    gen = pool->conf->sh->health_gen + 1;
+
+    if (pool->health_gen != gen) {
+        pool->critical = (ngx_cflb_pool_health_count(pool)
+                          == CFLB_POOL_CRITICAL);
+        pool->health_gen = gen;
+    }
+
+    return pool->critical;
+}
