@@ -205,6 +205,83 @@ sub sticky_clients {
 }
 
 
+# the endpoint record "pool/endpoint" of the status document
+sub endpoint {
+    my ($name, $port) = @_;
+
+    my ($pool, $ep) = split m{/}, $name;
+    my $st = status($port);
+
+    for my $p (@{ $st->{pools} }) {
+        next unless $p->{name} eq $pool;
+        for (@{ $p->{endpoints} }) {
+            return $_ if $_->{name} eq $ep;
+        }
+    }
+
+    die "cflb: no endpoint $name in the status\n";
+}
+
+
+# wait until "pool/endpoint" has the health given; returns the seconds
+# it took, or dies
+sub wait_health {
+    my ($name, $health, $secs) = @_;
+
+    my $start = time;
+    wait_until(sub { endpoint($name)->{health} eq $health }, $secs)
+        or die "cflb: $name did not become $health in ${secs}s\n";
+
+    return time - $start;
+}
+
+
+# wait until "pool/endpoint" was last checked with the reason given
+# (servers a test starts after nginx may have failed the first checks)
+sub wait_reason {
+    my ($name, $reason, $secs) = @_;
+
+    wait_until(sub { endpoint($name)->{reason} eq $reason }, $secs)
+        or die "cflb: $name did not fail with \"$reason\" in ${secs}s\n";
+}
+
+
+# a scripted TCP server: for each connection, answers with the lines of
+# $script ("> text" to send, "< prefix" to read a line), then closes
+sub scripted {
+    my ($port, $script, $secs) = @_;
+
+    my $pid = fork();
+    die "cflb: fork: $!\n" unless defined $pid;
+
+    if ($pid == 0) {
+        my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                      LocalPort => $port, Listen => 16,
+                                      ReuseAddr => 1)
+            or POSIX::_exit(1);
+        local $SIG{ALRM} = sub { POSIX::_exit(0) };
+        alarm($secs || 30);
+
+        while (my $c = $l->accept) {
+            for my $step (@$script) {
+                if ($step =~ /^> (.*)/s) {
+                    print $c $1;
+                } else {
+                    my $line = <$c>;
+                    last unless defined $line;
+                }
+            }
+            close $c;
+        }
+
+        POSIX::_exit(0);
+    }
+
+    push @children, $pid;
+    sleep 0.2;
+}
+
+
 # a TCP port that accepts connections (in the kernel backlog) and never
 # answers, for $secs seconds
 sub blackhole {

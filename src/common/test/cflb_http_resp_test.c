@@ -13,6 +13,9 @@
 #define CFLB_TEST_SPLITS    50
 #define CFLB_TEST_MAX_HEAD  8192
 
+/* a string literal and its length, NULs included */
+#define cflb_str(s)         s, sizeof(s) - 1
+
 
 typedef struct {
     int                rc;
@@ -400,12 +403,12 @@ cflb_http_resp_test_bad(cflb_test_t *t)
         { "HTTP/1.1 200 OK\r\nContent-Length: 5,5\r\n\r\n", 34 },
         { "HTTP/1.1 200 OK\r\nContent-Length: 0x5\r\n\r\n", 34 },
         { "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n"
-          "\r\n", 53 },
+          "\r\n", 54 },
         { "HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551616\r\n"
           "\r\n", 52 },
         { "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n"
           "\r\n", 52 },
-        { "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n 6\r\n\r\n", 37 },
+        { "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n 6\r\n\r\n", 36 },
         { "HTTP/1.1 200 OK\r\nLocation: /a\r\n\t/b\r\n\r\n", 31 },
         { "HTTP/1.1 200 OK\r\nNo colon\r\n\r\n", 19 },
         { "HTTP/1.1 200 OK\r\nNocolon\r\n\r\n", 25 },
@@ -415,7 +418,7 @@ cflb_http_resp_test_bad(cflb_test_t *t)
         { "HTTP/1.1 200 OK\r\nX-\x01: 5\r\n\r\n", 19 },
         { "HTTP/1.1 200 OK\r\nLocation: /a\x01z\r\n\r\n", 29 },
         { "HTTP/1.1 200 OK\r\nLocation: /a\x7f\r\n\r\n", 29 },
-        { "HTTP/1.1 200 OK\r\nX: y\r\n\rZ", 25 },
+        { "HTTP/1.1 200 OK\r\nX: y\r\n\rZ", 24 },
         { "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"
           "Content-Length: x\r\n\r\n", 58 },
         { "HTTP/1.1 100 Continue\r\n\r\n<html>", 25 }
@@ -723,50 +726,50 @@ cflb_http_resp_test_chunked(cflb_test_t *t)
         const char  *out;
         size_t       olen;
     } v[] = {
-        { "5\r\nhello\r\n0\r\n\r\n", 15, CFLB_OK, "hello", 5 },
-        { "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", 26, CFLB_OK,
-          "hello world", 11 },
-        { "A\r\n0123456789\r\na\r\nabcdefghij\r\n0\r\n\r\n", 37, CFLB_OK,
-          "0123456789abcdefghij", 20 },
-        { "5;name=val\r\nhello\r\n0;x;y=\"a\"\r\n\r\n", 32, CFLB_OK,
-          "hello", 5 },
-        { "5 \t;a\r\nhello\r\n0  \r\n\r\n", 21, CFLB_OK, "hello", 5 },
-        { "5\r\nhello\r\n0\r\nX-Trailer: 1\r\nY: 2\r\n\r\n", 35, CFLB_OK,
-          "hello", 5 },
-        { "5\nhello\n0\nT: 1\n\n", 16, CFLB_OK, "hello", 5 },
-        { "0005\r\nhello\r\n000\r\n\r\n", 19, CFLB_OK, "hello", 5 },
-        { "0\r\n\r\n", 5, CFLB_OK, "", 0 },
-        { "0\r\n\r\nGARBAGE", 12, CFLB_OK, "", 0 },
-        { "4\r\n\r\n\r\n\r\n0\r\n\r\n", 14, CFLB_OK, "\r\n\r\n", 4 },
-        { "3\r\na\0b\r\n0\r\n\r\n", 13, CFLB_OK, "a\0b", 3 },
-        { "10\r\n0123456789abcdef\r\n0\r\n\r\n", 27, CFLB_OK,
-          "0123456789abcdef", 16 },
-        { "1\r\nx\r\n1\r\ny\r\n1\r\nz\r\n0\r\n\r\n", 23, CFLB_OK,
-          "xyz", 3 },
+        { cflb_str("5\r\nhello\r\n0\r\n\r\n"), CFLB_OK, cflb_str("hello") },
+        { cflb_str("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"), CFLB_OK,
+          cflb_str("hello world") },
+        { cflb_str("A\r\n0123456789\r\na\r\nabcdefghij\r\n0\r\n\r\n"), CFLB_OK,
+          cflb_str("0123456789abcdefghij") },
+        { cflb_str("5;name=val\r\nhello\r\n0;x;y=\"a\"\r\n\r\n"), CFLB_OK,
+          cflb_str("hello") },
+        { cflb_str("5 \t;a\r\nhello\r\n0  \r\n\r\n"), CFLB_OK, cflb_str("hello") },
+        { cflb_str("5\r\nhello\r\n0\r\nX-Trailer: 1\r\nY: 2\r\n\r\n"), CFLB_OK,
+          cflb_str("hello") },
+        { cflb_str("5\nhello\n0\nT: 1\n\n"), CFLB_OK, cflb_str("hello") },
+        { cflb_str("0005\r\nhello\r\n000\r\n\r\n"), CFLB_OK, cflb_str("hello") },
+        { cflb_str("0\r\n\r\n"), CFLB_OK, cflb_str("") },
+        { cflb_str("0\r\n\r\nGARBAGE"), CFLB_OK, cflb_str("") },
+        { cflb_str("4\r\n\r\n\r\n\r\n0\r\n\r\n"), CFLB_OK, cflb_str("\r\n\r\n") },
+        { cflb_str("3\r\na\0b\r\n0\r\n\r\n"), CFLB_OK, cflb_str("a\0b") },
+        { cflb_str("10\r\n0123456789abcdef\r\n0\r\n\r\n"), CFLB_OK,
+          cflb_str("0123456789abcdef") },
+        { cflb_str("1\r\nx\r\n1\r\ny\r\n1\r\nz\r\n0\r\n\r\n"), CFLB_OK,
+          cflb_str("xyz") },
 
-        { "", 0, CFLB_AGAIN, "", 0 },
-        { "5\r\nhel", 6, CFLB_AGAIN, "hel", 3 },
-        { "5\r\nhello\r\n0\r\n", 13, CFLB_AGAIN, "hello", 5 },
-        { "5\r\nhello\r\n0\r\nX: y\r\n", 19, CFLB_AGAIN, "hello", 5 },
-        { "FFFFFFFFFFFFFFFF\r\nabc", 21, CFLB_AGAIN, "abc", 3 },
+        { cflb_str(""), CFLB_AGAIN, cflb_str("") },
+        { cflb_str("5\r\nhel"), CFLB_AGAIN, cflb_str("hel") },
+        { cflb_str("5\r\nhello\r\n0\r\n"), CFLB_AGAIN, cflb_str("hello") },
+        { cflb_str("5\r\nhello\r\n0\r\nX: y\r\n"), CFLB_AGAIN, cflb_str("hello") },
+        { cflb_str("FFFFFFFFFFFFFFFF\r\nabc"), CFLB_AGAIN, cflb_str("abc") },
 
-        { "x\r\n", 3, CFLB_ERROR, "", 0 },
-        { "\r\n", 2, CFLB_ERROR, "", 0 },
-        { " 5\r\n", 4, CFLB_ERROR, "", 0 },
-        { "-1\r\n", 4, CFLB_ERROR, "", 0 },
-        { "0x5\r\n", 5, CFLB_ERROR, "", 0 },
-        { "1 2\r\n", 5, CFLB_ERROR, "", 0 },
-        { "5\rX", 3, CFLB_ERROR, "", 0 },
-        { "5\r\nhelloX", 9, CFLB_ERROR, "hello", 5 },
-        { "5\r\nhello\rX", 10, CFLB_ERROR, "hello", 5 },
-        { "5\r\nhello\r\r\n", 11, CFLB_ERROR, "hello", 5 },
-        { "5\r\nhello\r\n\r\n", 12, CFLB_ERROR, "hello", 5 },
-        { "10000000000000000\r\n", 19, CFLB_ERROR, "", 0 },
-        { "00000000000000000000FFFFFFFFFFFFFFFFF\r\n", 39, CFLB_ERROR,
-          "", 0 },
-        { "0\r\nX: y\r\n\rX", 11, CFLB_ERROR, "", 0 },
-        { "0\r\n\rX", 5, CFLB_ERROR, "", 0 },
-        { "g\r\n", 3, CFLB_ERROR, "", 0 }
+        { cflb_str("x\r\n"), CFLB_ERROR, cflb_str("") },
+        { cflb_str("\r\n"), CFLB_ERROR, cflb_str("") },
+        { cflb_str(" 5\r\n"), CFLB_ERROR, cflb_str("") },
+        { cflb_str("-1\r\n"), CFLB_ERROR, cflb_str("") },
+        { cflb_str("0x5\r\n"), CFLB_ERROR, cflb_str("") },
+        { cflb_str("1 2\r\n"), CFLB_ERROR, cflb_str("") },
+        { cflb_str("5\rX"), CFLB_ERROR, cflb_str("") },
+        { cflb_str("5\r\nhelloX"), CFLB_ERROR, cflb_str("hello") },
+        { cflb_str("5\r\nhello\rX"), CFLB_ERROR, cflb_str("hello") },
+        { cflb_str("5\r\nhello\r\r\n"), CFLB_ERROR, cflb_str("hello") },
+        { cflb_str("5\r\nhello\r\n\r\n"), CFLB_ERROR, cflb_str("hello") },
+        { cflb_str("10000000000000000\r\n"), CFLB_ERROR, cflb_str("") },
+        { cflb_str("00000000000000000000FFFFFFFFFFFFFFFFF\r\n"), CFLB_ERROR,
+          cflb_str("") },
+        { cflb_str("0\r\nX: y\r\n\rX"), CFLB_ERROR, cflb_str("") },
+        { cflb_str("0\r\n\rX"), CFLB_ERROR, cflb_str("") },
+        { cflb_str("g\r\n"), CFLB_ERROR, cflb_str("") }
     };
 
     for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {

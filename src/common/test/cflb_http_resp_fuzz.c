@@ -1,0 +1,555 @@
+
+/*
+ * cflb_http_resp.c fuzz target: the head parser, then the chunked decoder
+ * on what follows the head (or on the whole input when there is no head),
+ * each run whole and in pieces derived from the input.  Beyond the
+ * sanitizers, it aborts when a split changes a result or a result breaks
+ * the documented contract.
+ *
+ * Input: byte 0 seeds the splits, byte 1 picks max_head, the rest is the
+ * response.
+ *
+ * Built with -DCFLB_LIBFUZZER it is a libFuzzer target ("make fuzz").
+ * Otherwise main() is a driver:
+ *
+ *     cflb_http_resp_fuzz               built-in seeds and their mutations
+ *     cflb_http_resp_fuzz FILE...       each file as one input
+ *     cflb_http_resp_fuzz -seeds DIR    write the seeds there, a corpus
+ */
+
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cflb_core.h"
+#include "cflb_http_resp.h"
+
+
+#define CFLB_FUZZ_SPLITS  4
+
+
+typedef struct {
+    int                rc;
+    size_t             pos;
+    unsigned           status;
+    unsigned           flags;
+    uint64_t           content_length;
+    size_t             location_len;
+    unsigned char      location[CFLB_HTTP_MAX_LOCATION];
+} cflb_fuzz_head_t;
+
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void cflb_fuzz_head(const unsigned char *s, size_t len,
+    size_t max_head, size_t piece, cflb_rng_t *rng, cflb_fuzz_head_t *res);
+static void cflb_fuzz_same_head(const cflb_fuzz_head_t *a,
+    const cflb_fuzz_head_t *b);
+static void cflb_fuzz_body(const unsigned char *s, size_t len,
+    cflb_rng_t *rng);
+static int cflb_fuzz_decode(const unsigned char *s, size_t len,
+    unsigned char *copy, size_t piece, cflb_rng_t *rng, unsigned char *out,
+    size_t *olen);
+static size_t cflb_fuzz_piece(size_t piece, cflb_rng_t *rng);
+static void cflb_fuzz_fail(const char *what);
+
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    size_t            k, len, max_head;
+    cflb_rng_t        rng;
+    cflb_fuzz_head_t  whole, split;
+
+    static const size_t  heads[8] = { 0, 1, 16, 64, 256, 1024, 4096, 65536 };
+
+    if (size < 2) {
+        return 0;
+    }
+
+    cflb_rng_seed(&rng, data[0] | (uint64_t) size << 8);
+
+    max_head = (data[1] & 0x80) ? (size_t) -1
+                                : heads[data[1] & 7] + (data[1] >> 3);
+
+    data += 2;
+    len = size - 2;
+
+    cflb_fuzz_head(data, len, max_head, 0, NULL, &whole);
+
+    if (len <= 4096) {
+        cflb_fuzz_head(data, len, max_head, 1, NULL, &split);
+        cflb_fuzz_same_head(&whole, &split);
+    }
+
+    for (k = 0; k < CFLB_FUZZ_SPLITS; k++) {
+        cflb_fuzz_head(data, len, max_head, 2 + (k << (k + 1)), &rng,
+                       &split);
+        cflb_fuzz_same_head(&whole, &split);
+    }
+
+    if (whole.rc == CFLB_OK) {
+        cflb_fuzz_body(data + whole.pos, len - whole.pos, &rng);
+
+    } else {
+        cflb_fuzz_body(data, len, &rng);
+    }
+
+    return 0;
+}
+
+
+static void
+cflb_fuzz_head(const unsigned char *s, size_t len, size_t max_head,
+    size_t piece, cflb_rng_t *rng, cflb_fuzz_head_t *res)
+{
+    int               rc;
+    size_t            i, off, n, used;
+    cflb_http_resp_t  r;
+
+    memset(res, 0, sizeof(cflb_fuzz_head_t));
+    cflb_http_resp_init(&r);
+
+    off = 0;
+
+    for ( ;; ) {
+        n = cflb_fuzz_piece(piece, rng);
+
+        if (n > len - off) {
+            n = len - off;
+        }
+
+        used = (size_t) -1;
+        rc = cflb_http_resp_head(&r, s + off, n, max_head, &used);
+
+        if (used > n || (rc == CFLB_AGAIN && used != n)) {
+            cflb_fuzz_fail("head: *used");
+        }
+
+        off += used;
+
+        if (rc != CFLB_AGAIN || off == len) {
+            break;
+        }
+    }
+
+    res->rc = rc;
+    res->pos = off;
+
+    if (rc == CFLB_AGAIN) {
+        if (off != len) {
+            cflb_fuzz_fail("head: stopped early");
+        }
+
+        return;
+    }
+
+    if (rc == CFLB_ERROR) {
+        return;
+    }
+
+    if (rc != CFLB_OK) {
+        cflb_fuzz_fail("head: return code");
+    }
+
+    if (r.status < 100 || r.status > 599
+        || (r.status < 200 && r.status != 101)
+        || (r.chunked && r.has_length)
+        || (!r.has_length && r.content_length != 0)
+        || r.location_len > CFLB_HTTP_MAX_LOCATION
+        || off > max_head)
+    {
+        cflb_fuzz_fail("head: result");
+    }
+
+    for (i = 0; i < r.location_len; i++) {
+        if (r.location[i] < 0x20 || r.location[i] == 0x7f) {
+            cflb_fuzz_fail("head: control byte in Location");
+        }
+    }
+
+    if (r.location_len
+        && (r.location[0] == ' ' || r.location[r.location_len - 1] == ' '))
+    {
+        cflb_fuzz_fail("head: Location not trimmed");
+    }
+
+    res->status = r.status;
+    res->flags = r.gzip | r.chunked << 1 | r.has_length << 2;
+    res->content_length = r.content_length;
+    res->location_len = r.location_len;
+    memcpy(res->location, r.location, r.location_len);
+
+    /* done is final */
+
+    if (cflb_http_resp_head(&r, s, len, max_head, &used) != CFLB_OK
+        || used != 0)
+    {
+        cflb_fuzz_fail("head: not final");
+    }
+}
+
+
+static void
+cflb_fuzz_same_head(const cflb_fuzz_head_t *a, const cflb_fuzz_head_t *b)
+{
+    if (a->rc != b->rc
+        || a->pos != b->pos
+        || a->status != b->status
+        || a->flags != b->flags
+        || a->content_length != b->content_length
+        || a->location_len != b->location_len
+        || memcmp(a->location, b->location, a->location_len) != 0)
+    {
+        cflb_fuzz_fail("head: a split changed the result");
+    }
+}
+
+
+static void
+cflb_fuzz_body(const unsigned char *s, size_t len, cflb_rng_t *rng)
+{
+    int             rc, rc2;
+    size_t          k, olen, olen2;
+    unsigned char  *copy, *out, *out2;
+
+    copy = malloc(len + 1);
+    out = malloc(len + 1);
+    out2 = malloc(len + 1);
+
+    if (copy == NULL || out == NULL || out2 == NULL) {
+        cflb_fuzz_fail("out of memory");
+    }
+
+    rc = cflb_fuzz_decode(s, len, copy, 0, NULL, out, &olen);
+
+    for (k = 0; k < CFLB_FUZZ_SPLITS + 1; k++) {
+        if (k == 0 && len > 4096) {
+            continue;
+        }
+
+        rc2 = cflb_fuzz_decode(s, len, copy, k == 0 ? 1 : 1 + (k << k), rng,
+                               out2, &olen2);
+
+        if (rc2 != rc || olen2 != olen || memcmp(out, out2, olen) != 0) {
+            cflb_fuzz_fail("chunked: a split changed the result");
+        }
+    }
+
+    free(copy);
+    free(out);
+    free(out2);
+}
+
+
+static int
+cflb_fuzz_decode(const unsigned char *s, size_t len, unsigned char *copy,
+    size_t piece, cflb_rng_t *rng, unsigned char *out, size_t *olen)
+{
+    int               rc;
+    size_t            off, n, o;
+    cflb_http_resp_t  r;
+
+    memcpy(copy, s, len);
+    cflb_http_resp_init(&r);
+
+    off = 0;
+    *olen = 0;
+
+    for ( ;; ) {
+        n = cflb_fuzz_piece(piece, rng);
+
+        if (n > len - off) {
+            n = len - off;
+        }
+
+        o = (size_t) -1;
+        rc = cflb_http_resp_chunked(&r, copy + off, n, &o);
+
+        if (o > n || (rc != CFLB_OK && rc != CFLB_AGAIN && rc != CFLB_ERROR))
+        {
+            cflb_fuzz_fail("chunked: *out or return code");
+        }
+
+        memcpy(out + *olen, copy + off, o);
+        *olen += o;
+        off += n;
+
+        if (rc != CFLB_AGAIN || off == len) {
+            break;
+        }
+    }
+
+    /* done and error are final */
+
+    if (rc != CFLB_AGAIN) {
+        if (cflb_http_resp_chunked(&r, copy, len, &o) != rc || o != 0) {
+            cflb_fuzz_fail("chunked: not final");
+        }
+    }
+
+    return rc;
+}
+
+
+/* 0: all at once, 1: byte by byte, n: random pieces of 0..n bytes */
+
+static size_t
+cflb_fuzz_piece(size_t piece, cflb_rng_t *rng)
+{
+    if (piece == 0) {
+        return (size_t) -1;
+    }
+
+    if (piece == 1) {
+        return 1;
+    }
+
+    return (size_t) cflb_rng_below(rng, piece + 1);
+}
+
+
+static void
+cflb_fuzz_fail(const char *what)
+{
+    fprintf(stderr, "cflb_http_resp_fuzz: %s\n", what);
+    abort();
+}
+
+
+#ifndef CFLB_LIBFUZZER
+
+
+#define CFLB_FUZZ_MUTANTS  300
+#define CFLB_FUZZ_MAX      8192
+
+
+static size_t cflb_fuzz_mutate(unsigned char *buf, size_t len,
+    cflb_rng_t *rng);
+static int cflb_fuzz_file(const char *name, unsigned char *buf);
+static int cflb_fuzz_write_seeds(const char *dir);
+
+
+/* the two control bytes come first: "\x00\xff" splits, no head limit */
+
+static const struct {
+    const char  *s;
+    size_t       len;
+} cflb_fuzz_seeds[] = {
+
+#define cflb_fuzz_seed(s)  { s, sizeof(s) - 1 }
+
+    cflb_fuzz_seed("\x00\xff" "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
+                   "hello"),
+    cflb_fuzz_seed("\x01\xff" "HTTP/1.0 404 Not Found\r\n\r\n"),
+    cflb_fuzz_seed("\x02\x06" "HTTP/1.1 200\n\n"),
+    cflb_fuzz_seed("\x03\xff" "HTTP/1.1 301 Moved\r\nLocation: http://a/b c"
+                   "\r\nContent-Length: 0\r\n\r\n"),
+    cflb_fuzz_seed("\x04\xff" "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, "
+                   "chunked\r\nContent-Encoding: x-gzip\r\n\r\n"
+                   "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nT: 1\r\n\r\n"),
+    cflb_fuzz_seed("\x05\xff" "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK"
+                   "\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "A\r\n0123456789\r\n0\r\n\r\n"),
+    cflb_fuzz_seed("\x06\x03" "HTTP/1.1 200 OK\r\nX-Foo: a\r\n b\r\n"
+                   "Content-Length: 18446744073709551615\r\n\r\n"),
+    cflb_fuzz_seed("\x07\xff" "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+                   "Content-Length: 5\r\nLocation:\r\n\r\n"),
+    cflb_fuzz_seed("\x08\xff" "5\r\nhello\r\n0\r\n\r\n"),
+    cflb_fuzz_seed("\x09\xff" "ffffffffffffffff\r\nabc"),
+    cflb_fuzz_seed("\x0a\xff" "3\nabc\n0;x\nA: b\n\n"),
+    cflb_fuzz_seed("\x0b\x00" "HTTP/1.1 200 OK\r\n\r\n"),
+    cflb_fuzz_seed("\x0c\xff" "garbage"),
+    cflb_fuzz_seed("\x0d\xff" "HTTP/1.1 101 Switching\r\nUpgrade: x\r\n\r\n"
+                   "\x81\x00")
+};
+
+
+int
+main(int argc, char **argv)
+{
+    int             i;
+    size_t          k, m, len, runs;
+    cflb_rng_t      rng;
+    unsigned char  *buf;
+
+    if (argc == 3 && strcmp(argv[1], "-seeds") == 0) {
+        return cflb_fuzz_write_seeds(argv[2]);
+    }
+
+    buf = malloc(CFLB_FUZZ_MAX);
+    if (buf == NULL) {
+        cflb_fuzz_fail("out of memory");
+    }
+
+    runs = 0;
+
+    if (argc > 1) {
+        for (i = 1; i < argc; i++) {
+            if (cflb_fuzz_file(argv[i], buf) != 0) {
+                free(buf);
+                return 1;
+            }
+
+            runs++;
+        }
+
+    } else {
+        cflb_rng_seed(&rng, 20240601);
+
+        for (k = 0; k < sizeof(cflb_fuzz_seeds) / sizeof(cflb_fuzz_seeds[0]);
+             k++)
+        {
+            LLVMFuzzerTestOneInput((const uint8_t *) cflb_fuzz_seeds[k].s,
+                                   cflb_fuzz_seeds[k].len);
+            runs++;
+
+            for (m = 0; m < CFLB_FUZZ_MUTANTS; m++) {
+                len = cflb_fuzz_seeds[k].len;
+                memcpy(buf, cflb_fuzz_seeds[k].s, len);
+
+                len = cflb_fuzz_mutate(buf, len, &rng);
+
+                LLVMFuzzerTestOneInput(buf, len);
+                runs++;
+            }
+        }
+    }
+
+    free(buf);
+
+    /* every run that returned passed; a failed one aborts */
+
+    printf("cflb_http_resp_fuzz: %lu passed, 0 failed\n",
+           (unsigned long) runs);
+
+    return 0;
+}
+
+
+/* 1..4 random edits biased towards the bytes the parsers care about */
+
+static size_t
+cflb_fuzz_mutate(unsigned char *buf, size_t len, cflb_rng_t *rng)
+{
+    size_t    i, j, n, edits;
+    unsigned  op;
+
+    static const char  alphabet[] = "\r\n\r\n :;,\t0123456789aAfFxX-HTP/.";
+
+    edits = 1 + (size_t) cflb_rng_below(rng, 4);
+
+    while (edits--) {
+        op = (unsigned) cflb_rng_below(rng, 6);
+        i = len ? (size_t) cflb_rng_below(rng, len) : 0;
+
+        switch (op) {
+
+        case 0:     /* overwrite */
+            if (len) {
+                buf[i] = alphabet[cflb_rng_below(rng, sizeof(alphabet) - 1)];
+            }
+            break;
+
+        case 1:     /* random byte */
+            if (len) {
+                buf[i] = (unsigned char) cflb_rng_next(rng);
+            }
+            break;
+
+        case 2:     /* insert */
+            if (len < CFLB_FUZZ_MAX) {
+                memmove(buf + i + 1, buf + i, len - i);
+                buf[i] = alphabet[cflb_rng_below(rng, sizeof(alphabet) - 1)];
+                len++;
+            }
+            break;
+
+        case 3:     /* delete a run */
+            if (len > 2) {
+                n = 1 + (size_t) cflb_rng_below(rng, 8);
+                if (n > len - i) {
+                    n = len - i;
+                }
+                memmove(buf + i, buf + i + n, len - i - n);
+                len -= n;
+            }
+            break;
+
+        case 4:     /* repeat a run */
+            n = 1 + (size_t) cflb_rng_below(rng, 64);
+            if (n > len - i) {
+                n = len - i;
+            }
+            for (j = 0; j < 8 && len + n <= CFLB_FUZZ_MAX; j++) {
+                memmove(buf + i + n, buf + i, len - i);
+                len += n;
+            }
+            break;
+
+        default:    /* truncate */
+            len = i;
+            break;
+        }
+    }
+
+    return len;
+}
+
+
+static int
+cflb_fuzz_file(const char *name, unsigned char *buf)
+{
+    FILE    *f;
+    size_t   len;
+
+    f = fopen(name, "rb");
+    if (f == NULL) {
+        perror(name);
+        return 1;
+    }
+
+    len = fread(buf, 1, CFLB_FUZZ_MAX, f);
+    fclose(f);
+
+    LLVMFuzzerTestOneInput(buf, len);
+
+    return 0;
+}
+
+
+static int
+cflb_fuzz_write_seeds(const char *dir)
+{
+    char    name[4096];
+    FILE   *f;
+    size_t  k;
+
+    for (k = 0; k < sizeof(cflb_fuzz_seeds) / sizeof(cflb_fuzz_seeds[0]);
+         k++)
+    {
+        snprintf(name, sizeof(name), "%s/seed-%02u", dir, (unsigned) k);
+
+        f = fopen(name, "wb");
+        if (f == NULL) {
+            perror(name);
+            return 1;
+        }
+
+        if (fwrite(cflb_fuzz_seeds[k].s, 1, cflb_fuzz_seeds[k].len, f)
+            != cflb_fuzz_seeds[k].len)
+        {
+            perror(name);
+            fclose(f);
+            return 1;
+        }
+
+        fclose(f);
+    }
+
+    return 0;
+}
+
+
+#endif /* CFLB_LIBFUZZER */
