@@ -321,3 +321,113 @@ qr/\[emerg\] .*"enabled" directive is duplicate in cflb_pool "p1" in \S+nginx\.c
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*"p1" is weighted twice in random_steering in \S+nginx\.conf:\d+/
+
+
+=== TEST 33: an unknown monitor
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990; monitor nope; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*unknown monitor "nope" in cflb_pool "p1" in \S+nginx\.conf:\d+/
+
+
+=== TEST 34: a monitor interval under 1s
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_monitor m { interval 500ms; timeout 100ms; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*interval of cflb_monitor "m" must be from 1s to 1h in \S+nginx\.conf:\d+/
+
+
+=== TEST 35: a timeout not shorter than the interval
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_monitor m { interval 5s; timeout 5s; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*timeout of cflb_monitor "m" must be shorter than its interval/
+
+
+=== TEST 36: bad expected_codes
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_monitor m { expected_codes 2xx 600; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid expected_codes "2xx 600": /
+
+
+=== TEST 37: an http option in a tcp monitor
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_monitor m { type tcp; path /healthz; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"path" makes no sense in a tcp monitor in \S+nginx\.conf:\d+/
+
+
+=== TEST 38: type after the options it governs
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_monitor m { path /x; type http; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"type" must come first in cflb_monitor/
+
+
+=== TEST 39: an unknown monitor type
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_monitor m { type gopher; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid monitor type "gopher", expected http, https, tcp, udp_icmp, icmp_ping, smtp or ldap/
+
+
+=== TEST 40: the probe User-Agent cannot be changed
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_monitor m { header User-Agent me; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*the User-Agent of health probes cannot be changed/
+
+
+=== TEST 41: allow_insecure outside https
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_monitor m { allow_insecure on; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"allow_insecure" makes no sense in a http monitor/
+
+
+=== TEST 42: a duplicate monitor
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_monitor m { } cflb_monitor m { }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*duplicate cflb_monitor "m"/
+
+
+=== TEST 43: retries out of range
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_monitor m { retries 9; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid retries "9", it must be from 0 to 5/
