@@ -6,7 +6,8 @@
 #   BENCH_QUICK=1 bench/run.sh    smoke run (about a minute)
 #
 # Variants (all keep connections to the backends alive: upstream
-# "keepalive 32" for nginx and cflb, "http-reuse always" for HAProxy):
+# "keepalive $BENCH_KEEPALIVE" (128) for nginx and cflb, "http-reuse always"
+# for HAProxy):
 #   rr        nginx upstream, round robin (the baseline every ratio is to)
 #   lc        nginx upstream, least_conn
 #   haproxy   HAProxy, balance roundrobin, one thread
@@ -16,13 +17,15 @@
 # Two numbers per variant:
 #   req/s     wrk -t1 -c32 for BENCH_SECONDS, median of BENCH_ROUNDS rounds
 #             taken interleaved (wall clock: noisy, compare ratios only)
+#   conns     backend connections the front end opened during a timed wrk
+#             run (median): shows whether keepalive held under load
 #   Ir/req    instructions the front end executes per proxied request,
 #             counted by callgrind: (Ir(N2 requests) - Ir(N1 requests)) /
 #             (N2 - N1), so start-up and shutdown cancel out (stable)
 # and the pick micro-benchmark of src/common/test, when it exists.
 #
 # Knobs (environment): BENCH_SECONDS, BENCH_ROUNDS, BENCH_N1, BENCH_N2,
-# BENCH_QUICK, BENCH_KEEP=1 (keep the temp dir, to read the callgrind
+# BENCH_KEEPALIVE, BENCH_QUICK, BENCH_KEEP=1 (keep the temp dir, to read the callgrind
 # files), BENCH_NO_BUILD=1 (use build/*.so as it is).
 #
 # Needs only nginx, haproxy, wrk, valgrind (callgrind),
@@ -44,6 +47,14 @@ else
     n1=${BENCH_N1:-2000}
     n2=${BENCH_N2:-6000}
 fi
+
+# Idle backend connections nginx keeps per front end.  Its cache is one
+# LRU list for all backends, so with 32 clients a cache of 32 keeps up only
+# with strict rotation: random and least-* picks then open and close
+# connections all the time, and the run measures TCP setup instead of the
+# balancer (HAProxy's idle pools have no such cap).  4 backends x 32
+# clients = 128 means no kept connection ever has to be closed.
+keepalive=${BENCH_KEEPALIVE:-128}
 
 variants=(rr lc haproxy cflb_rnd cflb_lors)
 declare -A describe=(
@@ -168,7 +179,9 @@ EOF
 }
 
 # One nginx, one worker, four "return 200" servers: the backends every
-# variant shares.  Long keepalive so connection setup is not measured.
+# variant shares.  Long keepalive so connection setup is not measured.  The
+# first one also serves stub_status: its "accepts" counter tells how many
+# connections the front ends opened to the backends.
 write_backend_conf() {
     local d=$tmp/backend p
     {
@@ -179,7 +192,12 @@ write_backend_conf() {
         nginx_http_paths "$d"
         echo "    keepalive_requests 10000000; keepalive_timeout 300s;"
         for p in "${backend_ports[@]}"; do
-            echo "    server { listen 127.0.0.1:$p; location / { return 200 \"ok\"; } }"
+            echo "    server {"
+            echo "        listen 127.0.0.1:$p;"
+            echo "        location / { return 200 \"ok\"; }"
+            [ "$p" = "${backend_ports[0]}" ] &&
+                echo "        location = /bench-status { stub_status; }"
+            echo "    }"
         done
         echo "}"
     } > "$d.conf"
@@ -195,7 +213,7 @@ upstream_block() {
         for p in "${backend_ports[@]}"; do
             echo "        server 127.0.0.1:$p;"
         done
-        echo "        keepalive 32;"
+        echo "        keepalive $keepalive;"
         echo "    }"
         ;;
     cflb_rnd|cflb_lors)
@@ -215,7 +233,7 @@ upstream_block() {
         echo "    cflb_lb backends {"
         echo "        pools p1;"
         echo "        steering off;"
-        echo "        keepalive 32;"
+        echo "        keepalive $keepalive;"
         echo "    }"
         ;;
     esac
@@ -310,23 +328,37 @@ start_front() {
 # Sequential requests on one kept-alive client connection: curl's URL
 # globbing fetches /1 .. /N reusing the connection.  Prints the number of
 # 200 answers and of TCP connections curl had to open (should be 1).
+# send_requests N SHAPE: SHAPE "pad" adds one 256-byte request header.
 send_requests() {
+    local hdr=()
+    [ "$2" = pad ] && hdr=(-H "X-Bench-Pad: $(printf '%0243d' 0)")
     curl -s --max-time 600 -w '\n%{http_code} %{num_connects}\n' \
-        "http://127.0.0.1:$front_port/[1-$1]" \
+        "${hdr[@]}" "http://127.0.0.1:$front_port/[1-$1]" \
         | awk '$1 == 200 && NF == 2 { ok++; conn += $2 }
                END { print ok + 0, conn + 0 }'
 }
 
+# connections accepted so far by all four backends (one nginx)
+backend_accepts() {
+    curl -s --max-time 5 "http://127.0.0.1:${backend_ports[0]}/bench-status" \
+        | awk 'NR == 3 { print $1 }'
+}
+
 # wrk_rps VARIANT ROUND: one throughput round against a fresh front end;
-# sets result (req/s).  Functions that start processes return through a
+# sets result (req/s) and result_conns (backend connections opened during
+# the timed part).  Functions that start processes return through a
 # variable, not $(...), so the pids they record stay in this shell.
 wrk_rps() {
-    local v=$1 out=$tmp/wrk.$1.$2
+    local v=$1 out=$tmp/wrk.$1.$2 before after
     start_front "$v"
     # a short warm-up so the backend connections exist before timing
     wrk -t1 -c32 -d1s "http://127.0.0.1:$front_port/" > /dev/null 2>&1 || true
+    before=$(backend_accepts)
     wrk -t1 -c32 -d"${seconds}s" --timeout 5s \
         "http://127.0.0.1:$front_port/" > "$out" 2>&1 || true
+    after=$(backend_accepts)
+    # minus 1: the status request's own connection
+    result_conns=$((after - before - 1))
     stop_pid "$front_pid" "$(front_stop_signal "$v")" 10
     if grep -qE 'Non-2xx|Socket errors' "$out"; then
         log "bench: $v round $2: $(grep -E 'Non-2xx|Socket errors' "$out" | tr -s ' ')"
@@ -334,13 +366,13 @@ wrk_rps() {
     result=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
 }
 
-# callgrind_ir VARIANT N: total instructions of a whole front-end life
-# (start, N requests, clean exit), from callgrind's "totals:" line; sets
-# result
+# callgrind_ir VARIANT N SHAPE: total instructions of a whole front-end
+# life (start, N requests, clean exit), from callgrind's "totals:" line;
+# sets result
 callgrind_ir() {
-    local v=$1 n=$2 f=$tmp/callgrind.$1.$2 res ok conns
+    local v=$1 n=$2 f=$tmp/callgrind.$1.$3.$2 res ok conns
     start_front "$v" valgrind --tool=callgrind --callgrind-out-file="$f"
-    res=$(send_requests "$n")
+    res=$(send_requests "$n" "$3")
     read -r ok conns <<< "$res"
     stop_pid "$front_pid" "$(front_stop_signal "$v")" 60
     [ "$ok" = "$n" ] || die "$v: only $ok of $n requests answered 200"
@@ -396,8 +428,8 @@ def self_costs(path):
 
 
 def per_request(v):
-    a = self_costs('%s/callgrind.%s.%d' % (tmp, v, n1))
-    b = self_costs('%s/callgrind.%s.%d' % (tmp, v, n2))
+    a = self_costs('%s/callgrind.%s.plain.%d' % (tmp, v, n1))
+    b = self_costs('%s/callgrind.%s.plain.%d' % (tmp, v, n2))
     return {k: (b[k] - a[k]) / (n2 - n1) for k in set(a) | set(b)}
 
 
@@ -428,8 +460,8 @@ EOF
 median() {
     printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
         END { if (NR == 0) print "n/a";
-              else if (NR % 2) print v[(NR + 1) / 2];
-              else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+              else if (NR % 2) printf "%.0f\n", v[(NR + 1) / 2];
+              else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 ratio() {   # ratio A B: A/B with 3 decimals, or n/a
@@ -489,7 +521,7 @@ cflb benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')
   haproxy:  $(haproxy -v | head -n 1 | cut -d' ' -f3)
   backends: 4 x nginx "return 200 ok" on 127.0.0.1, one shared worker
   keepalive to the backends in every variant (nginx/cflb: upstream
-  keepalive 32; haproxy: http-reuse always); front ends single process
+  keepalive $keepalive; haproxy: http-reuse always); front ends single process
   wrk:      -t1 -c32 -d${seconds}s, median of $rounds interleaved round(s)
   callgrind: N1=$n1, N2=$n2 sequential requests on one connection,
             Ir/req = (Ir(N2) - Ir(N1)) / (N2 - N1)
@@ -498,50 +530,66 @@ EOF
 
 # ---- throughput: rounds interleaved, so a slow period of the machine hits
 # every variant rather than one
-declare -A rps_list rps
+declare -A rps_list rps conn_list conns
 for r in $(seq "$rounds"); do
     for v in "${variants[@]}"; do
         wrk_rps "$v" "$r"
         rps_list[$v]="${rps_list[$v]:-} ${result:-0}"
+        conn_list[$v]="${conn_list[$v]:-} $result_conns"
         log "bench: throughput round $r/$rounds $v: ${result:-failed} req/s"
     done
 done
 for v in "${variants[@]}"; do
     # shellcheck disable=SC2086   # the list is meant to split
     rps[$v]=$(median ${rps_list[$v]})
+    # shellcheck disable=SC2086
+    conns[$v]=$(median ${conn_list[$v]})
 done
 
-# ---- instructions per request
-declare -A ir
+# ---- instructions per request, for two request shapes: curl's plain GET,
+# and the same with one 256-byte header more.  Why two: nginx allocates
+# per-request memory in 4 KB pool blocks, and whether a request needs one
+# block more is a step of ~350 Ir (malloc + free) that a few bytes more or
+# less, from any module, can trigger.  A small difference between variants
+# is only real if it shows in both shapes.
+declare -A ir irpad
 for v in "${variants[@]}"; do
-    callgrind_ir "$v" "$n1"
-    a=$result
-    callgrind_ir "$v" "$n2"
-    b=$result
-    ir[$v]=$(awk -v a="$a" -v b="$b" -v d="$((n2 - n1))" \
-        'BEGIN { printf "%.0f", (b - a) / d }')
-    log "bench: callgrind $v: Ir($n1)=$a Ir($n2)=$b -> ${ir[$v]} Ir/req"
+    for shape in plain pad; do
+        callgrind_ir "$v" "$n1" "$shape"
+        a=$result
+        callgrind_ir "$v" "$n2" "$shape"
+        b=$result
+        x=$(awk -v a="$a" -v b="$b" -v d="$((n2 - n1))" \
+            'BEGIN { printf "%.0f", (b - a) / d }')
+        if [ "$shape" = plain ]; then ir[$v]=$x; else irpad[$v]=$x; fi
+        log "bench: callgrind $v $shape: Ir($n1)=$a Ir($n2)=$b -> $x Ir/req"
+    done
 done
 
 echo "Throughput (wrk; wall clock, noisy on a shared 2-core box: trust ratios"
 echo "between variants of the same run, not absolute numbers)"
-printf '  %-34s %12s %8s   %s\n' variant req/s x_rr "rounds"
+echo "(conns: backend connections the front end opened during a timed run,"
+echo "median; a few hundred against ~100k+ requests means keepalive held)"
+printf '  %-34s %12s %8s %7s   %s\n' variant req/s x_rr conns "rounds (req/s)"
 for v in "${variants[@]}"; do
-    printf '  %-34s %12s %8s  %s\n' "${describe[$v]}" "${rps[$v]}" \
-        "$(ratio "${rps[$v]}" "${rps[rr]}")" "${rps_list[$v]}"
+    printf '  %-34s %12s %8s %7s  %s\n' "${describe[$v]}" "${rps[$v]}" \
+        "$(ratio "${rps[$v]}" "${rps[rr]}")" "${conns[$v]}" "${rps_list[$v]}"
 done
 echo
 
 echo "Instructions per proxied request (callgrind; deterministic to within"
-echo "a fraction of a percent between runs, unlike wall clock)"
-printf '  %-34s %12s %8s\n' variant Ir/req x_rr
+echo "a fraction of a percent between runs, unlike wall clock).  plain: curl's"
+echo "GET; +256B: the same with one 256-byte header more"
+printf '  %-34s %10s %8s %10s %8s\n' variant "Ir/req" x_rr "+256B" x_rr
 for v in "${variants[@]}"; do
-    printf '  %-34s %12s %8s\n' "${describe[$v]}" "${ir[$v]}" \
-        "$(ratio "${ir[$v]}" "${ir[rr]}")"
+    printf '  %-34s %10s %8s %10s %8s\n' "${describe[$v]}" "${ir[$v]}" \
+        "$(ratio "${ir[$v]}" "${ir[rr]}")" "${irpad[$v]}" \
+        "$(ratio "${irpad[$v]}" "${irpad[rr]}")"
 done
 echo
 
-echo "Where the instructions go (difference method per function, vs rr):"
+echo "Where the instructions go (plain shape, difference method per function,"
+echo "next to nginx round robin):"
 for v in cflb_rnd cflb_lors; do
     echo "  ${describe[$v]}:"
     profile_vs_rr "$v" 14
@@ -562,11 +610,30 @@ else
 fi
 echo
 
-echo "Summary"
-printf '  %-34s %12s %8s %10s %8s\n' variant req/s x_rr Ir/req x_rr
+echo "Summary (req/s: wall clock, noisy; Ir/req: callgrind, stable)"
+printf '  %-34s %10s %6s %8s %6s %8s %6s\n' \
+    variant req/s x_rr Ir/req x_rr "+256B" x_rr
 for v in "${variants[@]}"; do
-    printf '  %-34s %12s %8s %10s %8s\n' "${describe[$v]}" "${rps[$v]}" \
-        "$(ratio "${rps[$v]}" "${rps[rr]}")" "${ir[$v]}" \
-        "$(ratio "${ir[$v]}" "${ir[rr]}")"
+    printf '  %-34s %10s %6s %8s %6s %8s %6s\n' "${describe[$v]}" \
+        "${rps[$v]}" "$(ratio "${rps[$v]}" "${rps[rr]}")" \
+        "${ir[$v]}" "$(ratio "${ir[$v]}" "${ir[rr]}")" \
+        "${irpad[$v]}" "$(ratio "${irpad[$v]}" "${irpad[rr]}")"
 done
 echo "  target: cflb Ir/req <= 1.03 x nginx round robin"
+for v in cflb_rnd cflb_lors; do
+    for shape in plain pad; do
+        if [ "$shape" = plain ]; then
+            x=$(ratio "${ir[$v]}" "${ir[rr]}")
+        else
+            x=$(ratio "${irpad[$v]}" "${irpad[rr]}")
+        fi
+        if awk -v x="$x" 'BEGIN { exit !(x + 0 > 0 && x + 0 <= 1.03) }'
+        then
+            verdict=met
+        else
+            verdict="NOT met"
+        fi
+        printf '    %-34s %-6s %s  %s\n' "${describe[$v]}" "$shape" "$x" \
+            "$verdict"
+    done
+done

@@ -401,3 +401,34 @@ garbage: unhealthy, HTTP Invalid Response
 big: unhealthy, Response body mismatch
 --- no_error_log
 [alert]
+
+
+
+=== TEST 11: ldap monitor: an anonymous bind, answered by scripted servers
+A scripted responder stands in for slapd: it reads the 14-byte bind
+request and answers success (resultCode 0) or invalidCredentials (49).
+--- http_config eval
+$::Backends . q{
+    cflb_monitor dir { type ldap; interval 1s; timeout 500ms; retries 0; }
+    cflb_pool h11 {
+        endpoint good 127.0.0.1:1992;
+        endpoint refused 127.0.0.1:1993;
+        monitor dir;
+    }
+    cflb_lb www { pools h11; }
+}
+--- config eval: $::Status
+--- init
+Cflb::scripted(1992, ["<<14", "> \x30\x0c\x02\x01\x01\x61\x07\x0a\x01\x00\x04\x00\x04\x00"]);
+Cflb::scripted(1993, ["<<14", "> \x30\x0c\x02\x01\x01\x61\x07\x0a\x01\x31\x04\x00\x04\x00"]);
+Cflb::wait_health('h11/good', 'healthy', 3);
+Cflb::wait_reason('h11/refused', 'Response code mismatch', 3);
+--- request
+GET /status
+--- response_body_filters eval
+sub { my $st = JSON::PP::decode_json(shift);
+      CORE::join '', map { "$_->{name}: $_->{health}, $_->{reason}, $_->{status}\n" }
+          @{ $st->{pools}[0]{endpoints} } }
+--- response_body
+good: healthy, No failures, 0
+refused: unhealthy, Response code mismatch, 49

@@ -117,13 +117,13 @@ cflb_pool_health_name(cflb_pool_health_e h)
 /*
  * Grammar:
  *
- *     codes = [ sep ] code *( sep code ) [ sep ]   (sep: see below)
- *     code  = "1".."5" ( digit digit | x x )       x = "x" | "X"
+ *     codes = *ws code *( sep code ) *ws
+ *     sep   = 1*ws | *ws "," *ws                ws = SP | HT
+ *     code  = "1".."5" ( digit digit | x x )     x = "x" | "X"
  *
- * Items are separated by spaces (or tabs), or by one comma with optional
- * spaces around it: "200 301", "200,301" and "200, 301" are one list,
- * while ",200", "200,,301" and "200," have an empty item.  The result is
- * stored only on success.
+ * So "200 301", "200,301" and "200, 301" are one list, while ",200",
+ * "200,,301" and "200," have an empty item.  The result is stored only
+ * on success; err->offset points at the offending item or comma.
  */
 
 int

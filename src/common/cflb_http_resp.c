@@ -28,7 +28,8 @@
  *                         is 0), as RFC 9112 6.3 says
  *     Content-Encoding    any "gzip" or "x-gzip" coding sets gzip
  *     Location            stored (the last one wins), at most
- *                         CFLB_HTTP_MAX_LOCATION bytes, no control bytes
+ *                         CFLB_HTTP_MAX_LOCATION bytes, no control bytes;
+ *                         inner whitespace is kept, as spaces
  *
  * Chunked body:
  *

@@ -143,7 +143,8 @@ typedef enum {
     NGX_CFLB_UDP_UNREACHABLE,
     NGX_CFLB_SMTP_MISMATCH,
     NGX_CFLB_OTHER,
-    NGX_CFLB_NOT_CHECKED
+    NGX_CFLB_NOT_CHECKED,
+    NGX_CFLB_INVALID
 } ngx_cflb_reason_e;
 
 

@@ -44,7 +44,8 @@ static const char  *ngx_cflb_reasons[] = {
     "ICMP port unreachable",
     "Response code mismatch",
     "Other Failure",
-    "Not checked yet"
+    "Not checked yet",
+    "Invalid response"
 };
 
 

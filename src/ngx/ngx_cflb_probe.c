@@ -72,6 +72,7 @@ static ngx_int_t ngx_cflb_probe_http_head(ngx_cflb_probe_t *p);
 static ngx_int_t ngx_cflb_probe_smtp(ngx_cflb_probe_t *p, ngx_uint_t eof);
 static ngx_int_t ngx_cflb_probe_gunzip(ngx_cflb_probe_t *p);
 static ngx_int_t ngx_cflb_probe_redirect(ngx_cflb_probe_t *p);
+static ngx_int_t ngx_cflb_probe_ldap(ngx_cflb_probe_t *p, ngx_uint_t eof);
 static ngx_uint_t ngx_cflb_probe_errno(ngx_err_t err);
 static void ngx_cflb_probe_finish(ngx_cflb_probe_t *p, ngx_uint_t reason);
 static void ngx_cflb_probe_close(ngx_cflb_probe_t *p);
@@ -298,6 +299,18 @@ ngx_cflb_probe_connected(ngx_cflb_probe_t *p)
 
     case NGX_CFLB_MON_SMTP:
         return ngx_cflb_probe_read(p);
+
+    case NGX_CFLB_MON_LDAP:
+        /* an anonymous simple bind, LDAPv3, message id 1 (RFC 4511) */
+        p->out = ngx_create_temp_buf(p->pool, 16);
+        if (p->out == NULL) {
+            return NGX_ERROR;
+        }
+
+        p->out->last = ngx_cpymem(p->out->last,
+                                  "\x30\x0c\x02\x01\x01\x60\x07\x02\x01\x03"
+                                  "\x04\x00\x80\x00", 14);
+        return ngx_cflb_probe_send(p);
 
 #if (NGX_SSL)
     case NGX_CFLB_MON_HTTPS:
@@ -528,6 +541,9 @@ ngx_cflb_probe_read(ngx_cflb_probe_t *p)
 
         if (p->mon->type == NGX_CFLB_MON_SMTP) {
             rc = ngx_cflb_probe_smtp(p, n == 0);
+
+        } else if (p->mon->type == NGX_CFLB_MON_LDAP) {
+            rc = ngx_cflb_probe_ldap(p, n == 0);
 
         } else {
             rc = ngx_cflb_probe_http(p, p->in->pos, n, n == 0);
@@ -828,6 +844,85 @@ ngx_cflb_probe_smtp(ngx_cflb_probe_t *p, ngx_uint_t eof)
 
         return ngx_cflb_probe_send(p);
     }
+}
+
+
+/*
+ * LDAP: the bind response must say success.  Just enough BER to find its
+ * resultCode: SEQUENCE { messageID, [APPLICATION 1] { ENUMERATED ... } }.
+ */
+
+static ngx_int_t
+ngx_cflb_probe_ldap(ngx_cflb_probe_t *p, ngx_uint_t eof)
+{
+    u_char      *b, *end;
+    size_t       i, n;
+
+    b = p->in->pos;
+    end = p->in->last;
+
+    /* tag, length (short or long form) */
+    if (end - b < 2) {
+        goto again;
+    }
+
+    if (b[0] != 0x30) {
+        return NGX_CFLB_PROBE_FAIL(NGX_CFLB_INVALID);
+    }
+
+    i = 2;
+
+    if (b[1] & 0x80) {
+        n = b[1] & 0x7f;
+
+        if (n == 0 || n > 4) {
+            return NGX_CFLB_PROBE_FAIL(NGX_CFLB_INVALID);
+        }
+
+        i += n;
+    }
+
+    /* messageID: INTEGER, then bindResponse [APPLICATION 1] */
+    if ((size_t) (end - b) < i + 2 || (size_t) (end - b) < i + 2 + b[i + 1]) {
+        goto again;
+    }
+
+    if (b[i] != 0x02 || b[i + 1] > 4) {
+        return NGX_CFLB_PROBE_FAIL(NGX_CFLB_INVALID);
+    }
+
+    i += 2 + b[i + 1];
+
+    if ((size_t) (end - b) < i + 2) {
+        goto again;
+    }
+
+    if (b[i] != 0x61) {
+        return NGX_CFLB_PROBE_FAIL(NGX_CFLB_INVALID);
+    }
+
+    i += (b[i + 1] & 0x80) ? 2 + (b[i + 1] & 0x7f) : 2;
+
+    if ((size_t) (end - b) < i + 3) {
+        goto again;
+    }
+
+    if (b[i] != 0x0a || b[i + 1] != 0x01) {
+        return NGX_CFLB_PROBE_FAIL(NGX_CFLB_INVALID);
+    }
+
+    p->code = b[i + 2];
+
+    return p->code == 0 ? NGX_CFLB_PROBE_PASS
+                        : NGX_CFLB_PROBE_FAIL(NGX_CFLB_CODE_MISMATCH);
+
+again:
+
+    if (eof || p->in->last == p->in->end) {
+        return NGX_CFLB_PROBE_FAIL(NGX_CFLB_INVALID);
+    }
+
+    return NGX_AGAIN;
 }
 
 

@@ -247,7 +247,8 @@ sub wait_reason {
 
 
 # a scripted TCP server: for each connection, answers with the lines of
-# $script ("> text" to send, "< prefix" to read a line), then closes
+# $script ("> text" to send, "< prefix" to read a line, "<<N" to read N
+# bytes), then closes
 sub scripted {
     my ($port, $script, $secs) = @_;
 
@@ -266,6 +267,9 @@ sub scripted {
             for my $step (@$script) {
                 if ($step =~ /^> (.*)/s) {
                     print $c $1;
+                } elsif ($step =~ /^<<(\d+)/) {
+                    my $buf;
+                    last unless read($c, $buf, $1) == $1;
                 } else {
                     my $line = <$c>;
                     last unless defined $line;
