@@ -17,6 +17,10 @@
 # Two numbers per variant:
 #   req/s     wrk -t1 -c32 for BENCH_SECONDS, median of BENCH_ROUNDS rounds
 #             taken interleaved (wall clock: noisy, compare ratios only)
+#   cpu/req   CPU time (user + system, from /proc) the front end used per
+#             request during the wrk run, median: less disturbed than req/s
+#             when other jobs share the machine, and unlike callgrind it
+#             includes the kernel's work (sockets, epoll)
 #   conns     backend connections the front end opened during a timed wrk
 #             run (median): shows whether keepalive held under load
 #   Ir/req    instructions the front end executes per proxied request,
@@ -43,7 +47,7 @@ if [ -n "${BENCH_QUICK:-}" ]; then
     n2=${BENCH_N2:-900}
 else
     seconds=${BENCH_SECONDS:-5}
-    rounds=${BENCH_ROUNDS:-3}
+    rounds=${BENCH_ROUNDS:-5}
     n1=${BENCH_N1:-2000}
     n2=${BENCH_N2:-6000}
 fi
@@ -338,6 +342,12 @@ send_requests() {
                END { print ok + 0, conn + 0 }'
 }
 
+# CPU time a process has used so far, user + system, in clock ticks
+# (fields 14 and 15 of /proc/PID/stat, counted after the "(comm)" field)
+cpu_ticks() {
+    sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+
 # connections accepted so far by all four backends (one nginx)
 backend_accepts() {
     curl -s --max-time 5 "http://127.0.0.1:${backend_ports[0]}/bench-status" \
@@ -345,18 +355,23 @@ backend_accepts() {
 }
 
 # wrk_rps VARIANT ROUND: one throughput round against a fresh front end;
-# sets result (req/s) and result_conns (backend connections opened during
-# the timed part).  Functions that start processes return through a
+# sets result (req/s), result_cpu (front-end CPU microseconds per request)
+# and result_conns (backend connections opened during the timed part).  Functions that start processes return through a
 # variable, not $(...), so the pids they record stay in this shell.
 wrk_rps() {
-    local v=$1 out=$tmp/wrk.$1.$2 before after
+    local v=$1 out=$tmp/wrk.$1.$2 before after t0 t1 n
     start_front "$v"
     # a short warm-up so the backend connections exist before timing
     wrk -t1 -c32 -d1s "http://127.0.0.1:$front_port/" > /dev/null 2>&1 || true
     before=$(backend_accepts)
+    t0=$(cpu_ticks "$front_pid")
     wrk -t1 -c32 -d"${seconds}s" --timeout 5s \
         "http://127.0.0.1:$front_port/" > "$out" 2>&1 || true
+    t1=$(cpu_ticks "$front_pid")
     after=$(backend_accepts)
+    n=$(awk '$2 == "requests" && $3 == "in" { print $1 }' "$out")
+    result_cpu=$(awk -v t="$((t1 - t0))" -v hz="$clk_tck" -v n="${n:-0}" \
+        'BEGIN { if (n > 0) printf "%.2f", t / hz * 1e6 / n; else print 0 }')
     # minus 1: the status request's own connection
     result_conns=$((after - before - 1))
     stop_pid "$front_pid" "$(front_stop_signal "$v")" 10
@@ -464,6 +479,13 @@ median() {
               else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+median2() {   # the same, with 2 decimals
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+        END { if (NR == 0) print "n/a";
+              else if (NR % 2) printf "%.2f\n", v[(NR + 1) / 2];
+              else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 ratio() {   # ratio A B: A/B with 3 decimals, or n/a
     awk -v a="$1" -v b="$2" 'BEGIN {
         if (a + 0 > 0 && b + 0 > 0) printf "%.3f", a / b; else print "n/a" }'
@@ -489,6 +511,8 @@ read -r -a all_ports <<< "$(free_ports 5)"
 [ "${#all_ports[@]}" = 5 ] || die "could not find 5 free ports"
 backend_ports=("${all_ports[@]:0:4}")
 front_port=${all_ports[4]}
+
+clk_tck=$(getconf CLK_TCK)
 
 write_backend_conf
 write_haproxy_conf
@@ -530,13 +554,15 @@ EOF
 
 # ---- throughput: rounds interleaved, so a slow period of the machine hits
 # every variant rather than one
-declare -A rps_list rps conn_list conns
+declare -A rps_list rps conn_list conns cpu_list cpu
 for r in $(seq "$rounds"); do
     for v in "${variants[@]}"; do
         wrk_rps "$v" "$r"
         rps_list[$v]="${rps_list[$v]:-} ${result:-0}"
         conn_list[$v]="${conn_list[$v]:-} $result_conns"
-        log "bench: throughput round $r/$rounds $v: ${result:-failed} req/s"
+        cpu_list[$v]="${cpu_list[$v]:-} $result_cpu"
+        log "bench: throughput round $r/$rounds $v: ${result:-failed} req/s," \
+            "$result_cpu us CPU/req, $result_conns backend connects"
     done
 done
 for v in "${variants[@]}"; do
@@ -544,6 +570,8 @@ for v in "${variants[@]}"; do
     rps[$v]=$(median ${rps_list[$v]})
     # shellcheck disable=SC2086
     conns[$v]=$(median ${conn_list[$v]})
+    # shellcheck disable=SC2086
+    cpu[$v]=$(median2 ${cpu_list[$v]})
 done
 
 # ---- instructions per request, for two request shapes: curl's plain GET,
@@ -566,14 +594,18 @@ for v in "${variants[@]}"; do
     done
 done
 
-echo "Throughput (wrk; wall clock, noisy on a shared 2-core box: trust ratios"
-echo "between variants of the same run, not absolute numbers)"
-echo "(conns: backend connections the front end opened during a timed run,"
-echo "median; a few hundred against ~100k+ requests means keepalive held)"
-printf '  %-34s %12s %8s %7s   %s\n' variant req/s x_rr conns "rounds (req/s)"
+echo "Throughput (wrk; wall clock, noisy when other jobs share the machine:"
+echo "compare variants of the same run, not absolute numbers).  cpu/req: the"
+echo "front end's user+system CPU per request; conns: backend connections it"
+echo "opened during a timed run (a few hundred against 100k+ requests means"
+echo "keepalive held).  All medians over the rounds."
+printf '  %-34s %8s %6s %8s %6s %6s  %s\n' variant req/s x_rr "cpu/req" x_rr \
+    conns "rounds (req/s)"
 for v in "${variants[@]}"; do
-    printf '  %-34s %12s %8s %7s  %s\n' "${describe[$v]}" "${rps[$v]}" \
-        "$(ratio "${rps[$v]}" "${rps[rr]}")" "${conns[$v]}" "${rps_list[$v]}"
+    printf '  %-34s %8s %6s %6sus %6s %6s  %s\n' "${describe[$v]}" \
+        "${rps[$v]}" "$(ratio "${rps[$v]}" "${rps[rr]}")" \
+        "${cpu[$v]}" "$(ratio "${cpu[$v]}" "${cpu[rr]}")" \
+        "${conns[$v]}" "${rps_list[$v]# }"
 done
 echo
 
@@ -610,12 +642,13 @@ else
 fi
 echo
 
-echo "Summary (req/s: wall clock, noisy; Ir/req: callgrind, stable)"
-printf '  %-34s %10s %6s %8s %6s %8s %6s\n' \
-    variant req/s x_rr Ir/req x_rr "+256B" x_rr
+echo "Summary (req/s, cpu/req: wall clock, noisy; Ir/req: callgrind, stable)"
+printf '  %-32s %7s %6s %8s %6s %7s %6s %7s %6s\n' \
+    variant req/s x_rr "cpu/req" x_rr Ir/req x_rr "+256B" x_rr
 for v in "${variants[@]}"; do
-    printf '  %-34s %10s %6s %8s %6s %8s %6s\n' "${describe[$v]}" \
+    printf '  %-32s %7s %6s %6sus %6s %7s %6s %7s %6s\n' "${describe[$v]}" \
         "${rps[$v]}" "$(ratio "${rps[$v]}" "${rps[rr]}")" \
+        "${cpu[$v]}" "$(ratio "${cpu[$v]}" "${cpu[rr]}")" \
         "${ir[$v]}" "$(ratio "${ir[$v]}" "${ir[rr]}")" \
         "${irpad[$v]}" "$(ratio "${irpad[$v]}" "${irpad[rr]}")"
 done

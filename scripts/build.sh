@@ -41,5 +41,9 @@ make -j"$(nproc)" -f objs/Makefile objs/ngx_http_cflb_module.so \
     objs/ngx_stream_cflb_module.so > "$out/make.log" 2>&1 \
     || { grep -E 'error|warning' -A3 "$out/make.log" | head -n 60 >&2; exit 1; }
 
-cp objs/ngx_http_cflb_module.so objs/ngx_stream_cflb_module.so "$out/"
+# replace, never overwrite: a running nginx maps the old files
+for so in ngx_http_cflb_module.so ngx_stream_cflb_module.so; do
+    cp "objs/$so" "$out/$so.new"
+    mv -f "$out/$so.new" "$out/$so"
+done
 echo "build: $out/ngx_http_cflb_module.so $out/ngx_stream_cflb_module.so"

@@ -432,3 +432,27 @@ sub { my $st = JSON::PP::decode_json(shift);
 --- response_body
 good: healthy, No failures, 0
 refused: unhealthy, Response code mismatch, 49
+
+
+
+=== TEST 12: icmp_ping monitor: 127.0.0.1 answers echo requests
+The workers run as root here, so the probe has a raw socket if no ICMP
+datagram socket is allowed (see docs/directives.md on privileges).
+--- http_config eval
+$::Backends . q{
+    cflb_monitor ping { type icmp_ping; interval 1s; timeout 500ms; retries 0; }
+    cflb_pool h12 { endpoint lo 127.0.0.1; monitor ping; }
+    cflb_lb www { pools h12; }
+}
+--- config eval: $::Status
+--- init
+Cflb::wait_health('h12/lo', 'healthy', 3);
+--- request
+GET /status
+--- response_body_filters eval
+sub { my $e = JSON::PP::decode_json(shift)->{pools}[0]{endpoints}[0];
+      "$e->{name}: $e->{health}, $e->{reason}\n" }
+--- response_body
+lo: healthy, No failures
+--- no_error_log
+[error]

@@ -144,7 +144,8 @@ typedef enum {
     NGX_CFLB_SMTP_MISMATCH,
     NGX_CFLB_OTHER,
     NGX_CFLB_NOT_CHECKED,
-    NGX_CFLB_INVALID
+    NGX_CFLB_INVALID,
+    NGX_CFLB_NO_ECHO
 } ngx_cflb_reason_e;
 
 

@@ -45,7 +45,8 @@ static const char  *ngx_cflb_reasons[] = {
     "Response code mismatch",
     "Other Failure",
     "Not checked yet",
-    "Invalid response"
+    "Invalid response",
+    "No echo reply"
 };
 
 

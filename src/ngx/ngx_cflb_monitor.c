@@ -244,13 +244,6 @@ ngx_cflb_monitor_check(ngx_conf_t *cf, ngx_cflb_monitor_t *mon)
         return NGX_CONF_ERROR;
     }
 
-    if (mon->type == NGX_CFLB_MON_ICMP_PING) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "%s monitors are not supported yet",
-                           ngx_cflb_monitor_types[mon->type]);
-        return NGX_CONF_ERROR;
-    }
-
 #if (NGX_SSL)
     if (mon->type == NGX_CFLB_MON_HTTPS
         && ngx_cflb_monitor_ssl(cf, mon) != NGX_OK)

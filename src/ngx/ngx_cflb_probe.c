@@ -11,6 +11,8 @@
 #include <ngx_event.h>
 #include <ngx_event_connect.h>
 
+#include <netinet/ip_icmp.h>
+
 #if (NGX_ZLIB)
 #include <zlib.h>
 #endif
@@ -73,6 +75,9 @@ static ngx_int_t ngx_cflb_probe_smtp(ngx_cflb_probe_t *p, ngx_uint_t eof);
 static ngx_int_t ngx_cflb_probe_gunzip(ngx_cflb_probe_t *p);
 static ngx_int_t ngx_cflb_probe_redirect(ngx_cflb_probe_t *p);
 static ngx_int_t ngx_cflb_probe_ldap(ngx_cflb_probe_t *p, ngx_uint_t eof);
+static ngx_int_t ngx_cflb_probe_icmp(ngx_cflb_probe_t *p);
+static void ngx_cflb_probe_icmp_handler(ngx_event_t *ev);
+static uint16_t ngx_cflb_icmp_sum(u_char *data, size_t len);
 static ngx_uint_t ngx_cflb_probe_errno(ngx_err_t err);
 static void ngx_cflb_probe_finish(ngx_cflb_probe_t *p, ngx_uint_t reason);
 static void ngx_cflb_probe_close(ngx_cflb_probe_t *p);
@@ -167,6 +172,10 @@ ngx_cflb_probe_connect(ngx_cflb_probe_t *p)
     p->start = ngx_current_msec;
 
     (void) ngx_atomic_fetch_add(&p->ep->sh->probes, 1);
+
+    if (p->mon->type == NGX_CFLB_MON_ICMP_PING) {
+        return ngx_cflb_probe_icmp(p);
+    }
 
     rc = ngx_event_connect_peer(&p->pc);
 
@@ -848,6 +857,174 @@ ngx_cflb_probe_smtp(ngx_cflb_probe_t *p, ngx_uint_t eof)
 
 
 /*
+ * ICMP echo.  An ICMP datagram socket ("ping socket") needs no privilege
+ * where net.ipv4.ping_group_range admits the worker's group; otherwise a
+ * raw socket, which needs CAP_NET_RAW (workers running as root have it).
+ * IPv4 only.
+ */
+
+static ngx_int_t
+ngx_cflb_probe_icmp(ngx_cflb_probe_t *p)
+{
+    int                 raw;
+    u_char              pkt[sizeof(struct icmphdr) + 16];
+    ngx_socket_t        s;
+    ngx_connection_t   *c;
+    struct icmphdr     *icmp;
+
+    if (p->pc.sockaddr->sa_family != AF_INET) {
+        ngx_cflb_probe_finish(p, NGX_CFLB_OTHER);
+        return NGX_OK;
+    }
+
+    raw = 0;
+    s = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+
+    if (s == (ngx_socket_t) -1) {
+        raw = 1;
+        s = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+    }
+
+    if (s == (ngx_socket_t) -1) {
+        ngx_log_error(NGX_LOG_ERR, p->log, ngx_socket_errno,
+                      "cflb: icmp_ping monitor \"%V\" cannot open an ICMP "
+                      "socket: it needs CAP_NET_RAW, or the workers' group "
+                      "in sysctl net.ipv4.ping_group_range", &p->mon->name);
+        ngx_cflb_probe_finish(p, NGX_CFLB_OTHER);
+        return NGX_OK;
+    }
+
+    c = ngx_get_connection(s, p->log);
+
+    if (c == NULL) {
+        (void) ngx_close_socket(s);
+        ngx_cflb_probe_finish(p, NGX_CFLB_OTHER);
+        return NGX_OK;
+    }
+
+    p->pc.connection = c;
+    p->connected = 1;
+    p->phase = raw;
+    p->code = (ngx_pid + p->attempt) & 0xffff;   /* echo id and sequence */
+
+    c->data = p;
+    c->pool = p->pool;
+    c->read->log = p->log;
+    c->write->log = p->log;
+    c->read->handler = ngx_cflb_probe_icmp_handler;
+
+    if (ngx_nonblocking(s) == -1) {
+        ngx_cflb_probe_finish(p, NGX_CFLB_OTHER);
+        return NGX_OK;
+    }
+
+    ngx_memzero(pkt, sizeof(pkt));
+    icmp = (struct icmphdr *) pkt;
+    icmp->type = ICMP_ECHO;
+    icmp->un.echo.id = htons((uint16_t) p->code);
+    icmp->un.echo.sequence = htons((uint16_t) p->code);
+    ngx_memcpy(pkt + sizeof(struct icmphdr), "cflb health chk", 15);
+    icmp->checksum = ngx_cflb_icmp_sum(pkt, sizeof(pkt));
+
+    if (sendto(s, pkt, sizeof(pkt), 0, p->pc.sockaddr, p->pc.socklen) == -1)
+    {
+        ngx_cflb_probe_finish(p, ngx_cflb_probe_errno(ngx_socket_errno));
+        return NGX_OK;
+    }
+
+    ngx_add_timer(c->read, p->mon->timeout);
+
+    if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+        ngx_cflb_probe_finish(p, NGX_CFLB_OTHER);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_cflb_probe_icmp_handler(ngx_event_t *ev)
+{
+    ssize_t              n;
+    size_t               hl;
+    u_char               buf[512];
+    socklen_t            len;
+    ngx_connection_t    *c;
+    ngx_cflb_probe_t    *p;
+    struct icmphdr      *icmp;
+    struct sockaddr_in   from, *to;
+
+    c = ev->data;
+    p = c->data;
+
+    if (ev->timedout) {
+        ngx_cflb_probe_finish(p, NGX_CFLB_NO_ECHO);
+        return;
+    }
+
+    to = (struct sockaddr_in *) p->pc.sockaddr;
+
+    for ( ;; ) {
+        len = sizeof(from);
+        n = recvfrom(c->fd, buf, sizeof(buf), 0, (struct sockaddr *) &from,
+                     &len);
+
+        if (n == -1) {
+            break;
+        }
+
+        /* a raw socket sees every ICMP packet, IP header first */
+        hl = p->phase ? (size_t) (buf[0] & 0x0f) * 4 : 0;
+
+        if ((size_t) n < hl + sizeof(struct icmphdr)
+            || from.sin_addr.s_addr != to->sin_addr.s_addr)
+        {
+            continue;
+        }
+
+        icmp = (struct icmphdr *) (buf + hl);
+
+        if (icmp->type == ICMP_ECHOREPLY
+            && ntohs(icmp->un.echo.sequence) == (p->code & 0xffff)
+            && (!p->phase || ntohs(icmp->un.echo.id) == (p->code & 0xffff)))
+        {
+            p->code = 0;
+            ngx_cflb_probe_finish(p, NGX_CFLB_NO_FAILURES);
+            return;
+        }
+    }
+
+    if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+        ngx_cflb_probe_finish(p, NGX_CFLB_OTHER);
+    }
+}
+
+
+static uint16_t
+ngx_cflb_icmp_sum(u_char *data, size_t len)
+{
+    size_t    i;
+    uint32_t  sum;
+
+    sum = 0;
+
+    for (i = 0; i + 1 < len; i += 2) {
+        sum += (uint32_t) data[i] << 8 | data[i + 1];
+    }
+
+    if (len & 1) {
+        sum += (uint32_t) data[len - 1] << 8;
+    }
+
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+
+    return htons((uint16_t) ~sum);
+}
+
+
+/*
  * LDAP: the bind response must say success.  Just enough BER to find its
  * resultCode: SEQUENCE { messageID, [APPLICATION 1] { ENUMERATED ... } }.
  */
@@ -974,6 +1151,10 @@ ngx_cflb_probe_finish(ngx_cflb_probe_t *p, ngx_uint_t reason)
     ngx_log_debug3(NGX_LOG_DEBUG_EVENT, p->log, 0,
                    "cflb health check of \"%V\": %s, attempt %ui",
                    &p->name, ngx_cflb_reason_name(reason), p->attempt);
+
+    if (p->mon->type == NGX_CFLB_MON_ICMP_PING) {
+        p->code = 0;                /* it held the echo id */
+    }
 
     p->done(p->ep, reason, p->code, rtt);
 
