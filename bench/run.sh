@@ -345,7 +345,9 @@ send_requests() {
 # CPU time a process has used so far, user + system, in clock ticks
 # (fields 14 and 15 of /proc/PID/stat, counted after the "(comm)" field)
 cpu_ticks() {
-    sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return 0; }
+    awk '{ print $12 + $13 }' <<< "${stat##*) }"
 }
 
 # connections accepted so far by all four backends (one nginx)
@@ -359,7 +361,7 @@ backend_accepts() {
 # and result_conns (backend connections opened during the timed part).  Functions that start processes return through a
 # variable, not $(...), so the pids they record stay in this shell.
 wrk_rps() {
-    local v=$1 out=$tmp/wrk.$1.$2 before after t0 t1 n
+    local v=$1 out=$tmp/wrk.$1.$2 before after t0 t1 n rc
     start_front "$v"
     # a short warm-up so the backend connections exist before timing
     wrk -t1 -c32 -d1s "http://127.0.0.1:$front_port/" > /dev/null 2>&1 || true
@@ -369,6 +371,15 @@ wrk_rps() {
         "http://127.0.0.1:$front_port/" > "$out" 2>&1 || true
     t1=$(cpu_ticks "$front_pid")
     after=$(backend_accepts)
+    if ! kill -0 "$front_pid" 2>/dev/null; then
+        # report a crash, do not average it into the numbers
+        wait "$front_pid" && rc=0 || rc=$?
+        log "bench: $v round $2: the front end DIED under load (exit $rc):"
+        tail -n 5 "$tmp/$v.out" "$tmp/$v/error.log" 2>/dev/null >&2 || true
+        forget_pid "$front_pid"
+        result=0 result_cpu=0 result_conns=0
+        return 0
+    fi
     n=$(awk '$2 == "requests" && $3 == "in" { print $1 }' "$out")
     result_cpu=$(awk -v t="$((t1 - t0))" -v hz="$clk_tck" -v n="${n:-0}" \
         'BEGIN { if (n > 0) printf "%.2f", t / hz * 1e6 / n; else print 0 }')

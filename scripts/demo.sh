@@ -33,7 +33,7 @@ cp "$top/conf-examples/demo.conf" "$top/conf-examples/demo-backends.conf" \
 
 "$nginx" -p "$demo" -c conf/demo-backends.conf
 "$nginx" -p "$demo" -c conf/demo.conf
-sleep 0.5
+sleep 1
 
 # N requests over one keep-alive connection; count who answered
 tally() {
@@ -41,6 +41,16 @@ tally() {
     for ((i = 0; i < n; i++)); do urls+=("$url"); done
     curl -s "${urls[@]}" | sed 's/ host=.*//' | sort | uniq -c \
         | awk -v n="$n" '{ printf "    %-12s %5d  %5.1f %%\n", $2, $1, 100 * $1 / n }'
+}
+
+health() {
+    curl -s http://127.0.0.1:8080/status | perl -MJSON::PP -e '
+        my $st = decode_json(join "", <STDIN>);
+        for my $p (@{ $st->{pools} }) {
+            printf "    %-8s %-9s", $p->{name}, $p->{health};
+            printf " %s=%s", $_->{name}, $_->{health} for @{ $p->{endpoints} };
+            print "\n";
+        }'
 }
 
 backends() {
@@ -71,14 +81,22 @@ echo "2. Active-passive: 200 requests to /failover (all to us_east)"
 tally http://127.0.0.1:8080/failover 200
 
 echo
+echo "   Health, from the monitors (one probe per endpoint per second):"
+health
+
+echo
 echo "3. us_east goes down (its three endpoints stop listening)."
 backends down
-echo "   200 requests to /failover: retried onto eu_west, no client errors"
+echo "   The monitors mark it critical within a second or two:"
+health
+echo "   200 requests to /failover: all to eu_west, no client errors"
 tally http://127.0.0.1:8080/failover 200
 
 echo
-echo "4. us_east is back: traffic fails back to it."
+echo "4. us_east is back: the monitors see it, traffic fails back."
 backends up
+sleep 1
+health
 tally http://127.0.0.1:8080/failover 200
 
 cat <<END
@@ -90,6 +108,7 @@ $(curl -s http://127.0.0.1:8080/status | head -c 400)...
 Try it yourself:
     curl -i http://127.0.0.1:8080/          (X-Cflb-Pool, X-Cflb-Endpoint)
     tail -f $demo/logs/cflb.log             (each decision)
+    grep cflb: $demo/logs/error.log         (health changes)
     edit $demo/conf/demo.conf, then
     $nginx -p $demo -c conf/demo.conf -s reload
 
