@@ -107,3 +107,29 @@ qr/\[emerg\] .*"host=" of endpoint "a" has no meaning in stream\{\}, a TCP or UD
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*unknown pool "missing" in cflb_lb "tcp" in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 6: health monitors work in stream{} from the same code
+With proxy_next_upstream off, a connection steered to the dead pool would
+fail: the tcp monitor takes that pool out first.
+--- stream_config eval
+$::Backends . q{
+    cflb_monitor t { type tcp; interval 1s; timeout 300ms; retries 0; }
+    cflb_pool s6dead { endpoint x 127.0.0.1:1998; monitor t; }
+    cflb_pool s6live { endpoint a 127.0.0.1:1990; monitor t; }
+    cflb_lb tcp { pools s6dead s6live; }
+}
+--- stream_server_config
+    proxy_pass tcp;
+    proxy_next_upstream off;
+--- init
+sleep 1;
+$Cflb::note{t} = Cflb::tcp_tally(1985, 50);
+--- stream_request
+--- response_body_filters eval
+sub { CORE::join '', map { "$_ $Cflb::note{t}{$_}\n" } sort keys %{ $Cflb::note{t} } }
+--- response_body
+a 50
+--- error_log
+cflb: endpoint "x" of pool "s6dead" (lb "tcp") is unhealthy, was unknown: TCP connection failed

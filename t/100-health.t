@@ -86,9 +86,9 @@ after: a,50
 left in time: yes
 back in time: yes
 --- error_log eval
-[qr/cflb: endpoint "a" of pool "h1a" is unhealthy, was healthy: Response code mismatch, status 503/,
- qr/cflb: endpoint "a" of pool "h1a" is healthy, was unhealthy: No failures, status 200/,
- qr/cflb: pool "h1a" is critical, was healthy/]
+[qr/cflb: endpoint "a" of pool "h1a" \(lb "www"\) is unhealthy, was healthy: Response code mismatch, status 503/,
+ qr/cflb: endpoint "a" of pool "h1a" \(lb "www"\) is healthy, was unhealthy: No failures, status 200/,
+ qr/cflb: pool "h1a" \(lb "www"\) is critical, was healthy/]
 
 
 

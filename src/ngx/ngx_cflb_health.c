@@ -25,6 +25,12 @@ static void ngx_cflb_health_done(ngx_cflb_endpoint_t *ep, ngx_uint_t reason,
 static void ngx_cflb_pool_health_update(ngx_cflb_pool_t *pool,
     ngx_log_t *log);
 static cflb_pool_health_e ngx_cflb_pool_health_count(ngx_cflb_pool_t *pool);
+static char *ngx_cflb_pool_lbs(ngx_cflb_pool_t *pool, u_char *buf,
+    size_t size);
+
+
+/* room for " (lb "a", "b", ...)" in a health log line */
+#define NGX_CFLB_LBS_LEN       256
 
 
 static const char  *ngx_cflb_reasons[] = {
@@ -189,6 +195,7 @@ static void
 ngx_cflb_health_done(ngx_cflb_endpoint_t *ep, ngx_uint_t reason,
     ngx_uint_t code, ngx_msec_t rtt)
 {
+    u_char                   lbs[NGX_CFLB_LBS_LEN];
     ngx_int_t                changed;
     cflb_health_t            old;
     ngx_cflb_conf_t         *ccf;
@@ -230,8 +237,9 @@ ngx_cflb_health_done(ngx_cflb_endpoint_t *ep, ngx_uint_t reason,
     (void) ngx_atomic_fetch_add(&ccf->sh->health_gen, 1);
 
     ngx_log_error(NGX_LOG_NOTICE, ccf->log, 0,
-                  "cflb: endpoint \"%V\" of pool \"%V\" is %s, was %s: "
+                  "cflb: endpoint \"%V\" of pool \"%V\"%s is %s, was %s: "
                   "%s, status %ui", &ep->name, &ep->pool->name,
+                  ngx_cflb_pool_lbs(ep->pool, lbs, sizeof(lbs)),
                   she->health.healthy ? "healthy" : "unhealthy",
                   old.known ? (old.healthy ? "healthy" : "unhealthy")
                             : "unknown",
@@ -246,6 +254,7 @@ ngx_cflb_health_done(ngx_cflb_endpoint_t *ep, ngx_uint_t reason,
 static void
 ngx_cflb_pool_health_update(ngx_cflb_pool_t *pool, ngx_log_t *log)
 {
+    u_char              lbs[NGX_CFLB_LBS_LEN];
     ngx_uint_t          old;
     cflb_pool_health_e  now;
 
@@ -264,9 +273,45 @@ ngx_cflb_pool_health_update(ngx_cflb_pool_t *pool, ngx_log_t *log)
     }
 
     ngx_log_error(NGX_LOG_NOTICE, log, 0,
-                  "cflb: pool \"%V\" is %s, was %s", &pool->name,
+                  "cflb: pool \"%V\"%s is %s, was %s", &pool->name,
+                  ngx_cflb_pool_lbs(pool, lbs, sizeof(lbs)),
                   cflb_pool_health_name(now),
                   old ? cflb_pool_health_name(old - 1) : "unknown");
+}
+
+
+/* " (lb "www", "api")": the load balancers that list the pool, for logs */
+
+static char *
+ngx_cflb_pool_lbs(ngx_cflb_pool_t *pool, u_char *buf, size_t size)
+{
+    u_char          *p, *last;
+    ngx_uint_t       i, j, n;
+    ngx_cflb_lb_t  **lbs;
+
+    p = buf;
+    last = buf + size - 2;
+    n = 0;
+
+    lbs = pool->conf->lbs.elts;
+
+    for (i = 0; i < pool->conf->lbs.nelts; i++) {
+        for (j = 0; j < lbs[i]->npools; j++) {
+            if (lbs[i]->pools[j].pool == pool) {
+                p = ngx_slprintf(p, last, n++ ? ", \"%V\"" : " (lb \"%V\"",
+                                 &lbs[i]->name);
+                break;
+            }
+        }
+    }
+
+    if (n) {
+        *p++ = ')';
+    }
+
+    *p = '\0';
+
+    return (char *) buf;
 }
 
 
