@@ -29,7 +29,7 @@
 #define NGX_CFLB_SLOTS         64
 
 #define NGX_CFLB_ZONE_MAGIC    0x62666c63      /* "cflb" */
-#define NGX_CFLB_ZONE_LAYOUT   1
+#define NGX_CFLB_ZONE_LAYOUT   2
 
 
 typedef struct ngx_cflb_conf_s     ngx_cflb_conf_t;
