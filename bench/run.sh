@@ -2,19 +2,18 @@
 # cflb benchmark: five HTTP front ends, side by side, proxying to the same
 # four loopback backends.
 #
-#   bench/run.sh                  full run (about 4-5 minutes on 2 cores)
-#   BENCH_QUICK=1 bench/run.sh    smoke run (about a minute)
+#   bench/run.sh                  full run (about 3-4 minutes on 2 cores)
+#   BENCH_QUICK=1 bench/run.sh    smoke run (under a minute)
 #
-# Variants (all keep connections to the backends alive: upstream
-# "keepalive $BENCH_KEEPALIVE" (128) for nginx and cflb, "http-reuse always"
-# for HAProxy):
+# Variants, all keeping connections to the backends alive (upstream
+# "keepalive 128" for nginx and cflb, "http-reuse always" for HAProxy):
 #   rr        nginx upstream, round robin (the baseline every ratio is to)
 #   lc        nginx upstream, least_conn
 #   haproxy   HAProxy, balance roundrobin, one thread
 #   cflb_rnd  cflb, endpoint_steering random, steering off
 #   cflb_lors cflb, endpoint_steering least_outstanding_requests
 #
-# Two numbers per variant:
+# Numbers per variant:
 #   req/s     wrk -t1 -c32 for BENCH_SECONDS, median of BENCH_ROUNDS rounds
 #             taken interleaved (wall clock: noisy, compare ratios only)
 #   cpu/req   CPU time (user + system, from /proc) the front end used per
@@ -25,16 +24,21 @@
 #             run (median): shows whether keepalive held under load
 #   Ir/req    instructions the front end executes per proxied request,
 #             counted by callgrind: (Ir(N2 requests) - Ir(N1 requests)) /
-#             (N2 - N1), so start-up and shutdown cancel out (stable)
-# and the pick micro-benchmark of src/common/test, when it exists.
+#             (N2 - N1), so start-up and shutdown cancel out (stable), for
+#             two request shapes (plain, +256-byte header)
+# then where cflb's instructions go (per function, against rr) and the pick
+# micro-benchmark of src/common/test, when it exists.  docs/performance.md
+# explains the method and the results.
 #
-# Knobs (environment): BENCH_SECONDS, BENCH_ROUNDS, BENCH_N1, BENCH_N2,
-# BENCH_KEEPALIVE, BENCH_QUICK, BENCH_KEEP=1 (keep the temp dir, to read the callgrind
-# files), BENCH_NO_BUILD=1 (use build/*.so as it is).
+# Knobs (environment):
+#   BENCH_SECONDS (5)  BENCH_ROUNDS (5)  BENCH_N1 (2000)  BENCH_N2 (6000)
+#   BENCH_KEEPALIVE (128)  BENCH_QUICK=1 (2 s, 1 round, N 300/900)
+#   BENCH_KEEP=1       keep the temp dir (configs, callgrind files)
+#   BENCH_NO_BUILD=1   use build/ngx_http_cflb_module.so as it is
 #
-# Needs only nginx, haproxy, wrk, valgrind (callgrind),
-# curl and python3; talks to 127.0.0.1 only; every load is bounded in time
-# or count; everything it starts is stopped on exit.
+# Needs only nginx, haproxy, wrk, valgrind (callgrind), curl and python3;
+# talks to 127.0.0.1 only; every load is bounded in time or count;
+# everything it starts is stopped on exit.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -53,11 +57,12 @@ else
 fi
 
 # Idle backend connections nginx keeps per front end.  Its cache is one
-# LRU list for all backends, so with 32 clients a cache of 32 keeps up only
-# with strict rotation: random and least-* picks then open and close
-# connections all the time, and the run measures TCP setup instead of the
-# balancer (HAProxy's idle pools have no such cap).  4 backends x 32
-# clients = 128 means no kept connection ever has to be closed.
+# LRU list for all backends: with 32 clients, 32 slots are enough for
+# round robin and least_conn, but random draws (cflb random, and cflb
+# least_outstanding_requests, which is a weighted random draw) then close
+# and reopen a backend connection every ~10 requests, and the run would
+# measure TCP setup instead of the balancer (HAProxy's idle pools have no
+# such cap).  4 backends x 32 clients = 128: nothing ever has to be closed.
 keepalive=${BENCH_KEEPALIVE:-128}
 
 variants=(rr lc haproxy cflb_rnd cflb_lors)
@@ -79,8 +84,8 @@ die() { log "bench: $*"; exit 1; }
 
 # ---------------------------------------------------------------- processes
 
-# Stop what we started: a polite signal first (so nothing is left half
-# written), then KILL for anything that did not listen within 5 seconds.
+# Stop what we started: TERM first, then KILL for anything still running
+# 5 seconds later.
 cleanup() {
     local pid deadline=$((SECONDS + 5))
     for pid in "${pids[@]}"; do

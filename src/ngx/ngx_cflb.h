@@ -299,8 +299,8 @@ typedef struct {
     uint64_t                  exhausted;     /* bitmap of pools */
     uintptr_t                *tried;         /* bitmap of peers */
     uintptr_t                 data;          /* tried, if npeers fit */
-    ngx_addr_t                addr;          /* with local_port */
-    u_char                    sockaddr[NGX_SOCKADDRLEN];
+    ngx_pool_t               *pool;
+    struct sockaddr          *sockaddr;      /* with local_port, lazily */
 
     unsigned                  key_set:1;
     unsigned                  ignore_health:1;  /* picking the fallback */

@@ -51,6 +51,7 @@ ngx_cflb_init_peer(ngx_cflb_peer_data_t *pd, ngx_pool_t *pool,
 
     pd->lb = lb;
     pd->client = client;
+    pd->pool = pool;
 
     if (local) {
         pd->local_port = ngx_inet_get_port(local);
@@ -116,10 +117,18 @@ ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
 
     if (ep->no_port && pd->local_port) {
         /* layer 4 port passthrough: the port the client connected to */
-        ngx_memcpy(pd->sockaddr, ep->addr.sockaddr, ep->addr.socklen);
-        ngx_inet_set_port((struct sockaddr *) pd->sockaddr, pd->local_port);
+        if (pd->sockaddr == NULL) {
+            pd->sockaddr = ngx_palloc(pd->pool, NGX_SOCKADDRLEN);
+            if (pd->sockaddr == NULL) {
+                pd->current = NULL;     /* nothing was counted yet */
+                return NGX_ERROR;
+            }
+        }
 
-        pc->sockaddr = (struct sockaddr *) pd->sockaddr;
+        ngx_memcpy(pd->sockaddr, ep->addr.sockaddr, ep->addr.socklen);
+        ngx_inet_set_port(pd->sockaddr, pd->local_port);
+
+        pc->sockaddr = pd->sockaddr;
         pc->socklen = ep->addr.socklen;
         pc->name = &ep->address;
 
