@@ -77,8 +77,8 @@ connect() failed (111: Connection refused) while connecting to upstream
 
 === TEST 2: upstream timeouts and client aborts give every count back
 Eight requests wait on an endpoint that never answers: four time out
-(proxy_read_timeout 1s, the client sees 504) and four are abandoned by
-their clients after 0.5 s.
+(proxy_read_timeout 3s, the client sees 504) and four are abandoned by
+their clients after 1.5 s.
 --- http_config eval
 $::Backends . q{
     cflb_pool c2 { endpoint hole 127.0.0.1:1999; }
@@ -86,13 +86,13 @@ $::Backends . q{
 }
 --- config eval
 $::Status . q{
-    location /slow { proxy_pass http://www; proxy_read_timeout 1s; }
+    location /slow { proxy_pass http://www; proxy_read_timeout 3s; }
     location /abort { proxy_pass http://www; proxy_read_timeout 30s; }
 }
 --- init
 Cflb::blackhole(1999, 30);
 Cflb::hold('/slow', 4, 10);
-Cflb::hold('/abort', 4, 0.5, undef, 1);
+Cflb::hold('/abort', 4, 1.5, undef, 1);
 Cflb::wait_until(sub { Cflb::active_total() == 8 }, 5)
     or die "cflb: 8 requests did not get in flight\n";
 Cflb::wait_until(sub { Cflb::active_total() == 0 }, 10);
