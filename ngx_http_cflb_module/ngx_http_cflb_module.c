@@ -90,24 +90,6 @@ ngx_module_t  ngx_http_cflb_module = {
 };
 
 
-static ngx_http_variable_t  ngx_http_cflb_vars[] = {
-
-    { ngx_string("cflb_lb"), NULL, ngx_http_cflb_variable,
-      NGX_CFLB_VAR_LB, NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("cflb_pool"), NULL, ngx_http_cflb_variable,
-      NGX_CFLB_VAR_POOL, NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("cflb_endpoint"), NULL, ngx_http_cflb_variable,
-      NGX_CFLB_VAR_ENDPOINT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("cflb_endpoint_addr"), NULL, ngx_http_cflb_variable,
-      NGX_CFLB_VAR_ENDPOINT_ADDR, NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-      ngx_http_null_variable
-};
-
-
 /*
  * cflb_lb NAME { ... }: an upstream{} of our own, parsed in upstream
  * context so that the upstream directives that wrap a balancer
@@ -117,12 +99,10 @@ static ngx_http_variable_t  ngx_http_cflb_vars[] = {
 static char *
 ngx_http_cflb_lb_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    char                          *rv;
     void                          *mconf;
     ngx_url_t                      u;
     ngx_str_t                     *value;
     ngx_uint_t                     m;
-    ngx_conf_t                     save;
     ngx_cflb_lb_t                 *lb;
     ngx_http_module_t             *module;
     ngx_http_conf_ctx_t           *ctx, *http_ctx;
@@ -147,7 +127,6 @@ ngx_http_cflb_lb_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     /* set first, so that keepalive inside the block wraps it */
     uscf->peer.init_upstream = ngx_http_cflb_init_upstream;
-    lb->uscf = uscf;
 
     ctx = ngx_pcalloc(cf->pool, sizeof(ngx_http_conf_ctx_t));
     if (ctx == NULL) {
@@ -200,23 +179,8 @@ ngx_http_cflb_lb_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     /* the lb directives find their load balancer here */
     ctx->srv_conf[ngx_http_cflb_module.ctx_index] = lb;
 
-    save = *cf;
-    cf->ctx = ctx;
-    cf->cmd_type = NGX_HTTP_UPS_CONF;
-
-    rv = ngx_conf_parse(cf, NULL);
-
-    *cf = save;
-
-    if (rv == NGX_CONF_OK && uscf->flags != NGX_HTTP_UPSTREAM_CREATE) {
-        /* balancers such as hash or least_conn set flags, keepalive not */
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "cflb_lb \"%V\" may not use another load "
-                           "balancing method", &lb->name);
-        return NGX_CONF_ERROR;
-    }
-
-    return rv;
+    return ngx_cflb_lb_parse(cf, lb, ctx, NGX_HTTP_UPS_CONF, &uscf->flags,
+                             NGX_HTTP_UPSTREAM_CREATE);
 }
 
 
@@ -464,15 +428,17 @@ ngx_http_cflb_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 static ngx_int_t
 ngx_http_cflb_add_variables(ngx_conf_t *cf)
 {
-    ngx_http_variable_t  *var, *v;
+    ngx_http_variable_t     *var;
+    const ngx_cflb_var_t  *v;
 
-    for (v = ngx_http_cflb_vars; v->name.len; v++) {
-        var = ngx_http_add_variable(cf, &v->name, v->flags);
+    for (v = ngx_cflb_variables; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, (ngx_str_t *) &v->name,
+                                  NGX_HTTP_VAR_NOCACHEABLE);
         if (var == NULL) {
             return NGX_ERROR;
         }
 
-        var->get_handler = v->get_handler;
+        var->get_handler = ngx_http_cflb_variable;
         var->data = v->data;
     }
 

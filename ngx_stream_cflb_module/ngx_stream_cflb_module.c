@@ -65,35 +65,15 @@ ngx_module_t  ngx_stream_cflb_module = {
 };
 
 
-static ngx_stream_variable_t  ngx_stream_cflb_vars[] = {
-
-    { ngx_string("cflb_lb"), NULL, ngx_stream_cflb_variable,
-      NGX_CFLB_VAR_LB, NGX_STREAM_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("cflb_pool"), NULL, ngx_stream_cflb_variable,
-      NGX_CFLB_VAR_POOL, NGX_STREAM_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("cflb_endpoint"), NULL, ngx_stream_cflb_variable,
-      NGX_CFLB_VAR_ENDPOINT, NGX_STREAM_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("cflb_endpoint_addr"), NULL, ngx_stream_cflb_variable,
-      NGX_CFLB_VAR_ENDPOINT_ADDR, NGX_STREAM_VAR_NOCACHEABLE, 0 },
-
-      ngx_stream_null_variable
-};
-
-
 /* cflb_lb NAME { ... }: a stream upstream{} of our own */
 
 static char *
 ngx_stream_cflb_lb_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    char                            *rv;
     void                            *mconf;
     ngx_url_t                        u;
     ngx_str_t                       *value;
     ngx_uint_t                       m;
-    ngx_conf_t                       save;
     ngx_cflb_lb_t                   *lb;
     ngx_stream_module_t             *module;
     ngx_stream_conf_ctx_t           *ctx, *stream_ctx;
@@ -117,7 +97,6 @@ ngx_stream_cflb_lb_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     uscf->peer.init_upstream = ngx_stream_cflb_init_upstream;
-    lb->uscf = uscf;
 
     ctx = ngx_pcalloc(cf->pool, sizeof(ngx_stream_conf_ctx_t));
     if (ctx == NULL) {
@@ -158,23 +137,8 @@ ngx_stream_cflb_lb_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ctx->srv_conf[ngx_stream_cflb_module.ctx_index] = lb;
 
-    save = *cf;
-    cf->ctx = ctx;
-    cf->cmd_type = NGX_STREAM_UPS_CONF;
-
-    rv = ngx_conf_parse(cf, NULL);
-
-    *cf = save;
-
-    if (rv == NGX_CONF_OK && uscf->flags != NGX_STREAM_UPSTREAM_CREATE) {
-        /* balancers such as hash or least_conn set flags, keepalive not */
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "cflb_lb \"%V\" may not use another load "
-                           "balancing method", &lb->name);
-        return NGX_CONF_ERROR;
-    }
-
-    return rv;
+    return ngx_cflb_lb_parse(cf, lb, ctx, NGX_STREAM_UPS_CONF, &uscf->flags,
+                             NGX_STREAM_UPSTREAM_CREATE);
 }
 
 
@@ -244,15 +208,17 @@ ngx_stream_cflb_variable(ngx_stream_session_t *s,
 static ngx_int_t
 ngx_stream_cflb_add_variables(ngx_conf_t *cf)
 {
-    ngx_stream_variable_t  *var, *v;
+    ngx_stream_variable_t     *var;
+    const ngx_cflb_var_t  *v;
 
-    for (v = ngx_stream_cflb_vars; v->name.len; v++) {
-        var = ngx_stream_add_variable(cf, &v->name, v->flags);
+    for (v = ngx_cflb_variables; v->name.len; v++) {
+        var = ngx_stream_add_variable(cf, (ngx_str_t *) &v->name,
+                                  NGX_STREAM_VAR_NOCACHEABLE);
         if (var == NULL) {
             return NGX_ERROR;
         }
 
-        var->get_handler = v->get_handler;
+        var->get_handler = ngx_stream_cflb_variable;
         var->data = v->data;
     }
 

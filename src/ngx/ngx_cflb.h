@@ -238,7 +238,6 @@ typedef struct {
 struct ngx_cflb_lb_s {
     ngx_str_t                 name;
     ngx_cflb_conf_t          *conf;
-    void                     *uscf;          /* the subsystem's upstream */
 
     ngx_array_t               pool_names;    /* ngx_str_t, as configured */
     ngx_str_t                 fallback_name;
@@ -358,6 +357,14 @@ ngx_cflb_lb_t *ngx_cflb_lb_create(ngx_conf_t *cf, ngx_cflb_conf_t *ccf,
     ngx_str_t *name);
 
 /*
+ * ngx_cflb_lb_parse() parses the block body in the subsystem's upstream
+ * context ctx (cmd_type its UPS flag) and fails if another balancing
+ * method changed the upstream's flags away from created.
+ */
+char *ngx_cflb_lb_parse(ngx_conf_t *cf, ngx_cflb_lb_t *lb, void *ctx,
+    ngx_uint_t cmd_type, ngx_uint_t *flags, ngx_uint_t created);
+
+/*
  * ngx_cflb_lb_init() finishes a load balancer from its upstream's
  * init_upstream: resolves pool names and builds the steering sets.
  */
@@ -372,7 +379,6 @@ char *ngx_cflb_monitor_block(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_cflb_monitor_t *ngx_cflb_find_monitor(ngx_cflb_conf_t *ccf,
     ngx_str_t *name);
-const char *ngx_cflb_monitor_type_name(ngx_uint_t type);
 
 
 /* ngx_cflb_health.c: the health checker, driven by worker timers */
@@ -426,6 +432,14 @@ enum {
     NGX_CFLB_VAR_ENDPOINT,
     NGX_CFLB_VAR_ENDPOINT_ADDR
 };
+
+/* the variables' names, each with its NGX_CFLB_VAR_* as data */
+typedef struct {
+    ngx_str_t                 name;
+    uintptr_t                 data;
+} ngx_cflb_var_t;
+
+extern const ngx_cflb_var_t  ngx_cflb_variables[];
 
 /* fill v with what pd (NULL if none) says about its latest choice */
 void ngx_cflb_variable(ngx_cflb_peer_data_t *pd, ngx_variable_value_t *v,

@@ -520,6 +520,39 @@ ngx_cflb_lb_create(ngx_conf_t *cf, ngx_cflb_conf_t *ccf, ngx_str_t *name)
 }
 
 
+/*
+ * Read the body of a cflb_lb block in the upstream context ctx that the
+ * subsystem built.  Other balancing methods (hash, least_conn, ...) set
+ * the upstream's flags when they take it over; keepalive, which wraps
+ * cflb, does not.
+ */
+
+char *
+ngx_cflb_lb_parse(ngx_conf_t *cf, ngx_cflb_lb_t *lb, void *ctx,
+    ngx_uint_t cmd_type, ngx_uint_t *flags, ngx_uint_t created)
+{
+    char        *rv;
+    ngx_conf_t   save;
+
+    save = *cf;
+    cf->ctx = ctx;
+    cf->cmd_type = cmd_type;
+
+    rv = ngx_conf_parse(cf, NULL);
+
+    *cf = save;
+
+    if (rv == NGX_CONF_OK && *flags != created) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "cflb_lb \"%V\" may not use another load "
+                           "balancing method", &lb->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return rv;
+}
+
+
 #define ngx_cflb_lb_conf(cf, conf)                                            \
     if (conf == NULL) {                                                       \
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,                              \

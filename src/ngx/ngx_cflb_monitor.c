@@ -603,10 +603,3 @@ ngx_cflb_find_monitor(ngx_cflb_conf_t *ccf, ngx_str_t *name)
 
     return NULL;
 }
-
-
-const char *
-ngx_cflb_monitor_type_name(ngx_uint_t type)
-{
-    return ngx_cflb_monitor_types[type];
-}

@@ -345,6 +345,15 @@ ngx_cflb_no_load(void *ctx, unsigned i)
 }
 
 
+const ngx_cflb_var_t  ngx_cflb_variables[] = {
+    { ngx_string("cflb_lb"), NGX_CFLB_VAR_LB },
+    { ngx_string("cflb_pool"), NGX_CFLB_VAR_POOL },
+    { ngx_string("cflb_endpoint"), NGX_CFLB_VAR_ENDPOINT },
+    { ngx_string("cflb_endpoint_addr"), NGX_CFLB_VAR_ENDPOINT_ADDR },
+    { ngx_null_string, 0 }
+};
+
+
 void
 ngx_cflb_variable(ngx_cflb_peer_data_t *pd, ngx_variable_value_t *v,
     uintptr_t data)

@@ -58,6 +58,7 @@ typedef struct {
 } ngx_cflb_probe_t;
 
 
+static void ngx_cflb_probe_target(ngx_cflb_probe_t *p);
 static ngx_int_t ngx_cflb_probe_connect(ngx_cflb_probe_t *p);
 static void ngx_cflb_probe_handler(ngx_event_t *ev);
 static ngx_int_t ngx_cflb_probe_connected(ngx_cflb_probe_t *p);
@@ -132,10 +133,7 @@ ngx_cflb_probe_start(ngx_cflb_endpoint_t *ep, ngx_log_t *log,
     p->name.len = ngx_sock_ntop((struct sockaddr *) p->sockaddr, p->socklen,
                                 p->name.data, NGX_SOCKADDR_STRLEN, 1);
 
-    /* Host: the endpoint's host=, else the monitor's, else the address */
-    p->host = ep->host.len ? ep->host
-                           : (mon->host.len ? mon->host : p->name);
-    p->path = mon->path;
+    ngx_cflb_probe_target(p);
 
     if (ngx_cflb_probe_connect(p) == NGX_ERROR) {
         ngx_destroy_pool(pool);
@@ -143,6 +141,18 @@ ngx_cflb_probe_start(ngx_cflb_endpoint_t *ep, ngx_log_t *log,
     }
 
     return NGX_OK;
+}
+
+
+/* Host: the endpoint's host=, else the monitor's, else the address */
+
+static void
+ngx_cflb_probe_target(ngx_cflb_probe_t *p)
+{
+    p->host = p->ep->host.len ? p->ep->host
+                              : (p->mon->host.len ? p->mon->host : p->name);
+    p->path = p->mon->path;
+    p->redirects = 0;
 }
 
 
@@ -1139,11 +1149,7 @@ ngx_cflb_probe_finish(ngx_cflb_probe_t *p, ngx_uint_t reason)
 
     if (reason != NGX_CFLB_NO_FAILURES && p->attempt < p->mon->retries) {
         p->attempt++;
-        p->redirects = 0;
-        p->path = p->mon->path;
-        p->host = p->ep->host.len ? p->ep->host
-                                  : (p->mon->host.len ? p->mon->host
-                                                      : p->name);
+        ngx_cflb_probe_target(p);
         (void) ngx_cflb_probe_connect(p);
         return;
     }
