@@ -33,13 +33,9 @@ static ngx_int_t ngx_http_cflb_set_host(ngx_http_cflb_peer_data_t *hpd,
 static char *ngx_http_cflb_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_cflb_status_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_cflb_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_cflb_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_cflb_postconfiguration(ngx_conf_t *cf);
 static void *ngx_http_cflb_create_main_conf(ngx_conf_t *cf);
-static ngx_int_t ngx_http_cflb_init_process(ngx_cycle_t *cycle);
-static void ngx_http_cflb_exit_process(ngx_cycle_t *cycle);
 
 
 static ngx_command_t  ngx_http_cflb_commands[] = {
@@ -59,35 +55,7 @@ static ngx_command_t  ngx_http_cflb_commands[] = {
 };
 
 
-static ngx_http_module_t  ngx_http_cflb_module_ctx = {
-    ngx_http_cflb_add_variables,           /* preconfiguration */
-    ngx_http_cflb_postconfiguration,       /* postconfiguration */
-
-    ngx_http_cflb_create_main_conf,        /* create main configuration */
-    NULL,                                  /* init main configuration */
-
-    NULL,                                  /* create server configuration */
-    NULL,                                  /* merge server configuration */
-
-    NULL,                                  /* create location configuration */
-    NULL                                   /* merge location configuration */
-};
-
-
-ngx_module_t  ngx_http_cflb_module = {
-    NGX_MODULE_V1,
-    &ngx_http_cflb_module_ctx,             /* module context */
-    ngx_http_cflb_commands,                /* module directives */
-    NGX_HTTP_MODULE,                       /* module type */
-    NULL,                                  /* init master */
-    NULL,                                  /* init module */
-    ngx_http_cflb_init_process,            /* init process */
-    NULL,                                  /* init thread */
-    NULL,                                  /* exit thread */
-    ngx_http_cflb_exit_process,            /* exit process */
-    NULL,                                  /* exit master */
-    NGX_MODULE_V1_PADDING
-};
+NGX_CFLB_MODULE(http, HTTP, , NULL, NULL);
 
 
 /*
@@ -99,50 +67,40 @@ ngx_module_t  ngx_http_cflb_module = {
 static char *
 ngx_http_cflb_lb_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    void                          *mconf;
     ngx_url_t                      u;
-    ngx_str_t                     *value;
-    ngx_uint_t                     m;
     ngx_cflb_lb_t                 *lb;
-    ngx_http_module_t             *module;
-    ngx_http_conf_ctx_t           *ctx, *http_ctx;
+    ngx_http_conf_ctx_t           *ctx;
     ngx_http_upstream_srv_conf_t  *uscf;
 
-    value = cf->args->elts;
-
-    lb = ngx_cflb_lb_create(cf, conf, &value[1]);
+    lb = ngx_cflb_lb_create(cf, conf, &u);
     if (lb == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    ngx_memzero(&u, sizeof(ngx_url_t));
-    u.host = value[1];
-    u.no_resolve = 1;
-    u.no_port = 1;
-
     uscf = ngx_http_upstream_add(cf, &u, NGX_HTTP_UPSTREAM_CREATE);
-    if (uscf == NULL) {
+    ctx = ngx_pcalloc(cf->pool, sizeof(ngx_http_conf_ctx_t));
+
+    if (uscf == NULL || ctx == NULL) {
         return NGX_CONF_ERROR;
     }
 
     /* set first, so that keepalive inside the block wraps it */
     uscf->peer.init_upstream = ngx_http_cflb_init_upstream;
-
-    ctx = ngx_pcalloc(cf->pool, sizeof(ngx_http_conf_ctx_t));
-    if (ctx == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    http_ctx = cf->ctx;
-    ctx->main_conf = http_ctx->main_conf;
-
-    ctx->srv_conf = ngx_pcalloc(cf->pool, sizeof(void *) * ngx_http_max_module);
-    ctx->loc_conf = ngx_pcalloc(cf->pool, sizeof(void *) * ngx_http_max_module);
     uscf->servers = ngx_array_create(cf->pool, 1,
                                      sizeof(ngx_http_upstream_server_t));
 
-    if (ctx->srv_conf == NULL || ctx->loc_conf == NULL
-        || uscf->servers == NULL)
+    ctx->main_conf = ((ngx_http_conf_ctx_t *) cf->ctx)->main_conf;
+    ctx->srv_conf = ngx_cflb_module_confs(cf, NGX_HTTP_MODULE,
+                                          ngx_http_max_module,
+                                          offsetof(ngx_http_module_t,
+                                                   create_srv_conf));
+    ctx->loc_conf = ngx_cflb_module_confs(cf, NGX_HTTP_MODULE,
+                                          ngx_http_max_module,
+                                          offsetof(ngx_http_module_t,
+                                                   create_loc_conf));
+
+    if (uscf->servers == NULL || ctx->srv_conf == NULL
+        || ctx->loc_conf == NULL)
     {
         return NGX_CONF_ERROR;
     }
@@ -150,37 +108,8 @@ ngx_http_cflb_lb_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ctx->srv_conf[ngx_http_upstream_module.ctx_index] = uscf;
     uscf->srv_conf = ctx->srv_conf;
 
-    for (m = 0; cf->cycle->modules[m]; m++) {
-        if (cf->cycle->modules[m]->type != NGX_HTTP_MODULE) {
-            continue;
-        }
-
-        module = cf->cycle->modules[m]->ctx;
-
-        if (module->create_srv_conf) {
-            mconf = module->create_srv_conf(cf);
-            if (mconf == NULL) {
-                return NGX_CONF_ERROR;
-            }
-
-            ctx->srv_conf[cf->cycle->modules[m]->ctx_index] = mconf;
-        }
-
-        if (module->create_loc_conf) {
-            mconf = module->create_loc_conf(cf);
-            if (mconf == NULL) {
-                return NGX_CONF_ERROR;
-            }
-
-            ctx->loc_conf[cf->cycle->modules[m]->ctx_index] = mconf;
-        }
-    }
-
-    /* the lb directives find their load balancer here */
-    ctx->srv_conf[ngx_http_cflb_module.ctx_index] = lb;
-
-    return ngx_cflb_lb_parse(cf, lb, ctx, NGX_HTTP_UPS_CONF, &uscf->flags,
-                             NGX_HTTP_UPSTREAM_CREATE);
+    return ngx_cflb_lb_parse(cf, lb, ctx, ctx->srv_conf, NGX_HTTP_UPS_CONF,
+                             &uscf->flags, NGX_HTTP_UPSTREAM_CREATE);
 }
 
 
@@ -191,23 +120,9 @@ ngx_http_cflb_init_upstream(ngx_conf_t *cf, ngx_http_upstream_srv_conf_t *us)
 
     lb = ngx_http_conf_upstream_srv_conf(us, ngx_http_cflb_module);
 
-    if (us->servers->nelts) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"server\" is not allowed in cflb_lb \"%V\" in "
-                      "%s:%ui, list endpoints in a cflb_pool",
-                      &lb->name, lb->file, lb->line);
-        return NGX_ERROR;
-    }
-
-    if (us->shm_zone) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"zone\" is not allowed in cflb_lb \"%V\" in %s:%ui, "
-                      "cflb_zone keeps its state", &lb->name, lb->file,
-                      lb->line);
-        return NGX_ERROR;
-    }
-
-    if (ngx_cflb_lb_init(cf, lb) != NGX_OK) {
+    if (ngx_cflb_lb_init(cf, lb, us->servers->nelts, us->shm_zone)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -415,35 +330,7 @@ ngx_http_cflb_status_handler(ngx_http_request_t *r)
 }
 
 
-static ngx_int_t
-ngx_http_cflb_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
-    uintptr_t data)
-{
-    ngx_cflb_variable(ngx_http_get_module_ctx(r, ngx_http_cflb_module), v,
-                      data);
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_cflb_add_variables(ngx_conf_t *cf)
-{
-    ngx_http_variable_t     *var;
-    const ngx_cflb_var_t  *v;
-
-    for (v = ngx_cflb_variables; v->name.len; v++) {
-        var = ngx_http_add_variable(cf, (ngx_str_t *) &v->name,
-                                  NGX_HTTP_VAR_NOCACHEABLE);
-        if (var == NULL) {
-            return NGX_ERROR;
-        }
-
-        var->get_handler = ngx_http_cflb_variable;
-        var->data = v->data;
-    }
-
-    return NGX_OK;
-}
+NGX_CFLB_VARIABLES(http, HTTP, ngx_http_request_t)
 
 
 static ngx_int_t
@@ -468,28 +355,4 @@ ngx_http_cflb_create_main_conf(ngx_conf_t *cf)
     ccf->http = 1;
 
     return ccf;
-}
-
-
-static ngx_int_t
-ngx_http_cflb_init_process(ngx_cycle_t *cycle)
-{
-    ngx_cflb_conf_t  *ccf;
-
-    ccf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_cflb_module);
-
-    return ccf ? ngx_cflb_init_worker(cycle, ccf) : NGX_OK;
-}
-
-
-static void
-ngx_http_cflb_exit_process(ngx_cycle_t *cycle)
-{
-    ngx_cflb_conf_t  *ccf;
-
-    ccf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_cflb_module);
-
-    if (ccf) {
-        ngx_cflb_exit_worker(cycle, ccf);
-    }
 }

@@ -279,6 +279,7 @@ struct ngx_cflb_conf_s {
     cflb_rng_t                rng;           /* this worker's */
     ngx_event_t               health_timer;  /* this worker's */
     ngx_log_t                *log;
+    unsigned                  worker:1;      /* init_process has run */
 };
 
 
@@ -354,21 +355,36 @@ ngx_cflb_conf_t *ngx_cflb_create_conf(ngx_conf_t *cf, ngx_module_t *module,
  * Returns NULL after logging the error.
  */
 ngx_cflb_lb_t *ngx_cflb_lb_create(ngx_conf_t *cf, ngx_cflb_conf_t *ccf,
-    ngx_str_t *name);
+    ngx_url_t *u);
+
+/*
+ * ngx_cflb_module_confs() makes the srv (or loc) confs of every module of
+ * one subsystem (type), for the upstream block of a load balancer: create
+ * is the offset of create_srv_conf (or create_loc_conf) in the modules'
+ * context of that subsystem.
+ */
+typedef void *(*ngx_cflb_create_conf_pt)(ngx_conf_t *cf);
+
+void **ngx_cflb_module_confs(ngx_conf_t *cf, ngx_uint_t type,
+    ngx_uint_t max, size_t create);
 
 /*
  * ngx_cflb_lb_parse() parses the block body in the subsystem's upstream
- * context ctx (cmd_type its UPS flag) and fails if another balancing
- * method changed the upstream's flags away from created.
+ * context ctx (srv_conf its srv confs, cmd_type its UPS flag) and fails
+ * if another balancing method changed the upstream's flags away from
+ * created.
  */
 char *ngx_cflb_lb_parse(ngx_conf_t *cf, ngx_cflb_lb_t *lb, void *ctx,
-    ngx_uint_t cmd_type, ngx_uint_t *flags, ngx_uint_t created);
+    void **srv_conf, ngx_uint_t cmd_type, ngx_uint_t *flags,
+    ngx_uint_t created);
 
 /*
  * ngx_cflb_lb_init() finishes a load balancer from its upstream's
- * init_upstream: resolves pool names and builds the steering sets.
+ * init_upstream: refuses "server" and "zone" (nservers and zone of the
+ * upstream), resolves pool names and builds the steering sets.
  */
-ngx_int_t ngx_cflb_lb_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb);
+ngx_int_t ngx_cflb_lb_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
+    ngx_uint_t nservers, void *zone);
 
 /* postconfiguration checks common to both subsystems */
 ngx_int_t ngx_cflb_postconfiguration(ngx_conf_t *cf, ngx_cflb_conf_t *ccf);
@@ -408,8 +424,13 @@ ngx_buf_t *ngx_cflb_status(ngx_pool_t *pool, ngx_cflb_conf_t *ccf);
 
 /* ngx_cflb_zone.c: the shared-memory zone and worker slots */
 ngx_int_t ngx_cflb_init_zone(ngx_shm_zone_t *shm_zone, void *data);
-ngx_int_t ngx_cflb_init_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf);
-void ngx_cflb_exit_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf);
+
+/*
+ * The modules' init_process and exit_process: each sets up (or leaves)
+ * every cflb zone of the cycle once, whichever module comes first.
+ */
+ngx_int_t ngx_cflb_init_process(ngx_cycle_t *cycle);
+void ngx_cflb_exit_process(ngx_cycle_t *cycle);
 
 
 /* ngx_cflb_peer.c: peer selection, shared by both subsystems */
@@ -444,6 +465,76 @@ extern const ngx_cflb_var_t  ngx_cflb_variables[];
 /* fill v with what pd (NULL if none) says about its latest choice */
 void ngx_cflb_variable(ngx_cflb_peer_data_t *pd, ngx_variable_value_t *v,
     uintptr_t data);
+
+/*
+ * The variables' get handler and their registration (preconfiguration),
+ * written once for both subsystems: sub is http or stream, SUB the same
+ * in capitals, req what the subsystem's handlers get (ngx_http_request_t
+ * or ngx_stream_session_t).  The peer data is the module's context.
+ */
+#define NGX_CFLB_VARIABLES(sub, SUB, req)                                     \
+                                                                              \
+static ngx_int_t                                                              \
+ngx_##sub##_cflb_variable(req *r, ngx_variable_value_t *v, uintptr_t data)    \
+{                                                                             \
+    ngx_cflb_variable(ngx_##sub##_get_module_ctx(r, ngx_##sub##_cflb_module), \
+                      v, data);                                               \
+    return NGX_OK;                                                            \
+}                                                                             \
+                                                                              \
+static ngx_int_t                                                              \
+ngx_##sub##_cflb_add_variables(ngx_conf_t *cf)                                \
+{                                                                             \
+    const ngx_cflb_var_t     *v;                                              \
+    ngx_##sub##_variable_t   *var;                                            \
+                                                                              \
+    for (v = ngx_cflb_variables; v->name.len; v++) {                          \
+        var = ngx_##sub##_add_variable(cf, (ngx_str_t *) &v->name,            \
+                                       NGX_##SUB##_VAR_NOCACHEABLE);          \
+        if (var == NULL) {                                                    \
+            return NGX_ERROR;                                                 \
+        }                                                                     \
+                                                                              \
+        var->get_handler = ngx_##sub##_cflb_variable;                         \
+        var->data = v->data;                                                  \
+    }                                                                         \
+                                                                              \
+    return NGX_OK;                                                            \
+}
+
+
+/*
+ * The module context and module of a subsystem, written once (sub and SUB
+ * as above); the variadic part ends the context: ", NULL, NULL" for the
+ * location confs of http, nothing for stream.  Both modules start and end
+ * their workers' part in the zones with the same functions.
+ */
+#define NGX_CFLB_MODULE(sub, SUB, ...)                                        \
+                                                                              \
+static ngx_##sub##_module_t  ngx_##sub##_cflb_module_ctx = {                  \
+    ngx_##sub##_cflb_add_variables,        /* preconfiguration */             \
+    ngx_##sub##_cflb_postconfiguration,    /* postconfiguration */            \
+    ngx_##sub##_cflb_create_main_conf,     /* create main configuration */    \
+    NULL,                                  /* init main configuration */      \
+    NULL,                                  /* create server configuration */  \
+    NULL                                   /* merge server configuration */   \
+    __VA_ARGS__                            /* http: location confs */         \
+};                                                                            \
+                                                                              \
+ngx_module_t  ngx_##sub##_cflb_module = {                                     \
+    NGX_MODULE_V1,                                                            \
+    &ngx_##sub##_cflb_module_ctx,          /* module context */               \
+    ngx_##sub##_cflb_commands,             /* module directives */            \
+    NGX_##SUB##_MODULE,                    /* module type */                  \
+    NULL,                                  /* init master */                  \
+    NULL,                                  /* init module */                  \
+    ngx_cflb_init_process,                 /* init process */                 \
+    NULL,                                  /* init thread */                  \
+    NULL,                                  /* exit thread */                  \
+    ngx_cflb_exit_process,                 /* exit process */                 \
+    NULL,                                  /* exit master */                  \
+    NGX_MODULE_V1_PADDING                                                     \
+}
 
 
 #endif /* _NGX_CFLB_H_INCLUDED_ */

@@ -470,11 +470,13 @@ ngx_cflb_valid_host(ngx_str_t *host)
 
 
 ngx_cflb_lb_t *
-ngx_cflb_lb_create(ngx_conf_t *cf, ngx_cflb_conf_t *ccf, ngx_str_t *name)
+ngx_cflb_lb_create(ngx_conf_t *cf, ngx_cflb_conf_t *ccf, ngx_url_t *u)
 {
+    ngx_str_t       *name;
     ngx_uint_t       i;
     ngx_cflb_lb_t  **lbs, *lb;
 
+    name = (ngx_str_t *) cf->args->elts + 1;
     lbs = ccf->lbs.elts;
 
     for (i = 0; i < ccf->lbs.nelts; i++) {
@@ -502,6 +504,11 @@ ngx_cflb_lb_create(ngx_conf_t *cf, ngx_cflb_conf_t *ccf, ngx_str_t *name)
         return NULL;
     }
 
+    ngx_memzero(u, sizeof(ngx_url_t));
+    u->host = *name;
+    u->no_resolve = 1;
+    u->no_port = 1;
+
     lb->name = *name;
     lb->conf = ccf;
     lb->steering = NGX_CONF_UNSET;
@@ -521,6 +528,51 @@ ngx_cflb_lb_create(ngx_conf_t *cf, ngx_cflb_conf_t *ccf, ngx_str_t *name)
 
 
 /*
+ * The confs of every module of a subsystem for a new upstream block, as
+ * the subsystem's own upstream{} makes them: create is the offset of
+ * create_srv_conf (or create_loc_conf) in that subsystem's module context.
+ */
+
+void **
+ngx_cflb_module_confs(ngx_conf_t *cf, ngx_uint_t type, ngx_uint_t max,
+    size_t create)
+{
+    void                    **confs;
+    ngx_uint_t                m;
+    ngx_module_t            **modules;
+    ngx_cflb_create_conf_pt   create_conf;
+
+    confs = ngx_pcalloc(cf->pool, max * sizeof(void *));
+    if (confs == NULL) {
+        return NULL;
+    }
+
+    modules = cf->cycle->modules;
+
+    for (m = 0; modules[m]; m++) {
+        if (modules[m]->type != type) {
+            continue;
+        }
+
+        create_conf = *(ngx_cflb_create_conf_pt *)
+                          ((u_char *) modules[m]->ctx + create);
+
+        if (create_conf == NULL) {
+            continue;
+        }
+
+        confs[modules[m]->ctx_index] = create_conf(cf);
+
+        if (confs[modules[m]->ctx_index] == NULL) {
+            return NULL;
+        }
+    }
+
+    return confs;
+}
+
+
+/*
  * Read the body of a cflb_lb block in the upstream context ctx that the
  * subsystem built.  Other balancing methods (hash, least_conn, ...) set
  * the upstream's flags when they take it over; keepalive, which wraps
@@ -529,10 +581,14 @@ ngx_cflb_lb_create(ngx_conf_t *cf, ngx_cflb_conf_t *ccf, ngx_str_t *name)
 
 char *
 ngx_cflb_lb_parse(ngx_conf_t *cf, ngx_cflb_lb_t *lb, void *ctx,
-    ngx_uint_t cmd_type, ngx_uint_t *flags, ngx_uint_t created)
+    void **srv_conf, ngx_uint_t cmd_type, ngx_uint_t *flags,
+    ngx_uint_t created)
 {
     char        *rv;
     ngx_conf_t   save;
+
+    /* the lb directives find their load balancer here */
+    srv_conf[lb->conf->module->ctx_index] = lb;
 
     save = *cf;
     cf->ctx = ctx;
@@ -750,10 +806,27 @@ invalid:
 
 
 ngx_int_t
-ngx_cflb_lb_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb)
+ngx_cflb_lb_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb, ngx_uint_t nservers,
+    void *zone)
 {
     ngx_uint_t         i;
     cflb_allocator_t   a;
+
+    if (nservers) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"server\" is not allowed in cflb_lb \"%V\" in "
+                      "%s:%ui, list endpoints in a cflb_pool",
+                      &lb->name, lb->file, lb->line);
+        return NGX_ERROR;
+    }
+
+    if (zone) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"zone\" is not allowed in cflb_lb \"%V\" in %s:%ui, "
+                      "cflb_zone keeps its state", &lb->name, lb->file,
+                      lb->line);
+        return NGX_ERROR;
+    }
 
     if (ngx_cflb_lb_resolve(cf, lb) != NGX_OK
         || ngx_cflb_lb_weights(cf, lb) != NGX_OK)

@@ -20,6 +20,10 @@ static ngx_cflb_sh_endpoint_t *ngx_cflb_zone_endpoint(ngx_cflb_conf_t *ccf,
 static void *ngx_cflb_zone_record(ngx_cflb_conf_t *ccf, ngx_rbtree_t *tree,
     ngx_str_t *key, size_t size);
 static void ngx_cflb_zone_collect(ngx_cflb_conf_t *ccf);
+static ngx_int_t ngx_cflb_each_worker(ngx_cycle_t *cycle, ngx_uint_t start);
+static ngx_int_t ngx_cflb_init_worker(ngx_cycle_t *cycle,
+    ngx_cflb_conf_t *ccf);
+static void ngx_cflb_exit_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf);
 static ngx_uint_t ngx_cflb_slot_alive(ngx_cflb_slot_t *slot);
 static void ngx_cflb_slot_recover(ngx_cflb_sh_t *sh, ngx_uint_t slot);
 
@@ -300,6 +304,66 @@ ngx_cflb_zone_collect(ngx_cflb_conf_t *ccf)
  */
 
 ngx_int_t
+ngx_cflb_init_process(ngx_cycle_t *cycle)
+{
+    return ngx_cflb_each_worker(cycle, 1);
+}
+
+
+void
+ngx_cflb_exit_process(ngx_cycle_t *cycle)
+{
+    (void) ngx_cflb_each_worker(cycle, 0);
+}
+
+
+/*
+ * Starts (or ends) this worker's part in every cflb zone of the cycle,
+ * once: both modules call it, and in a static build they share the code.
+ */
+
+static ngx_int_t
+ngx_cflb_each_worker(ngx_cycle_t *cycle, ngx_uint_t start)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_shm_zone_t   *zone;
+    ngx_cflb_conf_t  *ccf;
+
+    part = &cycle->shared_memory.part;
+    zone = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NGX_OK;
+            }
+
+            part = part->next;
+            zone = part->elts;
+            i = 0;
+        }
+
+        ccf = zone[i].data;
+
+        if (zone[i].init != ngx_cflb_init_zone || ccf->worker == start) {
+            continue;
+        }
+
+        ccf->worker = start;
+
+        if (!start) {
+            ngx_cflb_exit_worker(cycle, ccf);
+
+        } else if (ngx_cflb_init_worker(cycle, ccf) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+}
+
+
+static ngx_int_t
 ngx_cflb_init_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf)
 {
     ngx_uint_t      i, free;
@@ -356,7 +420,7 @@ ngx_cflb_init_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf)
 }
 
 
-void
+static void
 ngx_cflb_exit_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf)
 {
     if (ccf->sh == NULL || ccf->slot == NGX_CFLB_SLOTS) {
