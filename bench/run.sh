@@ -12,6 +12,9 @@
 #   haproxy   HAProxy, balance roundrobin, one thread
 #   cflb_rnd  cflb, endpoint_steering random, steering off
 #   cflb_lors cflb, endpoint_steering least_outstanding_requests
+#   cflb_cookie cflb_rnd with session_affinity cookie; every request
+#             carries a valid __cflb cookie (obtained with curl when the
+#             front end starts), so it measures the pinned path
 #
 # Numbers per variant:
 #   req/s     wrk -t1 -c32 for BENCH_SECONDS, median of BENCH_ROUNDS rounds
@@ -65,17 +68,19 @@ fi
 # such cap).  4 backends x 32 clients = 128: nothing ever has to be closed.
 keepalive=${BENCH_KEEPALIVE:-128}
 
-variants=(rr lc haproxy cflb_rnd cflb_lors)
+variants=(rr lc haproxy cflb_rnd cflb_lors cflb_cookie)
 declare -A describe=(
     [rr]="nginx upstream round robin"
     [lc]="nginx upstream least_conn"
     [haproxy]="haproxy balance roundrobin"
     [cflb_rnd]="cflb random"
     [cflb_lors]="cflb least_outstanding_requests"
+    [cflb_cookie]="cflb cookie affinity, pinned"
 )
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cflb-bench.XXXXXX")
 pids=()          # every process we started and have not reaped yet
+req_hdr=()       # extra curl/wrk arguments of the variant running
 
 
 log() { printf '%s\n' "$*" >&2; }
@@ -225,15 +230,16 @@ upstream_block() {
         echo "        keepalive $keepalive;"
         echo "    }"
         ;;
-    cflb_rnd|cflb_lors)
+    cflb_rnd|cflb_lors|cflb_cookie)
         echo "    cflb_zone cflb 4m;"
+        [ "$1" = cflb_cookie ] && echo "    cflb_affinity_key $tmp/cflb.key;"
         echo "    cflb_pool p1 {"
         i=0
         for p in "${backend_ports[@]}"; do
             i=$((i + 1))
             echo "        endpoint e$i 127.0.0.1:$p;"
         done
-        if [ "$1" = cflb_rnd ]; then
+        if [ "$1" != cflb_lors ]; then
             echo "        endpoint_steering random;"
         else
             echo "        endpoint_steering least_outstanding_requests;"
@@ -242,6 +248,7 @@ upstream_block() {
         echo "    cflb_lb backends {"
         echo "        pools p1;"
         echo "        steering off;"
+        [ "$1" = cflb_cookie ] && echo "        session_affinity cookie;"
         echo "        keepalive $keepalive;"
         echo "    }"
         ;;
@@ -332,6 +339,25 @@ start_front() {
         tail -n 20 "$tmp/$v.out" "$tmp/$v/error.log" 2>/dev/null >&2 || true
         die "$v: front end did not come up"
     fi
+    req_hdr=()
+    [ "$v" = cflb_cookie ] && affinity_cookie
+    return 0
+}
+
+# cflb_cookie: a __cflb cookie from the front end just started, sent with
+# every later request (req_hdr); the key file makes it valid in every run.
+# Warns if the front end sets it again (then the run measures minting).
+affinity_cookie() {
+    local c
+    c=$(curl -s -o /dev/null -D - "http://127.0.0.1:$front_port/" \
+        | sed -n 's/^Set-Cookie: *\(__cflb=[^;]*\).*/\1/ip' | tr -d '\r')
+    [ -n "$c" ] || die "cflb_cookie: the front end set no __cflb cookie"
+    req_hdr=(-H "Cookie: $c")
+    if curl -s -o /dev/null -D - "${req_hdr[@]}" "http://127.0.0.1:$front_port/" \
+        | grep -qi '^Set-Cookie: *__cflb='
+    then
+        log "bench: cflb_cookie: the cookie was not honoured (set again)"
+    fi
 }
 
 # Sequential requests on one kept-alive client connection: curl's URL
@@ -342,7 +368,7 @@ send_requests() {
     local hdr=()
     [ "$2" = pad ] && hdr=(-H "X-Bench-Pad: $(printf '%0243d' 0)")
     curl -s --max-time 600 -w '\n%{http_code} %{num_connects}\n' \
-        "${hdr[@]}" "http://127.0.0.1:$front_port/[1-$1]" \
+        "${hdr[@]}" "${req_hdr[@]}" "http://127.0.0.1:$front_port/[1-$1]" \
         | awk '$1 == 200 && NF == 2 { ok++; conn += $2 }
                END { print ok + 0, conn + 0 }'
 }
@@ -369,10 +395,11 @@ wrk_rps() {
     local v=$1 out=$tmp/wrk.$1.$2 before after t0 t1 n rc
     start_front "$v"
     # a short warm-up so the backend connections exist before timing
-    wrk -t1 -c32 -d1s "http://127.0.0.1:$front_port/" > /dev/null 2>&1 || true
+    wrk -t1 -c32 -d1s "${req_hdr[@]}" "http://127.0.0.1:$front_port/" \
+        > /dev/null 2>&1 || true
     before=$(backend_accepts)
     t0=$(cpu_ticks "$front_pid")
-    wrk -t1 -c32 -d"${seconds}s" --timeout 5s \
+    wrk -t1 -c32 -d"${seconds}s" --timeout 5s "${req_hdr[@]}" \
         "http://127.0.0.1:$front_port/" > "$out" 2>&1 || true
     t1=$(cpu_ticks "$front_pid")
     after=$(backend_accepts)
@@ -532,7 +559,8 @@ clk_tck=$(getconf CLK_TCK)
 
 write_backend_conf
 write_haproxy_conf
-for v in rr lc cflb_rnd cflb_lors; do
+head -c 32 /dev/urandom > "$tmp/cflb.key"
+for v in rr lc cflb_rnd cflb_lors cflb_cookie; do
     write_nginx_front_conf "$v"
 done
 for v in "${variants[@]}"; do
@@ -638,7 +666,7 @@ echo
 
 echo "Where the instructions go (plain shape, difference method per function,"
 echo "next to nginx round robin):"
-for v in cflb_rnd cflb_lors; do
+for v in cflb_rnd cflb_lors cflb_cookie; do
     echo "  ${describe[$v]}:"
     profile_vs_rr "$v" 14
 done
@@ -668,15 +696,17 @@ for v in "${variants[@]}"; do
         "${ir[$v]}" "$(ratio "${ir[$v]}" "${ir[rr]}")" \
         "${irpad[$v]}" "$(ratio "${irpad[$v]}" "${irpad[rr]}")"
 done
-echo "  target: cflb Ir/req <= 1.03 x nginx round robin"
-for v in cflb_rnd cflb_lors; do
+echo "  target: cflb Ir/req <= 1.03 x nginx round robin (cookie affinity: 1.08)"
+for v in cflb_rnd cflb_lors cflb_cookie; do
+    limit=1.03
+    [ "$v" = cflb_cookie ] && limit=1.08
     for shape in plain pad; do
         if [ "$shape" = plain ]; then
             x=$(ratio "${ir[$v]}" "${ir[rr]}")
         else
             x=$(ratio "${irpad[$v]}" "${irpad[rr]}")
         fi
-        if awk -v x="$x" 'BEGIN { exit !(x + 0 > 0 && x + 0 <= 1.03) }'
+        if awk -v x="$x" -v l="$limit" 'BEGIN { exit !(x + 0 > 0 && x + 0 <= l) }'
         then
             verdict=met
         else
