@@ -27,7 +27,8 @@ cd "$out/nginx"
 # compatible; stream is dynamic there, so it is built (and loaded) too
 # shellcheck disable=SC1091
 . ./conf_flags
-stamp="${NGX_CONF_FLAGS[*]} ${CFLB_CC_OPT:-}"
+# and the source list in config: a new file needs a new objs/Makefile
+stamp="${NGX_CONF_FLAGS[*]} ${CFLB_CC_OPT:-} $(cksum < "$top/config")"
 if [ ! -f objs/Makefile ] || [ "$(cat objs/.cflb-stamp 2>/dev/null)" != "$stamp" ]
 then
     ./configure "${NGX_CONF_FLAGS[@]}" --with-stream=dynamic \

@@ -18,6 +18,7 @@
 #include "cflb_core.h"
 #include "cflb_steer.h"
 #include "cflb_health.h"
+#include "cflb_token.h"
 
 
 /*
@@ -29,7 +30,7 @@
 #define NGX_CFLB_SLOTS         64
 
 #define NGX_CFLB_ZONE_MAGIC    0x62666c63      /* "cflb" */
-#define NGX_CFLB_ZONE_LAYOUT   2
+#define NGX_CFLB_ZONE_LAYOUT   3
 
 
 typedef struct ngx_cflb_conf_s     ngx_cflb_conf_t;
@@ -87,6 +88,8 @@ typedef struct {
     uint16_t                  code;          /* last HTTP status */
     ngx_atomic_t              probes;        /* total */
 
+    time_t                    disabled_at;   /* 0: enabled; drain start */
+
     /* each worker's share of "active", by slot */
     uint32_t                  slot_active[NGX_CFLB_SLOTS];
 } ngx_cflb_sh_endpoint_t;
@@ -111,6 +114,14 @@ typedef struct {
     ngx_queue_t               endpoints;     /* ngx_cflb_sh_endpoint_t */
     ngx_cflb_slot_t           slots[NGX_CFLB_SLOTS];
     ngx_atomic_t              health_gen;    /* moves on a health change */
+
+    /* session affinity: the key made with the zone, header sessions */
+    u_char                    key[32];
+    ngx_rbtree_t              session_tree;
+    ngx_rbtree_node_t         session_sentinel;
+    ngx_queue_t               sessions;      /* most recently used first */
+    ngx_uint_t                nsessions;
+    ngx_uint_t                max_sessions;
 } ngx_cflb_sh_t;
 
 
@@ -178,6 +189,7 @@ struct ngx_cflb_monitor_s {
 
 typedef struct {
     ngx_str_t                 name;
+    uint64_t                  id;            /* in affinity tokens */
     ngx_str_t                 address;       /* as configured */
     ngx_addr_t                addr;          /* resolved at start */
     ngx_str_t                 host;          /* host= override, or empty */
@@ -192,6 +204,7 @@ typedef struct {
 
 struct ngx_cflb_pool_s {
     ngx_str_t                 name;
+    uint64_t                  id;            /* in affinity tokens */
     ngx_cflb_conf_t          *conf;
     ngx_array_t               endpoints;     /* ngx_cflb_endpoint_t */
     cflb_member_t            *members;
@@ -204,6 +217,12 @@ struct ngx_cflb_pool_s {
     ngx_str_t                 monitor_name;
     ngx_cflb_monitor_t       *monitor;       /* NULL: health ignored */
     ngx_uint_t                health_gen;    /* of "critical" below */
+
+    /* load_shedding: percentages 0..100 */
+    ngx_uint_t                shed_default;
+    ngx_uint_t                shed_session;
+    unsigned                  shed_hash:1;   /* default_policy=hash */
+    unsigned                  shed_set:1;
     unsigned                  critical:1;    /* this worker's view */
 
     u_char                   *file;
@@ -235,6 +254,56 @@ typedef struct {
 #endif
 
 
+enum {
+    NGX_CFLB_AFFINITY_NONE = 0,
+    NGX_CFLB_AFFINITY_COOKIE,
+    NGX_CFLB_AFFINITY_IP_COOKIE,
+    NGX_CFLB_AFFINITY_HEADER
+};
+
+enum {
+    NGX_CFLB_ZDF_NONE = 0,
+    NGX_CFLB_ZDF_TEMPORARY,
+    NGX_CFLB_ZDF_STICKY
+};
+
+enum {
+    NGX_CFLB_SAMESITE_AUTO = 0,
+    NGX_CFLB_SAMESITE_LAX,
+    NGX_CFLB_SAMESITE_STRICT,
+    NGX_CFLB_SAMESITE_NONE
+};
+
+enum {
+    NGX_CFLB_SECURE_AUTO = 0,
+    NGX_CFLB_SECURE_ALWAYS,
+    NGX_CFLB_SECURE_NEVER
+};
+
+
+/* a header (or with cookie set, a request cookie) that keys sessions */
+typedef struct {
+    ngx_str_t                 name;
+    ngx_uint_t                cookie;        /* "cookie:NAME", or "cookie" */
+} ngx_cflb_affinity_header_t;
+
+
+/* session affinity and failover of a load balancer (layer 7) */
+typedef struct {
+    ngx_uint_t                mode;          /* NGX_CFLB_AFFINITY_* */
+    time_t                    ttl;
+    ngx_uint_t                samesite;      /* NGX_CFLB_SAMESITE_* */
+    ngx_uint_t                secure;        /* NGX_CFLB_SECURE_* */
+    ngx_array_t              *headers;       /* ngx_cflb_affinity_header_t */
+    ngx_flag_t                require_all;
+    time_t                    drain;
+    ngx_uint_t                zdf;           /* NGX_CFLB_ZDF_* */
+    ngx_flag_t                across_pools;  /* failover_across_pools */
+    u_char                   *file;          /* where mode was set */
+    ngx_uint_t                line;
+} ngx_cflb_affinity_t;
+
+
 struct ngx_cflb_lb_s {
     ngx_str_t                 name;
     ngx_cflb_conf_t          *conf;
@@ -251,6 +320,8 @@ struct ngx_cflb_lb_s {
     cflb_member_t            *members;       /* pools, for steering */
     cflb_set_t                set;
     ngx_uint_t                npeers;        /* endpoints of all its pools */
+    ngx_cflb_affinity_t       affinity;
+    uint64_t                  id;            /* keys its header sessions */
 #if (NGX_SSL)
     ngx_cflb_peer_ssl_t      *ssl;           /* npeers, this worker's */
 #endif
@@ -271,12 +342,15 @@ struct ngx_cflb_conf_s {
     ngx_uint_t                default_port;  /* 0: the client's port */
     ngx_uint_t                debug;         /* NGX_LOG_DEBUG_HTTP etc. */
     ngx_flag_t                http;          /* layer 7: requests, Host */
+    ngx_str_t                 key;           /* cflb_affinity_key, or empty */
+    ngx_uint_t                affinity;      /* some lb uses tokens */
 
     ngx_slab_pool_t          *shpool;
     ngx_cflb_sh_t            *sh;
     ngx_uint_t                generation;    /* of this configuration */
     ngx_uint_t                slot;          /* this worker's */
     cflb_rng_t                rng;           /* this worker's */
+    cflb_mac_t                mac;           /* this worker's, tokens */
     ngx_event_t               health_timer;  /* this worker's */
     ngx_log_t                *log;
     unsigned                  worker:1;      /* init_process has run */
@@ -302,8 +376,19 @@ typedef struct {
     ngx_pool_t               *pool;
     struct sockaddr          *sockaddr;      /* with local_port, lazily */
 
+    /* affinity: the session's endpoint, if it still may serve */
+    ngx_cflb_endpoint_t      *pinned;
+    uint64_t                  session;       /* its hash, for shedding */
+    uint64_t                  shed;          /* pools shed, bitmap */
+    uint64_t                  shed_known;    /* pools decided, bitmap */
+    cflb_rng_t                ip_rng;        /* ip_cookie's first pick */
+    ngx_uint_t                attempts;      /* get_peer calls */
+
     unsigned                  key_set:1;
     unsigned                  ignore_health:1;  /* picking the fallback */
+    unsigned                  ip_pick:1;     /* steer by client address */
+    unsigned                  new_session:1; /* the response makes one */
+    unsigned                  last_failed:1;
 } ngx_cflb_peer_data_t;
 
 
@@ -332,7 +417,29 @@ typedef struct {
     { ngx_string("steering"), UPS|NGX_CONF_TAKE1,                             \
       ngx_cflb_lb_steering, SOFF, 0, NULL },                                  \
     { ngx_string("random_steering"), UPS|NGX_CONF_1MORE,                      \
-      ngx_cflb_lb_random_steering, SOFF, 0, NULL }
+      ngx_cflb_lb_random_steering, SOFF, 0, NULL },                           \
+    { ngx_string("cflb_affinity_key"), MAIN|NGX_CONF_TAKE1,                   \
+      ngx_cflb_affinity_key, MOFF, 0, NULL },                                 \
+    NGX_CFLB_L7(UPS, SOFF, "session_affinity", TAKE1, mode),                  \
+    NGX_CFLB_L7(UPS, SOFF, "session_affinity_ttl", TAKE1, ttl),               \
+    NGX_CFLB_L7(UPS, SOFF, "session_affinity_samesite", TAKE1, samesite),     \
+    NGX_CFLB_L7(UPS, SOFF, "session_affinity_secure", TAKE1, secure),         \
+    NGX_CFLB_L7(UPS, SOFF, "session_affinity_headers", 1MORE, headers),       \
+    NGX_CFLB_L7(UPS, SOFF, "session_affinity_require_all_headers", FLAG,      \
+                require_all),                                                 \
+    NGX_CFLB_L7(UPS, SOFF, "drain_duration", TAKE1, drain),                   \
+    NGX_CFLB_L7(UPS, SOFF, "zero_downtime_failover", TAKE1, zdf),             \
+    NGX_CFLB_L7(UPS, SOFF, "failover_across_pools", FLAG, across_pools)
+
+/*
+ * A layer-7 directive of cflb_lb: ngx_cflb_lb_l7() refuses it in stream{}
+ * and outside cflb_lb, then sets the field of ngx_cflb_affinity_t with the
+ * setter ngx_cflb_affinity_<field>.
+ */
+#define NGX_CFLB_L7(UPS, SOFF, name, args, field)                             \
+    { ngx_string(name), UPS|NGX_CONF_##args, ngx_cflb_lb_l7, SOFF,            \
+      offsetof(ngx_cflb_lb_t, affinity.field),                                \
+      (void *) &ngx_cflb_affinity_##field }
 
 
 /* ngx_cflb_conf.c: directives and configuration finalisation */
@@ -390,6 +497,57 @@ ngx_int_t ngx_cflb_lb_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
 ngx_int_t ngx_cflb_postconfiguration(ngx_conf_t *cf, ngx_cflb_conf_t *ccf);
 
 
+/* ngx_cflb_affinity.c: session affinity, drain, failover options */
+
+/* how a layer-7 directive is set, and why layer 4 has no use for it */
+typedef struct {
+    char                   *(*set)(ngx_conf_t *cf, ngx_command_t *cmd,
+                                   void *conf);
+    void                     *post;
+    char                     *why;
+} ngx_cflb_setter_t;
+
+extern ngx_cflb_setter_t  ngx_cflb_affinity_mode;
+extern ngx_cflb_setter_t  ngx_cflb_affinity_ttl;
+extern ngx_cflb_setter_t  ngx_cflb_affinity_samesite;
+extern ngx_cflb_setter_t  ngx_cflb_affinity_secure;
+extern ngx_cflb_setter_t  ngx_cflb_affinity_headers;
+extern ngx_cflb_setter_t  ngx_cflb_affinity_require_all;
+extern ngx_cflb_setter_t  ngx_cflb_affinity_drain;
+extern ngx_cflb_setter_t  ngx_cflb_affinity_zdf;
+extern ngx_cflb_setter_t  ngx_cflb_affinity_across_pools;
+
+char *ngx_cflb_lb_l7(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_cflb_affinity_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
+/* defaults and cross-checks, from ngx_cflb_lb_init() */
+ngx_int_t ngx_cflb_affinity_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb);
+
+/* the zone's part: the random key and the header session table */
+void ngx_cflb_affinity_init_zone(ngx_cflb_sh_t *sh, ngx_slab_pool_t *shpool);
+ngx_int_t ngx_cflb_affinity_init_worker(ngx_cflb_conf_t *ccf,
+    ngx_log_t *log);
+void ngx_cflb_affinity_exit_worker(ngx_cflb_conf_t *ccf);
+
+/*
+ * ngx_cflb_affinity_resume() honours the request's token (the __cflb
+ * cookie value) or header session key, if valid and its endpoint may
+ * still serve: sets pd->pinned.  Either may be NULL.  Otherwise the
+ * request starts a new session (pd->new_session).
+ */
+void ngx_cflb_affinity_resume(ngx_cflb_peer_data_t *pd, ngx_str_t *token,
+    uint64_t *hkey, ngx_log_t *log);
+
+/*
+ * ngx_cflb_affinity_commit() makes the new session of pd once its
+ * endpoint answered: writes the token to out (CFLB_TOKEN_LEN bytes) and
+ * returns NGX_OK, or stores the header session (hkey) and returns
+ * NGX_DECLINED; NGX_ERROR on failure.
+ */
+ngx_int_t ngx_cflb_affinity_commit(ngx_cflb_peer_data_t *pd, uint64_t *hkey,
+    u_char *out);
+
+
 /* ngx_cflb_monitor.c: cflb_monitor blocks */
 char *ngx_cflb_monitor_block(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -443,6 +601,7 @@ ngx_int_t ngx_cflb_init_peer(ngx_cflb_peer_data_t *pd, ngx_pool_t *pool,
     ngx_cflb_lb_t *lb, ngx_peer_connection_t *pc, struct sockaddr *client,
     struct sockaddr *local);
 ngx_int_t ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data);
+uint64_t ngx_cflb_client_key(struct sockaddr *sa);
 void ngx_cflb_free_peer(ngx_peer_connection_t *pc, void *data,
     ngx_uint_t state);
 

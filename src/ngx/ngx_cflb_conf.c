@@ -13,6 +13,7 @@
 
 static char *ngx_cflb_pool_handler(ngx_conf_t *cf, ngx_command_t *dummy,
     void *conf);
+static char *ngx_cflb_pool_shedding(ngx_conf_t *cf, ngx_cflb_pool_t *pool);
 static char *ngx_cflb_pool_endpoint(ngx_conf_t *cf, ngx_cflb_pool_t *pool);
 static char *ngx_cflb_endpoint_param(ngx_conf_t *cf,
     ngx_cflb_endpoint_t *ep, ngx_str_t *param);
@@ -144,6 +145,7 @@ ngx_cflb_pool_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     pool->name = value[1];
+    pool->id = cflb_token_id(pool->name.data, pool->name.len);
     pool->conf = ccf;
     pool->policy = NGX_CONF_UNSET;
     pool->minimum_origins = NGX_CONF_UNSET_UINT;
@@ -206,6 +208,14 @@ ngx_cflb_pool_handler(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
 
     if (ngx_strcmp(value[0].data, "endpoint") == 0) {
         return ngx_cflb_pool_endpoint(cf, pool);
+    }
+
+    if (ngx_strcmp(value[0].data, "load_shedding") == 0) {
+        if (pool->shed_set) {
+            goto duplicate;
+        }
+
+        return ngx_cflb_pool_shedding(cf, pool);
     }
 
     if (cf->args->nelts != 2) {
@@ -298,6 +308,65 @@ unknown:
 }
 
 
+/* load_shedding default_percent=P [default_policy=random|hash]
+                 [session_percent=P] */
+
+static char *
+ngx_cflb_pool_shedding(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
+{
+    ngx_int_t    n;
+    ngx_str_t   *value, v;
+    ngx_uint_t   i, *percent;
+
+    pool->shed_set = 1;
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strcmp(value[i].data, "default_policy=random") == 0) {
+            pool->shed_hash = 0;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "default_policy=hash") == 0) {
+            pool->shed_hash = 1;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "default_percent=", 16) == 0) {
+            percent = &pool->shed_default;
+            v.data = value[i].data + 16;
+            v.len = value[i].len - 16;
+
+        } else if (ngx_strncmp(value[i].data, "session_percent=", 16) == 0) {
+            percent = &pool->shed_session;
+            v.data = value[i].data + 16;
+            v.len = value[i].len - 16;
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid load_shedding parameter \"%V\", "
+                               "expected default_percent=, default_policy= "
+                               "or session_percent=", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        n = ngx_atoi(v.data, v.len);
+
+        if (n == NGX_ERROR || n > 100) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid load_shedding \"%V\", the percent "
+                               "must be from 0 to 100", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        *percent = n;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 /* endpoint NAME ADDRESS[:PORT] [weight=W] [host=HOST] [disabled] */
 
 static char *
@@ -338,6 +407,7 @@ ngx_cflb_pool_endpoint(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
     ngx_memzero(ep, sizeof(ngx_cflb_endpoint_t));
 
     ep->name = value[1];
+    ep->id = cflb_token_id(ep->name.data, ep->name.len);
     ep->address = value[2];
     ep->weight = CFLB_WEIGHT_SCALE;
     ep->pool = pool;
@@ -513,8 +583,18 @@ ngx_cflb_lb_create(ngx_conf_t *cf, ngx_cflb_conf_t *ccf, ngx_url_t *u)
     lb->conf = ccf;
     lb->steering = NGX_CONF_UNSET;
     lb->default_weight = NGX_CONF_UNSET_UINT;
+    lb->affinity.mode = NGX_CONF_UNSET_UINT;
+    lb->affinity.ttl = NGX_CONF_UNSET;
+    lb->affinity.samesite = NGX_CONF_UNSET_UINT;
+    lb->affinity.secure = NGX_CONF_UNSET_UINT;
+    lb->affinity.require_all = NGX_CONF_UNSET;
+    lb->affinity.drain = NGX_CONF_UNSET;
+    lb->affinity.zdf = NGX_CONF_UNSET_UINT;
+    lb->affinity.across_pools = NGX_CONF_UNSET;
     lb->file = cf->conf_file->file.name.data;
     lb->line = cf->conf_file->line;
+    lb->affinity.file = lb->file;
+    lb->affinity.line = lb->line;
 
     lbs = ngx_array_push(&ccf->lbs);
     if (lbs == NULL) {
@@ -829,7 +909,8 @@ ngx_cflb_lb_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb, ngx_uint_t nservers,
     }
 
     if (ngx_cflb_lb_resolve(cf, lb) != NGX_OK
-        || ngx_cflb_lb_weights(cf, lb) != NGX_OK)
+        || ngx_cflb_lb_weights(cf, lb) != NGX_OK
+        || ngx_cflb_affinity_init(cf, lb) != NGX_OK)
     {
         return NGX_ERROR;
     }

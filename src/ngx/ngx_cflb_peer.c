@@ -23,8 +23,11 @@
         |= (uintptr_t) 1 << (n) % (8 * sizeof(uintptr_t))
 
 
-static ngx_cflb_endpoint_t *ngx_cflb_select(ngx_cflb_peer_data_t *pd,
+static ngx_cflb_endpoint_t *ngx_cflb_pin(ngx_cflb_peer_data_t *pd);
+static ngx_cflb_endpoint_t *ngx_cflb_retry(ngx_cflb_peer_data_t *pd,
     ngx_log_t *log);
+static ngx_cflb_endpoint_t *ngx_cflb_select(ngx_cflb_peer_data_t *pd,
+    ngx_log_t *log, ngx_uint_t fallback);
 static ngx_cflb_endpoint_t *ngx_cflb_select_endpoint(ngx_cflb_peer_data_t *pd,
     ngx_cflb_lb_pool_t *entry);
 static int ngx_cflb_pool_usable(void *ctx, unsigned i);
@@ -32,7 +35,7 @@ static uint64_t ngx_cflb_pool_load(void *ctx, unsigned i);
 static int ngx_cflb_endpoint_usable(void *ctx, unsigned i);
 static uint64_t ngx_cflb_endpoint_load(void *ctx, unsigned i);
 static uint64_t ngx_cflb_no_load(void *ctx, unsigned i);
-static uint64_t ngx_cflb_client_key(struct sockaddr *sa);
+static ngx_uint_t ngx_cflb_pool_shed(ngx_cflb_peer_data_t *pd, ngx_uint_t i);
 static void ngx_cflb_count(ngx_cflb_conf_t *ccf, ngx_cflb_endpoint_t *ep,
     ngx_atomic_int_t n);
 #if (NGX_SSL)
@@ -73,7 +76,9 @@ ngx_cflb_init_peer(ngx_cflb_peer_data_t *pd, ngx_pool_t *pool,
     pc->get = ngx_cflb_get_peer;
     pc->free = ngx_cflb_free_peer;
     pc->data = pd;
-    pc->tries = lb->npeers;
+
+    /* the first try and, failing that, zero-downtime failover's one retry */
+    pc->tries = 2;
 
 #if (NGX_SSL)
     pc->set_session = ngx_cflb_set_session;
@@ -101,7 +106,19 @@ ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
     pc->cached = 0;
     pc->connection = NULL;
 
-    ep = ngx_cflb_select(pd, pc->log);
+    if (pd->attempts++) {
+        ep = ngx_cflb_retry(pd, pc->log);
+
+    } else if (pd->pinned) {
+        ep = ngx_cflb_pin(pd);
+
+        if (ep && lb->affinity.zdf == NGX_CFLB_ZDF_NONE) {
+            pc->tries = 1;              /* a pinned session fails as is */
+        }
+
+    } else {
+        ep = ngx_cflb_select(pd, pc->log, 1);
+    }
 
     if (ep == NULL) {
         pc->name = &lb->name;
@@ -114,6 +131,7 @@ ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
 
     pd->current = ep;
     pd->last = ep;
+    pd->last_failed = 0;
 
     if (ep->no_port && pd->local_port) {
         /* layer 4 port passthrough: the port the client connected to */
@@ -168,6 +186,7 @@ ngx_cflb_free_peer(ngx_peer_connection_t *pc, void *data, ngx_uint_t state)
                    "active: %A", &ep->name, state, ep->sh->c.active);
 
     pd->current = NULL;
+    pd->last_failed = (state & NGX_PEER_FAILED) ? 1 : 0;
 
     ngx_cflb_count(pd->lb->conf, ep, -1);
 
@@ -183,14 +202,85 @@ ngx_cflb_free_peer(ngx_peer_connection_t *pc, void *data, ngx_uint_t state)
 
 
 /*
- * Traffic steering over the pools that can serve, then endpoint steering
- * inside the chosen one; a pool whose endpoints all turn out unusable is
- * left out and the pick repeats.  With no pool left the fallback serves,
- * its health ignored.
+ * The session's endpoint, unless its pool sheds the session: then the
+ * request is steered afresh, away from that pool, into a new session.
  */
 
 static ngx_cflb_endpoint_t *
-ngx_cflb_select(ngx_cflb_peer_data_t *pd, ngx_log_t *log)
+ngx_cflb_pin(ngx_cflb_peer_data_t *pd)
+{
+    ngx_uint_t            i;
+    ngx_cflb_lb_t        *lb;
+    ngx_cflb_endpoint_t  *ep;
+
+    lb = pd->lb;
+    ep = pd->pinned;
+
+    for (i = 0; i < lb->npools; i++) {
+        if (lb->pools[i].pool == ep->pool) {
+            break;
+        }
+    }
+
+    if (i < lb->npools && ngx_cflb_pool_shed(pd, i)) {
+        pd->pinned = NULL;
+        pd->new_session = 1;
+        return ngx_cflb_select(pd, ngx_cycle->log, 1);
+    }
+
+    pd->entry = (i < lb->npools) ? &lb->pools[i] : &lb->fallback;
+
+    return ep;
+}
+
+
+/*
+ * Zero-downtime failover: one retry, on another healthy endpoint of the
+ * pool that failed, or with failover_across_pools of the next pool in
+ * steering order.  A pinned session moves only with "sticky".
+ */
+
+static ngx_cflb_endpoint_t *
+ngx_cflb_retry(ngx_cflb_peer_data_t *pd, ngx_log_t *log)
+{
+    ngx_cflb_lb_t        *lb;
+    ngx_cflb_endpoint_t  *ep;
+
+    lb = pd->lb;
+
+    if (pd->pinned) {
+        pd->pinned = NULL;
+        pd->new_session = (lb->affinity.zdf == NGX_CFLB_ZDF_STICKY);
+    }
+
+    if (pd->entry == NULL) {
+        return NULL;
+    }
+
+    pd->ignore_health = (pd->entry == &lb->fallback);
+    ep = ngx_cflb_select_endpoint(pd, pd->entry);
+    pd->ignore_health = 0;
+
+    if (ep || !lb->affinity.across_pools || pd->entry == &lb->fallback) {
+        return ep;
+    }
+
+    pd->exhausted |= (uint64_t) 1 << (pd->entry - lb->pools);
+
+    return ngx_cflb_select(pd, log, 0);
+}
+
+
+/*
+ * Traffic steering over the pools that can serve, then endpoint steering
+ * inside the chosen one; a pool whose endpoints all turn out unusable is
+ * left out and the pick repeats.  With no pool left the fallback serves,
+ * its health ignored, if fallback allows.
+ */
+
+static ngx_cflb_endpoint_t *
+ngx_cflb_select(ngx_cflb_peer_data_t *pd, ngx_log_t *log,
+    ngx_uint_t fallback)
 {
     int                   i;
     cflb_pick_t           pk;
@@ -211,6 +301,12 @@ ngx_cflb_select(ngx_cflb_peer_data_t *pd, ngx_log_t *log)
     pk.key = 0;
     pk.rng = &lb->conf->rng;
 
+    if (pd->ip_pick) {
+        /* ip_cookie: the same address, the same choice on every node */
+        pk.load = ngx_cflb_no_load;
+        pk.rng = &pd->ip_rng;
+    }
+
     for ( ;; ) {
         i = cflb_set_pick(&lb->set, &pk);
 
@@ -225,6 +321,10 @@ ngx_cflb_select(ngx_cflb_peer_data_t *pd, ngx_log_t *log)
         }
 
         pd->exhausted |= (uint64_t) 1 << i;
+    }
+
+    if (!fallback) {
+        return NULL;
     }
 
     ngx_log_debug1(lb->conf->debug, log, 0,
@@ -274,6 +374,11 @@ ngx_cflb_select_endpoint(ngx_cflb_peer_data_t *pd, ngx_cflb_lb_pool_t *entry)
         pk.load = ngx_cflb_no_load;
     }
 
+    if (pd->ip_pick) {
+        pk.load = ngx_cflb_no_load;
+        pk.rng = &pd->ip_rng;
+    }
+
     i = cflb_set_pick(&pool->set, &pk);
 
     if (i < 0) {
@@ -296,7 +401,57 @@ ngx_cflb_pool_usable(void *ctx, unsigned i)
     return !(pd->exhausted & ((uint64_t) 1 << i))
            && pool->enabled
            && pool->nusable > 0
-           && !ngx_cflb_pool_critical(pool);
+           && !ngx_cflb_pool_critical(pool)
+           && !ngx_cflb_pool_shed(pd, i);
+}
+
+
+/*
+ * Load shedding: is this request shed from pool i?  Decided once per
+ * request and pool: sessions by their hash, so a shed session stays
+ * shed; other traffic at random or by the client address.
+ */
+
+static ngx_uint_t
+ngx_cflb_pool_shed(ngx_cflb_peer_data_t *pd, ngx_uint_t i)
+{
+    uint64_t          bit, h;
+    ngx_uint_t        percent;
+    ngx_cflb_pool_t  *pool;
+
+    pool = pd->lb->pools[i].pool;
+    percent = pd->session ? pool->shed_session : pool->shed_default;
+
+    if (percent == 0) {
+        return 0;
+    }
+
+    bit = (uint64_t) 1 << i;
+
+    if (!(pd->shed_known & bit)) {
+        pd->shed_known |= bit;
+
+        if (pd->session) {
+            h = cflb_hash64(&pd->session, sizeof(uint64_t), pool->id);
+
+        } else if (pool->shed_hash) {
+            if (!pd->key_set) {
+                pd->key = ngx_cflb_client_key(pd->client);
+                pd->key_set = 1;
+            }
+
+            h = cflb_hash64(&pd->key, sizeof(uint64_t), pool->id);
+
+        } else {
+            h = cflb_rng_next(&pd->lb->conf->rng);
+        }
+
+        if (h % 100 < percent) {
+            pd->shed |= bit;
+        }
+    }
+
+    return (pd->shed & bit) != 0;
 }
 
 
@@ -397,7 +552,7 @@ ngx_cflb_variable(ngx_cflb_peer_data_t *pd, ngx_variable_value_t *v,
 
 /* the hash steering key: the client address, without its port */
 
-static uint64_t
+uint64_t
 ngx_cflb_client_key(struct sockaddr *sa)
 {
     struct sockaddr_in   *sin;

@@ -74,6 +74,8 @@ ngx_cflb_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
         ngx_sprintf(shpool->log_ctx, " in cflb zone \"%V\"%Z",
                     &shm_zone->shm.name);
+
+        ngx_cflb_affinity_init_zone(sh, shpool);
     }
 
     if (sh->magic != NGX_CFLB_ZONE_MAGIC || sh->layout != NGX_CFLB_ZONE_LAYOUT)
@@ -196,6 +198,14 @@ ngx_cflb_zone_endpoint(ngx_cflb_conf_t *ccf, ngx_cflb_endpoint_t *ep,
         ngx_queue_insert_tail(&ccf->sh->endpoints, &she->queue);
         she->pool = shp;
         shp->refs++;
+    }
+
+    /* a drain runs from the first configuration that disabled it */
+    if (!ep->disabled) {
+        she->disabled_at = 0;
+
+    } else if (she->disabled_at == 0) {
+        she->disabled_at = ngx_time();
     }
 
     she->generation = ccf->generation;
@@ -416,6 +426,10 @@ ngx_cflb_init_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf)
 
     ccf->slot = free;
 
+    if (ngx_cflb_affinity_init_worker(ccf, cycle->log) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_cflb_health_init_worker(cycle, ccf);
 }
 
@@ -423,6 +437,8 @@ ngx_cflb_init_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf)
 static void
 ngx_cflb_exit_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf)
 {
+    ngx_cflb_affinity_exit_worker(ccf);
+
     if (ccf->sh == NULL || ccf->slot == NGX_CFLB_SLOTS) {
         return;
     }
