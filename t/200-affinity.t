@@ -19,6 +19,11 @@ workers(4);
 master_on();
 log_level('warn');
 
+# one listening socket per worker, so that the kernel spreads connections
+# over the workers (with one shared socket, an idle worker tends to take
+# every connection)
+$Test::Nginx::Util::ReusePort = 1;
+
 plan "no_plan";
 
 our $Cert = abs_path('t/cert');
@@ -44,6 +49,7 @@ our $Status = <<'_EOC_';
     location /t { proxy_pass http://www; add_header X-Pid $pid always; }
 _EOC_
 
+no_long_string();
 no_shuffle();
 run_tests();
 
@@ -173,7 +179,7 @@ cookies set: 0
 
 
 === TEST 3: ip_cookie: the first choice follows the client address, then the cookie rules
-20 client addresses send 8 requests each without a cookie: each address
+20 client addresses send 12 requests each without a cookie: each address
 always gets one endpoint, the addresses spread, and every answer sets a
 cookie.  Then a cookie from one address, presented from an address that
 steers elsewhere, wins over the address.
@@ -188,9 +194,9 @@ my (%by_addr, %ends);
 my ($moved, $unset, $minw) = (0, 0, 99);
 for my $i (1 .. 20) {
     my $from = "127.0.3.$i";
-    my $t = Cflb::repeat(8, from => $from);
+    my $t = Cflb::repeat(12, from => $from);
     $moved++ if keys %{ $t->{bodies} } != 1;
-    $unset += 8 - $t->{set};
+    $unset += 12 - $t->{set};
     $by_addr{$from} = Cflb::bodies($t);
     $ends{$by_addr{$from}} = 1;
     $minw = $t->{workers} if $t->{workers} < $minw;
@@ -651,17 +657,22 @@ my @cases = (
     ['empty', '__cflb='],
     ['no =', '__cflb'],
     ['among others', "a=1; __cflb=" . $flip->($c, 10) . "; b=2"],
+    ['the valid token under the name x__cflb', "x__cflb=$c"],
+    ['the valid token under the name __cflbx', "__cflbx=$c"],
     ['200 __cflb cookies', CORE::join('; ', map { "__cflb=junk$_" } 1 .. 200)],
 );
 my $out = '';
 for my $case (@cases) {
     my ($name, $value) = @$case;
+    # the __cflb value sent (a fresh token may equal the valid one it
+    # was made from: tokens of one endpoint made in one second are equal)
+    my ($sent) = $value =~ /__cflb=?([^;]*)/;
     my %seen;
     for (1 .. 4) {
         my $r = Cflb::get(headers => ["Cookie: $value"]);
         my $ok = $r->{status} == 200 && $r->{body} =~ /^[abc]$/
                  && defined $r->{cookie} && $r->{cookie} =~ /^[\w-]{50}$/
-                 && $value !~ /\Q$r->{cookie}\E/;
+                 && ($r->{cookie} ne $sent || $sent eq $c);
         $seen{$ok ? "200, new cookie" : "status $r->{status} body "
               . substr($r->{body}, 0, 40) . " cookie "
               . ($r->{cookie} // 'none')} = 1;
@@ -693,6 +704,8 @@ high bytes: 200, new cookie
 empty: 200, new cookie
 no =: 200, new cookie
 among others: 200, new cookie
+the valid token under the name x__cflb: 200, new cookie
+the valid token under the name __cflbx: 200, new cookie
 200 __cflb cookies: 200, new cookie
 valid: sticks, set 0
 --- no_error_log
@@ -805,5 +818,105 @@ GET /status
 sub { $Cflb::note{out} }
 --- response_body
 after the reload: same endpoint, set 0
+--- no_error_log
+[error]
+
+
+
+=== TEST 14: header: the TTL is an idle timeout, refreshed by every request (TTL 30 s)
+15 sessions are used again at 12 s and 24 s, 15 others are left idle; at
+34 s the used ones are all where they were, while the idle ones have
+expired and are steered afresh: about 2/3 of them land elsewhere (at
+least 4 of 15 do, but with probability 1e-4).
+--- http_config eval
+$::Backends . qq{
+    cflb_pool f14 { $::Abc }
+    cflb_lb www {
+        pools f14;
+        session_affinity header;
+        session_affinity_headers X-Session;
+        session_affinity_ttl 30s;
+    }
+}
+--- config eval: $::Status
+--- init
+my $t0 = Time::HiRes::time();
+my (%at, $moved_used, $moved_idle);
+for my $s (1 .. 30) {
+    $at{$s} = Cflb::get(headers => ["X-Session: s$s"])->{body};
+}
+for my $when (12, 24) {
+    Time::HiRes::sleep($t0 + $when - Time::HiRes::time());
+    Cflb::get(headers => ["X-Session: s$_"]) for 1 .. 15;
+}
+Time::HiRes::sleep($t0 + 34 - Time::HiRes::time());
+($moved_used, $moved_idle) = (0, 0);
+for my $s (1 .. 30) {
+    next if Cflb::get(headers => ["X-Session: s$s"])->{body} eq $at{$s};
+    if ($s <= 15) { $moved_used++ } else { $moved_idle++ }
+}
+$Cflb::note{out} = "used sessions that moved: $moved_used\n"
+    . "idle sessions steered afresh: "
+    . ($moved_idle >= 4 ? "yes" : "no (only $moved_idle of 15 moved)") . "\n";
+--- request
+GET /status
+--- response_body_filters eval
+sub { $Cflb::note{out} }
+--- response_body
+used sessions that moved: 0
+idle sessions steered afresh: yes
+--- timeout: 60
+--- no_error_log
+[error]
+
+
+
+=== TEST 15: ip_cookie: the first choice is the address's under random and load-based steering too
+Pools steered at random or by least outstanding requests, endpoints by
+least outstanding requests or least connections: 40 addresses send 10
+requests each without a cookie, and each address keeps one endpoint.
+--- http_config eval
+$::Backends . q{
+    server { listen 127.0.0.1:1993; return 200 "d\n"; }
+    cflb_pool f15a {
+        endpoint a 127.0.0.1:1990;
+        endpoint b 127.0.0.1:1991;
+        endpoint_steering least_outstanding_requests;
+    }
+    cflb_pool f15b {
+        endpoint c 127.0.0.1:1992;
+        endpoint d 127.0.0.1:1993;
+        endpoint_steering least_connections;
+    }
+    cflb_lb rnd { pools f15a f15b; steering random; session_affinity ip_cookie; }
+    cflb_lb lors {
+        pools f15a f15b;
+        steering least_outstanding_requests;
+        session_affinity ip_cookie;
+    }
+}
+--- config
+    location = /status { cflb_status; }
+    location ~ ^/(\w+) { proxy_pass http://$1; add_header X-Pid $pid always; }
+--- init
+my $out = '';
+for my $lb (qw(rnd lors)) {
+    my ($moved, %ends) = (0);
+    for my $i (1 .. 40) {
+        my $t = Cflb::repeat(10, path => "/$lb", from => "127.0.7.$i");
+        $moved++ if keys %{ $t->{bodies} } > 1;
+        $ends{Cflb::bodies($t)} = 1;
+    }
+    $out .= "$lb: addresses that moved: $moved, endpoints used: "
+        . (keys %ends > 2 ? "several" : CORE::join(',', sort keys %ends)) . "\n";
+}
+$Cflb::note{out} = $out;
+--- request
+GET /status
+--- response_body_filters eval
+sub { $Cflb::note{out} }
+--- response_body
+rnd: addresses that moved: 0, endpoints used: several
+lors: addresses that moved: 0, endpoints used: several
 --- no_error_log
 [error]

@@ -59,7 +59,11 @@ qr/\[emerg\] .*(?:session_affinity_ttl).* in \S+nginx\.conf:\d+/
 === TEST 3: ip_cookie TTL below 30m
 --- http_config eval
 $::Pool . q{
-    cflb_lb www { pools p1; session_affinity ip_cookie; session_affinity_ttl 10s; }
+    cflb_lb www {
+        pools p1;
+        session_affinity ip_cookie;
+        session_affinity_ttl 10s;
+    }
 }
 --- config
 --- must_die
@@ -71,7 +75,11 @@ qr/\[emerg\] .*(?:session_affinity_ttl).* in \S+nginx\.conf:\d+/
 === TEST 4: ip_cookie TTL above 7d
 --- http_config eval
 $::Pool . q{
-    cflb_lb www { pools p1; session_affinity ip_cookie; session_affinity_ttl 604801s; }
+    cflb_lb www {
+        pools p1;
+        session_affinity ip_cookie;
+        session_affinity_ttl 604801s;
+    }
 }
 --- config
 --- must_die
@@ -83,7 +91,12 @@ qr/\[emerg\] .*(?:session_affinity_ttl).* in \S+nginx\.conf:\d+/
 === TEST 5: header TTL below 30s
 --- http_config eval
 $::Pool . q{
-    cflb_lb www { pools p1; session_affinity header; session_affinity_headers X-S; session_affinity_ttl 29s; }
+    cflb_lb www {
+        pools p1;
+        session_affinity header;
+        session_affinity_headers X-S;
+        session_affinity_ttl 29s;
+    }
 }
 --- config
 --- must_die
@@ -95,7 +108,12 @@ qr/\[emerg\] .*(?:session_affinity_ttl).* in \S+nginx\.conf:\d+/
 === TEST 6: header TTL above 1h
 --- http_config eval
 $::Pool . q{
-    cflb_lb www { pools p1; session_affinity header; session_affinity_headers X-S; session_affinity_ttl 61m; }
+    cflb_lb www {
+        pools p1;
+        session_affinity header;
+        session_affinity_headers X-S;
+        session_affinity_ttl 61m;
+    }
 }
 --- config
 --- must_die
@@ -107,7 +125,12 @@ qr/\[emerg\] .*(?:session_affinity_ttl).* in \S+nginx\.conf:\d+/
 === TEST 7: a TTL given before the mode is checked against the mode (2h is too long for header)
 --- http_config eval
 $::Pool . q{
-    cflb_lb www { pools p1; session_affinity_ttl 2h; session_affinity_headers X-S; session_affinity header; }
+    cflb_lb www {
+        pools p1;
+        session_affinity_ttl 2h;
+        session_affinity_headers X-S;
+        session_affinity header;
+    }
 }
 --- config
 --- must_die
@@ -119,7 +142,11 @@ qr/\[emerg\] .*(?:session_affinity_ttl).* in \S+nginx\.conf:\d+/
 === TEST 8: an invalid TTL
 --- http_config eval
 $::Pool . q{
-    cflb_lb www { pools p1; session_affinity cookie; session_affinity_ttl soon; }
+    cflb_lb www {
+        pools p1;
+        session_affinity cookie;
+        session_affinity_ttl soon;
+    }
 }
 --- config
 --- must_die
@@ -155,7 +182,12 @@ qr/\[emerg\] .*(?:session_affinity.*duplicate|duplicate.*session_affinity).* in 
 === TEST 11: sticky failover with header affinity
 --- http_config eval
 $::Pool . q{
-    cflb_lb www { pools p1; session_affinity header; session_affinity_headers X-S; zero_downtime_failover sticky; }
+    cflb_lb www {
+        pools p1;
+        session_affinity header;
+        session_affinity_headers X-S;
+        zero_downtime_failover sticky;
+    }
 }
 --- config
 --- must_die
@@ -167,7 +199,12 @@ qr/\[emerg\] .*(?:sticky).* in \S+nginx\.conf:\d+/
 === TEST 12: sticky failover with header affinity, in the other order
 --- http_config eval
 $::Pool . q{
-    cflb_lb www { pools p1; zero_downtime_failover sticky; session_affinity_headers X-S; session_affinity header; }
+    cflb_lb www {
+        pools p1;
+        zero_downtime_failover sticky;
+        session_affinity_headers X-S;
+        session_affinity header;
+    }
 }
 --- config
 --- must_die
@@ -203,7 +240,12 @@ qr/\[emerg\] .*(?:failover_across_pools|yes).* in \S+nginx\.conf:\d+/
 === TEST 15: samesite none with secure never
 --- http_config eval
 $::Pool . q{
-    cflb_lb www { pools p1; session_affinity cookie; session_affinity_samesite none; session_affinity_secure never; }
+    cflb_lb www {
+        pools p1;
+        session_affinity cookie;
+        session_affinity_samesite none;
+        session_affinity_secure never;
+    }
 }
 --- config
 --- must_die
@@ -215,7 +257,11 @@ qr/\[emerg\] .*(?:samesite|secure).* in \S+nginx\.conf:\d+/
 === TEST 16: an unknown samesite
 --- http_config eval
 $::Pool . q{
-    cflb_lb www { pools p1; session_affinity cookie; session_affinity_samesite loose; }
+    cflb_lb www {
+        pools p1;
+        session_affinity cookie;
+        session_affinity_samesite loose;
+    }
 }
 --- config
 --- must_die
@@ -227,7 +273,11 @@ qr/\[emerg\] .*(?:samesite|loose).* in \S+nginx\.conf:\d+/
 === TEST 17: an unknown secure
 --- http_config eval
 $::Pool . q{
-    cflb_lb www { pools p1; session_affinity cookie; session_affinity_secure sometimes; }
+    cflb_lb www {
+        pools p1;
+        session_affinity cookie;
+        session_affinity_secure sometimes;
+    }
 }
 --- config
 --- must_die
@@ -251,7 +301,11 @@ qr/\[emerg\] .*(?:session_affinity_headers).* in \S+nginx\.conf:\d+/
 === TEST 19: more than 5 headers
 --- http_config eval
 $::Pool . q{
-    cflb_lb www { pools p1; session_affinity header; session_affinity_headers H1 H2 H3 H4 H5 H6; }
+    cflb_lb www {
+        pools p1;
+        session_affinity header;
+        session_affinity_headers H1 H2 H3 H4 H5 H6;
+    }
 }
 --- config
 --- must_die
@@ -263,7 +317,12 @@ qr/\[emerg\] .*(?:session_affinity_headers|H6|header).* in \S+nginx\.conf:\d+/
 === TEST 20: require_all_headers neither on nor off
 --- http_config eval
 $::Pool . q{
-    cflb_lb www { pools p1; session_affinity header; session_affinity_headers X-S; session_affinity_require_all_headers maybe; }
+    cflb_lb www {
+        pools p1;
+        session_affinity header;
+        session_affinity_headers X-S;
+        session_affinity_require_all_headers maybe;
+    }
 }
 --- config
 --- must_die
@@ -299,7 +358,10 @@ qr/\[emerg\] .*(?:drain_duration|later).* in \S+nginx\.conf:\d+/
 === TEST 23: default_percent above 100
 --- http_config eval
 $::Pool . q{
-    cflb_pool p2 { endpoint b 127.0.0.1:1991; load_shedding default_percent=101; }
+    cflb_pool p2 {
+        endpoint b 127.0.0.1:1991;
+        load_shedding default_percent=101;
+    }
 }
 --- config
 --- must_die
@@ -311,7 +373,10 @@ qr/\[emerg\] .*(?:default_percent=101|load_shedding).* in \S+nginx\.conf:\d+/
 === TEST 24: negative default_percent
 --- http_config eval
 $::Pool . q{
-    cflb_pool p2 { endpoint b 127.0.0.1:1991; load_shedding default_percent=-1; }
+    cflb_pool p2 {
+        endpoint b 127.0.0.1:1991;
+        load_shedding default_percent=-1;
+    }
 }
 --- config
 --- must_die
@@ -323,7 +388,10 @@ qr/\[emerg\] .*(?:default_percent=-1|load_shedding).* in \S+nginx\.conf:\d+/
 === TEST 25: session_percent above 100
 --- http_config eval
 $::Pool . q{
-    cflb_pool p2 { endpoint b 127.0.0.1:1991; load_shedding session_percent=200; }
+    cflb_pool p2 {
+        endpoint b 127.0.0.1:1991;
+        load_shedding session_percent=200;
+    }
 }
 --- config
 --- must_die
@@ -335,7 +403,10 @@ qr/\[emerg\] .*(?:session_percent=200|load_shedding).* in \S+nginx\.conf:\d+/
 === TEST 26: a default_percent that is not a number
 --- http_config eval
 $::Pool . q{
-    cflb_pool p2 { endpoint b 127.0.0.1:1991; load_shedding default_percent=half; }
+    cflb_pool p2 {
+        endpoint b 127.0.0.1:1991;
+        load_shedding default_percent=half;
+    }
 }
 --- config
 --- must_die
@@ -347,7 +418,10 @@ qr/\[emerg\] .*(?:default_percent=half|load_shedding).* in \S+nginx\.conf:\d+/
 === TEST 27: an unknown load_shedding parameter
 --- http_config eval
 $::Pool . q{
-    cflb_pool p2 { endpoint b 127.0.0.1:1991; load_shedding default_percent=10 foo=1; }
+    cflb_pool p2 {
+        endpoint b 127.0.0.1:1991;
+        load_shedding default_percent=10 foo=1;
+    }
 }
 --- config
 --- must_die
@@ -359,7 +433,10 @@ qr/\[emerg\] .*(?:foo=1|load_shedding).* in \S+nginx\.conf:\d+/
 === TEST 28: an unknown default_policy
 --- http_config eval
 $::Pool . q{
-    cflb_pool p2 { endpoint b 127.0.0.1:1991; load_shedding default_percent=10 default_policy=weird; }
+    cflb_pool p2 {
+        endpoint b 127.0.0.1:1991;
+        load_shedding default_percent=10 default_policy=weird;
+    }
 }
 --- config
 --- must_die

@@ -8,6 +8,7 @@
 
 use lib 't/lib';
 use Test::Nginx::Socket;
+use Cwd qw(abs_path);
 use Cflb;
 
 repeat_each(1);
@@ -16,6 +17,8 @@ master_on();
 log_level('warn');
 
 plan "no_plan";
+
+our $Cert = abs_path('t/cert');
 
 our $Backends = <<'_EOC_';
     server { listen 127.0.0.1:1990; return 200 "a\n"; }
@@ -29,6 +32,7 @@ our $Status = <<'_EOC_';
     location /t { proxy_pass http://www; add_header X-Pid $pid always; }
 _EOC_
 
+no_long_string();
 no_shuffle();
 run_tests();
 
@@ -95,7 +99,59 @@ dead was tried and failed: yes
 
 
 
-=== TEST 2: never more than one retry: two refusing endpoints of three fail a third of the requests
+=== TEST 2: unreachable and TLS-handshake failures are failed over too, without client error
+10.255.255.1 has no route in the test's network namespace (connect fails
+at once; proxy_connect_timeout bounds it elsewhere); "plain" answers
+HTTP where TLS is expected, so the handshake fails.
+--- http_config eval
+qq{
+    server {
+        listen 127.0.0.1:1995 ssl;
+        ssl_certificate $::Cert/test.crt;
+        ssl_certificate_key $::Cert/test.key;
+        return 200 "tls\\n";
+    }
+    server { listen 127.0.0.1:1990; return 200 "a\\n"; }
+    cflb_zone cflb 1m;
+    cflb_pool z2u {
+        endpoint a 127.0.0.1:1990;
+        endpoint unreachable 10.255.255.1:1990;
+    }
+    cflb_pool z2t {
+        endpoint tls 127.0.0.1:1995;
+        endpoint plain 127.0.0.1:1990;
+    }
+    cflb_lb unr { pools z2u; }
+    cflb_lb tls { pools z2t; }
+}
+--- config
+    location = /status { cflb_status; }
+    location /u { proxy_pass http://unr; proxy_connect_timeout 1s; }
+    location /s { proxy_pass https://tls; proxy_ssl_verify off; }
+--- init
+my $u = Cflb::load('/u', 400);
+my $s = Cflb::load('/s', 400);
+$Cflb::note{out} = "unreachable: " . CORE::join(',', map { "$_=$u->{$_}" } sort keys %$u) . "\n"
+    . "tls handshake: " . CORE::join(',', map { "$_=$s->{$_}" } sort keys %$s) . "\n";
+--- request
+GET /status
+--- response_body_filters eval
+sub {
+    my %e = map { my $p = $_; map { ("$p->{name}/$_->{name}" => $_) } @{ $p->{endpoints} } }
+            @{ JSON::PP::decode_json(shift)->{pools} };
+    $Cflb::note{out}
+    . "both failing endpoints were tried: "
+    . ($e{'z2u/unreachable'}{fails} > 50 && $e{'z2t/plain'}{fails} > 50
+       ? "yes" : "no") . "\n";
+}
+--- response_body
+unreachable: a=400
+tls handshake: tls=400
+both failing endpoints were tried: yes
+
+
+
+=== TEST 3: never more than one retry: two refusing endpoints of three fail a third of the requests
 The first pick is dead 2/3 of the time, and the single retry goes to the
 other dead one half of those times: 1/3 of 900 requests see 502
 (tolerance 0.07, about 4.5 standard deviations).  Unlimited retries would
@@ -124,7 +180,7 @@ status 502 ok
 
 
 
-=== TEST 3: zero_downtime_failover none: the pinned session's error reaches the client
+=== TEST 4: zero_downtime_failover none: the pinned session's error reaches the client
 --- http_config eval
 $::Backends . q{
     cflb_pool z3 {
@@ -150,7 +206,7 @@ connect() failed (111: Connection refused) while connecting to upstream
 
 
 
-=== TEST 4: zero_downtime_failover temporary: served elsewhere, the cookie stays; back when b is
+=== TEST 5: zero_downtime_failover temporary: served elsewhere, the cookie stays; back when b is
 --- http_config eval
 $::Backends . q{
     cflb_pool z4 {
@@ -189,7 +245,7 @@ b back: b, set 0
 
 
 
-=== TEST 5: zero_downtime_failover sticky: served elsewhere, and the session moves there
+=== TEST 6: zero_downtime_failover sticky: served elsewhere, and the session moves there
 --- http_config eval
 $::Backends . q{
     cflb_pool z5 {
@@ -228,7 +284,7 @@ with the new cookies: a, set 0
 
 
 
-=== TEST 6: failover_across_pools on: a pool whose only endpoint refuses, no monitor: 1000 requests, no error
+=== TEST 7: failover_across_pools on: a pool whose only endpoint refuses, no monitor: 1000 requests, no error
 --- http_config eval
 $::Backends . q{
     cflb_pool z6a { endpoint dead 127.0.0.1:1998; }
@@ -247,7 +303,7 @@ a 1000
 
 
 
-=== TEST 7: failover_across_pools off (the default): the error reaches the client
+=== TEST 8: failover_across_pools off (the default): the error reaches the client
 --- http_config eval
 $::Backends . q{
     cflb_pool z7a { endpoint dead 127.0.0.1:1998; }
@@ -268,7 +324,7 @@ connect() failed (111: Connection refused) while connecting to upstream
 
 
 
-=== TEST 8: drain: a disabled endpoint keeps its sessions for drain_duration (5 s), takes no new ones; a later reload does not restart the clock
+=== TEST 9: drain: a disabled endpoint keeps its sessions for drain_duration (5 s), takes no new ones; a later reload does not restart the clock
 t0 is taken before the reload that disables b, t1 after it: the drain
 ends between t0 + 5 and t1 + 5.  Pinned requests are checked to stay on b
 until t0 + 4.5 (a second, unchanged reload at about t0 + 2.5 included),
@@ -332,7 +388,7 @@ the new cookie sticks: yes
 
 
 
-=== TEST 9: drain_duration 0 (the default): disabling moves pinned sessions at once
+=== TEST 10: drain_duration 0 (the default): disabling moves pinned sessions at once
 --- http_config eval
 $::Backends . q{
     cflb_pool z9 {
@@ -357,3 +413,82 @@ sub { $Cflb::note{out} }
 pinned, right after: a, set 10
 --- no_error_log
 [error]
+
+
+
+=== TEST 11: a disabled pool ends its sessions: the next request is steered afresh
+--- http_config eval
+$::Backends . q{
+    cflb_pool z11a { endpoint a 127.0.0.1:1990; }
+    cflb_pool z11b { endpoint b 127.0.0.1:1991; }
+    cflb_lb www { pools z11a z11b; steering off; session_affinity cookie; }
+}
+--- config eval: $::Status
+--- init
+my $c = Cflb::get()->{cookie};
+my $t = Cflb::repeat(5, headers => ["Cookie: __cflb=$c"]);
+my $out = "before: " . Cflb::bodies($t) . ", set $t->{set}\n";
+Cflb::reload_with('cflb_pool z11a { endpoint a 127.0.0.1:1990; }',
+                  'cflb_pool z11a { endpoint a 127.0.0.1:1990; enabled off; }');
+$t = Cflb::repeat(5, headers => ["Cookie: __cflb=$c"]);
+$out .= "pool disabled: " . Cflb::bodies($t) . ", set $t->{set}\n";
+$Cflb::note{out} = $out;
+--- request
+GET /status
+--- response_body_filters eval
+sub { $Cflb::note{out} }
+--- response_body
+before: a, set 0
+pool disabled: b, set 5
+--- no_error_log
+[error]
+
+
+
+=== TEST 12: header sessions with zero_downtime_failover temporary stay where they were
+The sessions on b are served by a while b refuses, and go back to b when
+it is back: the failover did not move them.
+--- http_config eval
+$::Backends . q{
+    cflb_pool z12 {
+        endpoint a 127.0.0.1:1990;
+        endpoint b 127.0.0.1:1991;
+    }
+    cflb_lb www {
+        pools z12;
+        session_affinity header;
+        session_affinity_headers X-Session;
+        zero_downtime_failover temporary;
+    }
+}
+--- config eval: $::Status
+--- init
+my @onb = grep { Cflb::get(headers => ["X-Session: v$_"])->{body} eq 'b' }
+               1 .. 30;
+my $tally = sub {
+    my %got;
+    for my $v (@onb) {
+        $got{Cflb::bodies(Cflb::repeat(3, headers => ["X-Session: v$v"]))}++;
+    }
+    CORE::join ',', map { $_ eq 'a' || $_ eq 'b' ? $_ : "$_ x $got{$_}" }
+                        sort keys %got;
+};
+my $out = "sessions on b: " . (@onb >= 3 ? "some" : scalar @onb) . "\n";
+Cflb::reload_with('server { listen 127.0.0.1:1991; return 200 "b\n"; }', '');
+$out .= "b refusing: " . $tally->() . "\n";
+Cflb::reload_with('server { listen 127.0.0.1:1990;',
+                  'server { listen 127.0.0.1:1991; return 200 "b\n"; }'
+                  . "\n    server { listen 127.0.0.1:1990;");
+$out .= "b back: " . $tally->() . "\n";
+$Cflb::note{out} = $out;
+--- request
+GET /status
+--- response_body_filters eval
+sub { $Cflb::note{out} }
+--- response_body
+sessions on b: some
+b refusing: a
+b back: b
+--- no_error_log
+[alert]
+[crit]

@@ -34,6 +34,7 @@ our $Status = <<'_EOC_';
     location /t { proxy_pass http://www; add_header X-Pid $pid always; }
 _EOC_
 
+no_long_string();
 no_shuffle();
 run_tests();
 
