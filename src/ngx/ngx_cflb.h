@@ -351,6 +351,7 @@ struct ngx_cflb_conf_s {
     ngx_uint_t                slot;          /* this worker's */
     cflb_rng_t                rng;           /* this worker's */
     cflb_mac_t                mac;           /* this worker's, tokens */
+    cflb_token_cache_t        tokens;        /* this worker's, verified */
     ngx_event_t               health_timer;  /* this worker's */
     ngx_log_t                *log;
     unsigned                  worker:1;      /* init_process has run */
