@@ -506,7 +506,7 @@ ngx_cflb_affinity_resume(ngx_cflb_peer_data_t *pd, ngx_str_t *token,
                                token->len, (uint32_t) now, &t);
         if (rc == CFLB_OK) {
             ep = ngx_cflb_affinity_find(lb, t.pool, t.endpoint);
-            pd->session = cflb_hash64(token->data, token->len, 0);
+            pd->sess->session = cflb_hash64(token->data, token->len, 0);
         }
 
     } else if (hkey) {
@@ -531,18 +531,19 @@ ngx_cflb_affinity_resume(ngx_cflb_peer_data_t *pd, ngx_str_t *token,
 
         ngx_shmtx_unlock(&ccf->shpool->mutex);
 
-        pd->session = hkey[1];
+        pd->sess->session = hkey[1];
     }
 
     if (ep == NULL || !ngx_cflb_affinity_usable(lb, ep)) {
         ngx_log_debug1(ccf->debug, log, 0, "cflb affinity: %s",
                        ep ? "endpoint unusable" : "no session");
-        pd->session = 0;
+        pd->sess->session = 0;
 
         if (lb->affinity.mode == NGX_CFLB_AFFINITY_IP_COOKIE) {
             /* the first choice follows from the client address */
             pd->ip_pick = 1;
-            cflb_rng_seed(&pd->ip_rng, ngx_cflb_client_key(pd->client));
+            cflb_rng_seed(&pd->sess->ip_rng,
+                          ngx_cflb_client_key(pd->client));
         }
 
         return;
@@ -552,7 +553,7 @@ ngx_cflb_affinity_resume(ngx_cflb_peer_data_t *pd, ngx_str_t *token,
                    "cflb affinity: pinned to \"%V\" of \"%V\"",
                    &ep->name, &ep->pool->name);
 
-    pd->pinned = ep;
+    pd->sess->pinned = ep;
     pd->new_session = 0;
 }
 
