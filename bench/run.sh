@@ -2,8 +2,12 @@
 # cflb benchmark: five HTTP front ends, side by side, proxying to the same
 # four loopback backends.
 #
-#   bench/run.sh                  full run (about 3-4 minutes on 2 cores)
-#   BENCH_QUICK=1 bench/run.sh    smoke run (under a minute)
+#   bench/run.sh                  full run (about 8 minutes on 2 cores)
+#   BENCH_QUICK=1 bench/run.sh    smoke run (under 2 minutes)
+#
+# After this layer-7 part it runs the layer-4 one, bench/stream.sh (TCP
+# through ngx_stream_cflb_module, nginx stream and HAProxy mode tcp),
+# unless BENCH_NO_L4=1.
 #
 # Variants, all keeping connections to the backends alive (upstream
 # "keepalive 128" for nginx and cflb, "http-reuse always" for HAProxy):
@@ -38,6 +42,7 @@
 #   BENCH_KEEPALIVE (128)  BENCH_QUICK=1 (2 s, 1 round, N 300/900)
 #   BENCH_KEEP=1       keep the temp dir (configs, callgrind files)
 #   BENCH_NO_BUILD=1   use build/ngx_http_cflb_module.so as it is
+#   BENCH_NO_L4=1      skip bench/stream.sh
 #
 # Needs only nginx, haproxy, wrk, valgrind (callgrind), curl and python3;
 # talks to 127.0.0.1 only; every load is bounded in time or count;
@@ -82,103 +87,12 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/cflb-bench.XXXXXX")
 pids=()          # every process we started and have not reaped yet
 req_hdr=()       # extra curl/wrk arguments of the variant running
 
-
-log() { printf '%s\n' "$*" >&2; }
-die() { log "bench: $*"; exit 1; }
-
-
-# ---------------------------------------------------------------- processes
-
-# Stop what we started: TERM first, then KILL for anything still running
-# 5 seconds later.
-cleanup() {
-    local pid deadline=$((SECONDS + 5))
-    for pid in "${pids[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do
-        while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-    done
-    if [ -n "${BENCH_KEEP:-}" ]; then
-        log "bench: kept $tmp"
-    else
-        rm -rf "$tmp"
-    fi
-}
+# shellcheck source=bench/common.sh
+. "$top/bench/common.sh"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-forget_pid() {
-    local keep=() p
-    for p in "${pids[@]}"; do
-        [ "$p" = "$1" ] || keep+=("$p")
-    done
-    pids=("${keep[@]}")
-}
-
-# wait_port PORT SECONDS: until something answers HTTP on the port
-wait_port() {
-    local deadline=$((SECONDS + $2))
-    while [ "$SECONDS" -lt "$deadline" ]; do
-        curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$1/" && return 0
-        sleep 0.2
-    done
-    return 1
-}
-
-# stop_pid PID SIGNAL SECONDS: signal, then wait (bounded) for the exit;
-# the signal is the one that makes the program exit cleanly, which is what
-# makes callgrind write its output
-stop_pid() {
-    local pid=$1 deadline=$((SECONDS + $3))
-    kill "-$2" "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        log "bench: pid $pid ignored SIG$2 for $3 s, killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-    forget_pid "$pid"
-}
-
-# free_ports N: N ports in 20000-29999 that nobody listens on (checked by
-# binding them), so runs do not collide with each other or with the
-# kernel's ephemeral range the clients' sockets come from
-free_ports() {
-    python3 - "$1" <<'EOF'
-import random, socket, sys
-want, got = int(sys.argv[1]), []
-for p in random.sample(range(20000, 30000), 10000):
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-        got.append(p)
-    except OSError:
-        pass
-    finally:
-        s.close()
-    if len(got) == want:
-        break
-print(" ".join(map(str, got)))
-EOF
-}
-
-
 # ---------------------------------------------------------------- configs
-
-nginx_paths() {   # the per-instance paths nginx would otherwise want in /var
-    local d=$1
-    mkdir -p "$d"
-    cat <<EOF
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-EOF
-}
 
 nginx_http_paths() {
     local d=$1
@@ -326,35 +240,20 @@ front_stop_signal() {
 
 # ---------------------------------------------------------------- measuring
 
-# start_front VARIANT [WRAPPER...]: start the front end (optionally under a
-# wrapper such as valgrind), wait until it answers; sets front_pid
-start_front() {
-    local v=$1 cmd
-    shift
-    read -r -a cmd <<< "$(front_cmd "$v")"
-    "$@" "${cmd[@]}" > "$tmp/$v.out" 2>&1 &
-    front_pid=$!
-    pids+=("$front_pid")
-    if ! wait_port "$front_port" 120; then
-        tail -n 20 "$tmp/$v.out" "$tmp/$v/error.log" 2>/dev/null >&2 || true
-        die "$v: front end did not come up"
-    fi
-    req_hdr=()
-    [ "$v" = cflb_cookie ] && affinity_cookie
-    return 0
-}
-
-# cflb_cookie: a __cflb cookie from the front end just started, sent with
-# every later request (req_hdr); the key file makes it valid in every run.
+# front_headers VARIANT: set req_hdr, the extra curl/wrk arguments of the
+# front end just started: for cflb_cookie, a __cflb cookie it set, sent
+# with every later request (the key file makes it valid in every run).
 # Warns if the front end sets it again (then the run measures minting).
-affinity_cookie() {
+front_headers() {
     local c
+    req_hdr=()
+    [ "$1" = cflb_cookie ] || return 0
     c=$(curl -s -o /dev/null -D - "http://127.0.0.1:$front_port/" \
         | sed -n 's/^Set-Cookie: *\(__cflb=[^;]*\).*/\1/ip' | tr -d '\r')
     [ -n "$c" ] || die "cflb_cookie: the front end set no __cflb cookie"
     req_hdr=(-H "Cookie: $c")
-    if curl -s -o /dev/null -D - "${req_hdr[@]}" "http://127.0.0.1:$front_port/" \
-        | grep -qi '^Set-Cookie: *__cflb='
+    if curl -s -o /dev/null -D - "${req_hdr[@]}" \
+        "http://127.0.0.1:$front_port/" | grep -qi '^Set-Cookie: *__cflb='
     then
         log "bench: cflb_cookie: the cookie was not honoured (set again)"
     fi
@@ -373,14 +272,6 @@ send_requests() {
                END { print ok + 0, conn + 0 }'
 }
 
-# CPU time a process has used so far, user + system, in clock ticks
-# (fields 14 and 15 of /proc/PID/stat, counted after the "(comm)" field)
-cpu_ticks() {
-    local stat
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return 0; }
-    awk '{ print $12 + $13 }' <<< "${stat##*) }"
-}
-
 # connections accepted so far by all four backends (one nginx)
 backend_accepts() {
     curl -s --max-time 5 "http://127.0.0.1:${backend_ports[0]}/bench-status" \
@@ -394,6 +285,7 @@ backend_accepts() {
 wrk_rps() {
     local v=$1 out=$tmp/wrk.$1.$2 before after t0 t1 n rc
     start_front "$v"
+    front_headers "$v"
     # a short warm-up so the backend connections exist before timing
     wrk -t1 -c32 -d1s "${req_hdr[@]}" "http://127.0.0.1:$front_port/" \
         > /dev/null 2>&1 || true
@@ -430,6 +322,7 @@ wrk_rps() {
 callgrind_ir() {
     local v=$1 n=$2 f=$tmp/callgrind.$1.$3.$2 res ok conns
     start_front "$v" valgrind --tool=callgrind --callgrind-out-file="$f"
+    front_headers "$v"
     res=$(send_requests "$n" "$3")
     read -r ok conns <<< "$res"
     stop_pid "$front_pid" "$(front_stop_signal "$v")" 60
@@ -437,101 +330,6 @@ callgrind_ir() {
     [ "$conns" = 1 ] || log "bench: $v: client needed $conns connections for $n requests"
     [ -s "$f" ] || die "$v: callgrind wrote no $f"
     result=$(awk '/^totals:/ { print $2 }' "$f")
-}
-
-# Where a variant's instructions go, by the same difference method applied
-# per function: self cost of every (object, function) in the N2 run minus
-# the N1 run, over N2 - N1, next to the same for nginx round robin.  Reads
-# callgrind's files directly (the format is documented with valgrind), so
-# it does not depend on callgrind_annotate's layout.
-profile_vs_rr() {
-    python3 - "$tmp" "$1" rr "$n1" "$n2" "${2:-12}" <<'EOF'
-import collections, re, sys
-
-tmp, variant, base, n1, n2, top = sys.argv[1:]
-n1, n2, top = int(n1), int(n2), int(top)
-
-
-def self_costs(path):
-    """Self Ir per (object, function) of one callgrind output file."""
-    names = {'ob': {}, 'fl': {}, 'fn': {}}
-    kind = {'ob': 'ob', 'cob': 'ob', 'fl': 'fl', 'fi': 'fl', 'fe': 'fl',
-            'cfi': 'fl', 'cfl': 'fl', 'fn': 'fn', 'cfn': 'fn'}
-    ref = re.compile(r'^\((\d+)\)(?:\s+(.*))?$')
-    cost = collections.Counter()
-    ob = fn = '?'
-    skip = False
-    with open(path) as f:
-        for line in f:
-            key, eq, val = line.rstrip('\n').partition('=')
-            if eq and key in kind:
-                # "(id) name" defines a compressed name, "(id)" uses it
-                m = ref.match(val)
-                table = names[kind[key]]
-                if m and m.group(2) is not None:
-                    table[m.group(1)] = m.group(2)
-                name = table.get(m.group(1), '?') if m else val
-                if key == 'ob':
-                    ob = name.rsplit('/', 1)[-1]
-                elif key == 'fn':
-                    fn = name
-            elif eq and key == 'calls':
-                skip = True    # the next cost line is the callee's inclusive
-            elif line[:1].isdigit() or line[:1] in '+-*':
-                parts = line.split()
-                if not skip and len(parts) > 1:
-                    cost[(ob, fn)] += int(parts[1])
-                skip = False
-    return cost
-
-
-def per_request(v):
-    a = self_costs('%s/callgrind.%s.plain.%d' % (tmp, v, n1))
-    b = self_costs('%s/callgrind.%s.plain.%d' % (tmp, v, n2))
-    return {k: (b[k] - a[k]) / (n2 - n1) for k in set(a) | set(b)}
-
-
-def by_object(d):
-    o = collections.Counter()
-    for (ob, _), c in d.items():
-        o[ob] += c
-    return o
-
-
-v, r = per_request(variant), per_request(base)
-vo, ro = by_object(v), by_object(r)
-print('    Ir/req per shared object   %8s %8s %8s' % (base, 'this', 'diff'))
-for ob in sorted(set(vo) | set(ro), key=lambda o: -max(vo[o], ro[o])):
-    if max(abs(vo[ob]), abs(ro[ob])) >= 1:
-        print('      %-26s %8.0f %8.0f %+8.0f'
-              % (ob[:26], ro[ob], vo[ob], vo[ob] - ro[ob]))
-print('    functions differing most   %8s %8s %8s' % (base, 'this', 'diff'))
-keys = set(v) | set(r)
-delta = {k: v.get(k, 0) - r.get(k, 0) for k in keys}
-for k in sorted(keys, key=lambda k: -abs(delta[k]))[:top]:
-    print('      %-26s %8.0f %8.0f %+8.0f  %s'
-          % (k[1][:26], r.get(k, 0), v.get(k, 0), delta[k], k[0]))
-EOF
-}
-
-# median of the numbers given (one per round)
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-        END { if (NR == 0) print "n/a";
-              else if (NR % 2) printf "%.0f\n", v[(NR + 1) / 2];
-              else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-median2() {   # the same, with 2 decimals
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-        END { if (NR == 0) print "n/a";
-              else if (NR % 2) printf "%.2f\n", v[(NR + 1) / 2];
-              else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-ratio() {   # ratio A B: A/B with 3 decimals, or n/a
-    awk -v a="$1" -v b="$2" 'BEGIN {
-        if (a + 0 > 0 && b + 0 > 0) printf "%.3f", a / b; else print "n/a" }'
 }
 
 
@@ -716,3 +514,11 @@ for v in cflb_rnd cflb_lors cflb_cookie; do
             "$verdict"
     done
 done
+
+# ---- layer 4: bench/stream.sh, with its own temp dir, ports and backends
+# (ours are stopped first, so they take no CPU from it)
+if [ -z "${BENCH_NO_L4:-}" ]; then
+    stop_pid "$backend_pid" QUIT 10
+    echo
+    BENCH_NO_BUILD=1 "$top/bench/stream.sh" || die "bench/stream.sh failed"
+fi

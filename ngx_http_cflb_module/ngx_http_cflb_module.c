@@ -470,6 +470,7 @@ ngx_http_cflb_set_cookie(ngx_http_request_t *r,
     ngx_uint_t            secure, samesite;
     ngx_table_elt_t      *h;
     ngx_cflb_affinity_t  *a;
+    ngx_uint_t            tls;
     u_char                token[CFLB_TOKEN_LEN];
 
     a = &hpd->pd.lb->affinity;
@@ -488,15 +489,20 @@ ngx_http_cflb_set_cookie(ngx_http_request_t *r,
         return NGX_OK;                  /* the response goes on without */
     }
 
-    secure = (a->secure == NGX_CFLB_SECURE_ALWAYS);
+    tls = 0;
 #if (NGX_HTTP_SSL)
-    secure |= (a->secure == NGX_CFLB_SECURE_AUTO && r->connection->ssl);
+    tls = (r->connection->ssl != NULL);
 #endif
+
+    /* TLS plays the product's "Always Use HTTPS" for the auto values */
+    secure = (a->secure == NGX_CFLB_SECURE_ALWAYS)
+             || (a->secure == NGX_CFLB_SECURE_AUTO && tls);
 
     samesite = a->samesite;
 
     if (samesite == NGX_CFLB_SAMESITE_AUTO) {
-        samesite = secure ? NGX_CFLB_SAMESITE_NONE : NGX_CFLB_SAMESITE_LAX;
+        samesite = (tls && a->secure != NGX_CFLB_SECURE_NEVER)
+                   ? NGX_CFLB_SAMESITE_NONE : NGX_CFLB_SAMESITE_LAX;
     }
 
     /* browsers drop SameSite=None without Secure */

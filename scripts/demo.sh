@@ -99,6 +99,18 @@ sleep 1
 health
 tally http://127.0.0.1:8080/failover 200
 
+echo
+echo "5. Session affinity on /sticky: 100 requests without cookies spread,"
+echo "   100 with the __cflb cookie of the first response stay on one endpoint."
+tally http://127.0.0.1:8080/sticky 100
+jar="$demo/cookies.txt"
+rm -f "$jar"
+for ((i = 0; i < 100; i++)); do
+    curl -s -b "$jar" -c "$jar" http://127.0.0.1:8080/sticky
+done | sed 's/ host=.*//' | sort | uniq -c \
+    | awk '{ printf "    %-12s %5d  (with the cookie)\n", $2, $1 }'
+awk '$6 == "__cflb" { print "    cookie: __cflb=" $7 }' "$jar"
+
 cat <<END
 
 Shared counters of every pool and endpoint:

@@ -101,6 +101,35 @@ cflb_token_decode(const cflb_mac_t *mac, const unsigned char *in,
 }
 
 
+int
+cflb_token_verify(const cflb_mac_t *mac, cflb_token_cache_t *cache,
+    const unsigned char *in, size_t len, uint32_t now, cflb_token_t *t)
+{
+    int                 rc;
+    cflb_token_slot_t  *slot;
+
+    if (cache == NULL || len != CFLB_TOKEN_LEN) {
+        return cflb_token_decode(mac, in, len, now, t);
+    }
+
+    slot = &cache->slots[cflb_hash64(in, len, 0) & cache->mask];
+
+    if (memcmp(slot->text, in, len) == 0) {
+        *t = slot->t;
+        return t->expires > now ? CFLB_OK : CFLB_DECLINED;
+    }
+
+    rc = cflb_token_decode(mac, in, len, now, t);
+
+    if (rc == CFLB_OK) {
+        memcpy(slot->text, in, len);
+        slot->t = *t;
+    }
+
+    return rc;
+}
+
+
 static void
 cflb_put64(unsigned char *p, uint64_t v)
 {

@@ -37,6 +37,23 @@ typedef struct {
 } cflb_mac_t;
 
 
+/*
+ * Tokens verified lately, by their text: a session's later requests skip
+ * the MAC.  Only a token that verified enters, so a hit is as good as a
+ * verification; expiry is checked on every hit.  slots (mask + 1 of
+ * them, a power of two) must start zeroed.
+ */
+typedef struct {
+    unsigned char     text[CFLB_TOKEN_LEN];
+    cflb_token_t      t;
+} cflb_token_slot_t;
+
+typedef struct {
+    cflb_token_slot_t  *slots;
+    size_t              mask;
+} cflb_token_cache_t;
+
+
 /* the identity of a pool or endpoint name in tokens */
 uint64_t cflb_token_id(const unsigned char *name, size_t len);
 
@@ -54,6 +71,10 @@ int cflb_token_encode(const cflb_mac_t *mac, const cflb_token_t *t,
  */
 int cflb_token_decode(const cflb_mac_t *mac, const unsigned char *in,
     size_t len, uint32_t now, cflb_token_t *t);
+
+/* cflb_token_decode() through the cache (which may be NULL) */
+int cflb_token_verify(const cflb_mac_t *mac, cflb_token_cache_t *cache,
+    const unsigned char *in, size_t len, uint32_t now, cflb_token_t *t);
 
 
 #endif /* _CFLB_TOKEN_H_INCLUDED_ */

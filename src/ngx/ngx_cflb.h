@@ -329,6 +329,7 @@ struct ngx_cflb_lb_s {
     u_char                   *file;
     ngx_uint_t                line;
     unsigned                  initialized:1;
+    unsigned                  stateful:1;    /* affinity or shedding */
 };
 
 
@@ -351,10 +352,25 @@ struct ngx_cflb_conf_s {
     ngx_uint_t                slot;          /* this worker's */
     cflb_rng_t                rng;           /* this worker's */
     cflb_mac_t                mac;           /* this worker's, tokens */
+    cflb_token_cache_t        tokens;        /* this worker's, verified */
     ngx_event_t               health_timer;  /* this worker's */
     ngx_log_t                *log;
     unsigned                  worker:1;      /* init_process has run */
 };
+
+
+/*
+ * The affinity and shedding state of a request, made only for load
+ * balancers that use them: the peer data of every other request stays
+ * small (it shares a 256-byte pool block at layer 4).
+ */
+typedef struct {
+    ngx_cflb_endpoint_t      *pinned;        /* the session's, may serve */
+    uint64_t                  session;       /* its hash, for shedding */
+    uint64_t                  shed;          /* pools shed, bitmap */
+    uint64_t                  shed_known;    /* pools decided, bitmap */
+    cflb_rng_t                ip_rng;        /* ip_cookie's first pick */
+} ngx_cflb_sess_t;
 
 
 /*
@@ -376,15 +392,10 @@ typedef struct {
     ngx_pool_t               *pool;
     struct sockaddr          *sockaddr;      /* with local_port, lazily */
 
-    /* affinity: the session's endpoint, if it still may serve */
-    ngx_cflb_endpoint_t      *pinned;
-    uint64_t                  session;       /* its hash, for shedding */
-    uint64_t                  shed;          /* pools shed, bitmap */
-    uint64_t                  shed_known;    /* pools decided, bitmap */
-    cflb_rng_t                ip_rng;        /* ip_cookie's first pick */
-    ngx_uint_t                attempts;      /* get_peer calls */
+    ngx_cflb_sess_t          *sess;          /* affinity, shedding */
 
     unsigned                  key_set:1;
+    unsigned                  retry:1;       /* get_peer ran before */
     unsigned                  ignore_health:1;  /* picking the fallback */
     unsigned                  ip_pick:1;     /* steer by client address */
     unsigned                  new_session:1; /* the response makes one */

@@ -20,6 +20,9 @@
 
 #define NGX_CFLB_KEY_MIN        16
 
+/* verified tokens each worker remembers (a power of two) */
+#define NGX_CFLB_TOKEN_CACHE    1024
+
 /* header sessions may take this share of the zone, at most */
 #define NGX_CFLB_SESSIONS_SHARE  4
 
@@ -427,6 +430,15 @@ ngx_cflb_affinity_init_worker(ngx_cflb_conf_t *ccf, ngx_log_t *log)
 
     ccf->mac.mac = ngx_cflb_hmac;
     ccf->mac.data = ctx;
+
+    /* without it every request of a session would pay an HMAC */
+    ccf->tokens.slots = ngx_calloc(NGX_CFLB_TOKEN_CACHE
+                                   * sizeof(cflb_token_slot_t), log);
+    ccf->tokens.mask = NGX_CFLB_TOKEN_CACHE - 1;
+
+    if (ccf->tokens.slots == NULL) {
+        return NGX_ERROR;
+    }
 #endif
 
     return NGX_OK;
@@ -440,6 +452,8 @@ ngx_cflb_affinity_exit_worker(ngx_cflb_conf_t *ccf)
     if (ccf->mac.data) {
         HMAC_CTX_free(ccf->mac.data);
         ccf->mac.data = NULL;
+        ngx_free(ccf->tokens.slots);
+        ccf->tokens.slots = NULL;
     }
 #endif
 }
@@ -488,11 +502,11 @@ ngx_cflb_affinity_resume(ngx_cflb_peer_data_t *pd, ngx_str_t *token,
     pd->new_session = 1;
 
     if (token && ccf->mac.mac) {
-        rc = cflb_token_decode(&ccf->mac, token->data, token->len,
-                               (uint32_t) now, &t);
+        rc = cflb_token_verify(&ccf->mac, &ccf->tokens, token->data,
+                               token->len, (uint32_t) now, &t);
         if (rc == CFLB_OK) {
             ep = ngx_cflb_affinity_find(lb, t.pool, t.endpoint);
-            pd->session = cflb_hash64(token->data, token->len, 0);
+            pd->sess->session = cflb_hash64(token->data, token->len, 0);
         }
 
     } else if (hkey) {
@@ -517,18 +531,19 @@ ngx_cflb_affinity_resume(ngx_cflb_peer_data_t *pd, ngx_str_t *token,
 
         ngx_shmtx_unlock(&ccf->shpool->mutex);
 
-        pd->session = hkey[1];
+        pd->sess->session = hkey[1];
     }
 
     if (ep == NULL || !ngx_cflb_affinity_usable(lb, ep)) {
         ngx_log_debug1(ccf->debug, log, 0, "cflb affinity: %s",
                        ep ? "endpoint unusable" : "no session");
-        pd->session = 0;
+        pd->sess->session = 0;
 
         if (lb->affinity.mode == NGX_CFLB_AFFINITY_IP_COOKIE) {
             /* the first choice follows from the client address */
             pd->ip_pick = 1;
-            cflb_rng_seed(&pd->ip_rng, ngx_cflb_client_key(pd->client));
+            cflb_rng_seed(&pd->sess->ip_rng,
+                          ngx_cflb_client_key(pd->client));
         }
 
         return;
@@ -538,7 +553,7 @@ ngx_cflb_affinity_resume(ngx_cflb_peer_data_t *pd, ngx_str_t *token,
                    "cflb affinity: pinned to \"%V\" of \"%V\"",
                    &ep->name, &ep->pool->name);
 
-    pd->pinned = ep;
+    pd->sess->pinned = ep;
     pd->new_session = 0;
 }
 

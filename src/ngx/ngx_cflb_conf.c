@@ -920,10 +920,18 @@ ngx_cflb_lb_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb, ngx_uint_t nservers,
         return NGX_ERROR;
     }
 
+    lb->stateful = (lb->affinity.mode != NGX_CFLB_AFFINITY_NONE);
+
     for (i = 0; i < lb->npools; i++) {
         lb->members[i].name.data = lb->pools[i].pool->name.data;
         lb->members[i].name.len = lb->pools[i].pool->name.len;
         lb->members[i].weight = (uint32_t) lb->pools[i].weight;
+
+        if (lb->pools[i].pool->shed_default
+            || lb->pools[i].pool->shed_session)
+        {
+            lb->stateful = 1;
+        }
     }
 
     ngx_conf_init_value(lb->steering, CFLB_STEER_OFF);

@@ -196,6 +196,7 @@ ngx_cflb_health_done(ngx_cflb_endpoint_t *ep, ngx_uint_t reason,
     ngx_uint_t code, ngx_msec_t rtt)
 {
     u_char                   lbs[NGX_CFLB_LBS_LEN];
+    u_char                   status[sizeof(", status ") + NGX_INT_T_LEN];
     ngx_int_t                changed;
     cflb_health_t            old;
     ngx_cflb_conf_t         *ccf;
@@ -236,14 +237,17 @@ ngx_cflb_health_done(ngx_cflb_endpoint_t *ep, ngx_uint_t reason,
 
     (void) ngx_atomic_fetch_add(&ccf->sh->health_gen, 1);
 
+    /* a status only where there was one: http and https monitors */
+    ngx_sprintf(status, code ? ", status %ui%Z" : "%Z", code);
+
     ngx_log_error(NGX_LOG_NOTICE, ccf->log, 0,
                   "cflb: endpoint \"%V\" of pool \"%V\"%s is %s, was %s: "
-                  "%s, status %ui", &ep->name, &ep->pool->name,
+                  "%s%s", &ep->name, &ep->pool->name,
                   ngx_cflb_pool_lbs(ep->pool, lbs, sizeof(lbs)),
                   she->health.healthy ? "healthy" : "unhealthy",
                   old.known ? (old.healthy ? "healthy" : "unhealthy")
                             : "unknown",
-                  ngx_cflb_reason_name(reason), code);
+                  ngx_cflb_reason_name(reason), status);
 
     ngx_cflb_pool_health_update(ep->pool, ccf->log);
 }

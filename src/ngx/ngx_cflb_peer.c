@@ -73,6 +73,13 @@ ngx_cflb_init_peer(ngx_cflb_peer_data_t *pd, ngx_pool_t *pool,
         }
     }
 
+    if (lb->stateful) {
+        pd->sess = ngx_pcalloc(pool, sizeof(ngx_cflb_sess_t));
+        if (pd->sess == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
     pc->get = ngx_cflb_get_peer;
     pc->free = ngx_cflb_free_peer;
     pc->data = pd;
@@ -106,10 +113,10 @@ ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
     pc->cached = 0;
     pc->connection = NULL;
 
-    if (pd->attempts++) {
+    if (pd->retry) {
         ep = ngx_cflb_retry(pd, pc->log);
 
-    } else if (pd->pinned) {
+    } else if (pd->sess && pd->sess->pinned) {
         ep = ngx_cflb_pin(pd);
 
         if (ep && lb->affinity.zdf == NGX_CFLB_ZDF_NONE) {
@@ -119,6 +126,8 @@ ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
     } else {
         ep = ngx_cflb_select(pd, pc->log, 1);
     }
+
+    pd->retry = 1;
 
     if (ep == NULL) {
         pc->name = &lb->name;
@@ -214,7 +223,7 @@ ngx_cflb_pin(ngx_cflb_peer_data_t *pd)
     ngx_cflb_endpoint_t  *ep;
 
     lb = pd->lb;
-    ep = pd->pinned;
+    ep = pd->sess->pinned;
 
     for (i = 0; i < lb->npools; i++) {
         if (lb->pools[i].pool == ep->pool) {
@@ -223,7 +232,7 @@ ngx_cflb_pin(ngx_cflb_peer_data_t *pd)
     }
 
     if (i < lb->npools && ngx_cflb_pool_shed(pd, i)) {
-        pd->pinned = NULL;
+        pd->sess->pinned = NULL;
         pd->new_session = 1;
         return ngx_cflb_select(pd, ngx_cycle->log, 1);
     }
@@ -248,8 +257,8 @@ ngx_cflb_retry(ngx_cflb_peer_data_t *pd, ngx_log_t *log)
 
     lb = pd->lb;
 
-    if (pd->pinned) {
-        pd->pinned = NULL;
+    if (pd->sess && pd->sess->pinned) {
+        pd->sess->pinned = NULL;
         pd->new_session = (lb->affinity.zdf == NGX_CFLB_ZDF_STICKY);
     }
 
@@ -304,7 +313,7 @@ ngx_cflb_select(ngx_cflb_peer_data_t *pd, ngx_log_t *log,
     if (pd->ip_pick) {
         /* ip_cookie: the same address, the same choice on every node */
         pk.load = ngx_cflb_no_load;
-        pk.rng = &pd->ip_rng;
+        pk.rng = &pd->sess->ip_rng;
     }
 
     for ( ;; ) {
@@ -376,7 +385,7 @@ ngx_cflb_select_endpoint(ngx_cflb_peer_data_t *pd, ngx_cflb_lb_pool_t *entry)
 
     if (pd->ip_pick) {
         pk.load = ngx_cflb_no_load;
-        pk.rng = &pd->ip_rng;
+        pk.rng = &pd->sess->ip_rng;
     }
 
     i = cflb_set_pick(&pool->set, &pk);
@@ -417,10 +426,17 @@ ngx_cflb_pool_shed(ngx_cflb_peer_data_t *pd, ngx_uint_t i)
 {
     uint64_t          bit, h;
     ngx_uint_t        percent;
+    ngx_cflb_sess_t  *ss;
     ngx_cflb_pool_t  *pool;
 
+    ss = pd->sess;
+
+    if (ss == NULL) {
+        return 0;
+    }
+
     pool = pd->lb->pools[i].pool;
-    percent = pd->session ? pool->shed_session : pool->shed_default;
+    percent = ss->session ? pool->shed_session : pool->shed_default;
 
     if (percent == 0) {
         return 0;
@@ -428,11 +444,11 @@ ngx_cflb_pool_shed(ngx_cflb_peer_data_t *pd, ngx_uint_t i)
 
     bit = (uint64_t) 1 << i;
 
-    if (!(pd->shed_known & bit)) {
-        pd->shed_known |= bit;
+    if (!(ss->shed_known & bit)) {
+        ss->shed_known |= bit;
 
-        if (pd->session) {
-            h = cflb_hash64(&pd->session, sizeof(uint64_t), pool->id);
+        if (ss->session) {
+            h = cflb_hash64(&ss->session, sizeof(uint64_t), pool->id);
 
         } else if (pool->shed_hash) {
             if (!pd->key_set) {
@@ -447,11 +463,11 @@ ngx_cflb_pool_shed(ngx_cflb_peer_data_t *pd, ngx_uint_t i)
         }
 
         if (h % 100 < percent) {
-            pd->shed |= bit;
+            ss->shed |= bit;
         }
     }
 
-    return (pd->shed & bit) != 0;
+    return (ss->shed & bit) != 0;
 }
 
 

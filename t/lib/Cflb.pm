@@ -2,11 +2,15 @@ package Cflb;
 
 # Helpers for the cflb Test::Nginx suites: a bounded keep-alive HTTP load
 # client, requests held open in the background, and filters that turn the
-# cflb_status document into lines a test can compare exactly.
+# cflb_status document into lines a test can compare exactly; for layer 4,
+# stream{} blocks, TCP and UDP sessions (from chosen client addresses),
+# sessions held open, endpoints a test can kill, waits on nginx's logs,
+# and a reload.
 
 use strict;
 use warnings;
 
+use IO::Select;
 use IO::Socket::INET;
 use JSON::PP;
 use POSIX ();
@@ -15,6 +19,7 @@ use Test::Nginx::Util qw($ServerPort $ServRoot add_test_cleanup_handler
                          add_block_preprocessor);
 
 our @children;
+our @held;
 our %note;
 
 
@@ -76,11 +81,14 @@ sub tcp_tally {
 }
 
 
+# a TCP connection to 127.0.0.1:$port, from the address $from if given
+# (any 127.x.y.z: the whole 127/8 is local on lo)
 sub connect_to {
-    my ($port) = @_;
+    my ($port, $from) = @_;
 
     my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                     PeerPort => $port, Timeout => 5)
+                                     PeerPort => $port, Timeout => 5,
+                                     $from ? (LocalAddr => $from) : ())
         or die "cflb: cannot connect to 127.0.0.1:$port: $!\n";
 
     return $sock;
@@ -309,6 +317,8 @@ sub blackhole {
 
 
 sub reap {
+    close $_->[1] for @held;
+    @held = ();
     kill 'KILL', @children if @children;
     waitpid($_, 0) for @children;
     @children = ();
@@ -497,6 +507,290 @@ sub tcp_exchange {
     alarm 0;
 
     return $answer;
+}
+
+
+# Layer 4 (stream) helpers: greeting TCP backends that a test can kill,
+# TCP sessions held open, UDP sessions, and waits on nginx's log files.
+
+# a TCP endpoint on 127.0.0.1:$port that greets every connection with
+# "$name\n" and keeps it open until the client closes it; lives $secs
+# seconds, or until killed (that is how a test makes an endpoint die).
+# The socket listens before this returns; returns the server's pid.
+sub greeter {
+    my ($port, $name, $secs) = @_;
+
+    my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                  LocalPort => $port, Listen => 128,
+                                  ReuseAddr => 1)
+        or die "cflb: greeter cannot listen on $port: $!\n";
+
+    my $pid = fork();
+    die "cflb: fork: $!\n" unless defined $pid;
+
+    if ($pid == 0) {
+        $SIG{PIPE} = 'IGNORE';
+        my $sel = IO::Select->new($l);
+        my $deadline = time + ($secs || 30);
+
+        while (time < $deadline) {
+            for my $s ($sel->can_read(0.5)) {
+                if ($s == $l) {
+                    my $c = $l->accept or next;
+                    syswrite($c, "$name\n");
+                    $sel->add($c);
+                    next;
+                }
+
+                my $buf;
+                next if sysread($s, $buf, 4096);
+                $sel->remove($s);
+                close $s;
+            }
+        }
+
+        POSIX::_exit(0);
+    }
+
+    close $l;
+    push @children, $pid;
+
+    return $pid;
+}
+
+
+# end a child (a greeter) now: its port closes
+sub kill_child {
+    my ($pid) = @_;
+
+    kill 'KILL', $pid;
+    waitpid($pid, 0);
+    @children = grep { $_ != $pid } @children;
+}
+
+
+# the first line a socket receives, without its end of line; "" when the
+# peer closes or sends nothing for 5 seconds
+sub read_line {
+    my ($sock) = @_;
+
+    my $line = '';
+    my $sel = IO::Select->new($sock);
+
+    while ($line !~ /\n/ && $sel->can_read(5)) {
+        last unless sysread($sock, $line, 256, length $line);
+    }
+
+    $line =~ s/\n.*//s;
+    $line =~ s/\s+$//;
+
+    return $line;
+}
+
+
+# $n TCP sessions to $port one after another, each closed once its first
+# line arrived; returns { first line => count }, "" counting the sessions
+# that got nothing.  Options: from => sub giving the client address of
+# session i; log => an access log of the stream server: each session then
+# waits until nginx has logged it, that is until the session is over and
+# its counters are given back, before the next one starts.
+sub tcp_sessions {
+    my ($port, $n, %o) = @_;
+
+    my %tally;
+    my $deadline = time + 60;
+    my $logged = $o{log} ? log_count($o{log}) : 0;
+
+    for my $i (1 .. $n) {
+        die "cflb tcp_sessions: out of time\n" if time > $deadline;
+
+        my $sock = connect_to($port, $o{from} ? $o{from}->($i) : undef);
+        $tally{read_line($sock)}++;
+        close $sock;
+
+        next unless $o{log};
+
+        $logged++;
+        my $until = time + 5;
+        while (log_count($o{log}) < $logged) {
+            die "cflb: session $i to $port was not logged\n" if time > $until;
+            sleep 0.002;
+        }
+    }
+
+    return \%tally;
+}
+
+
+# open $n TCP sessions to $port one after another and keep them open in
+# @held, each once its first line (the endpoint's greeting) arrived, so
+# that the next one is steered with this one counted; returns
+# { greeting => count } for these $n
+sub hold_sessions {
+    my ($port, $n) = @_;
+
+    my %tally;
+
+    for (1 .. $n) {
+        my $sock = connect_to($port);
+        my $name = read_line($sock);
+        push @held, [$name, $sock];
+        $tally{$name}++;
+    }
+
+    return \%tally;
+}
+
+
+# close the held sessions greeted with $name; returns how many
+sub release {
+    my ($name) = @_;
+
+    my @mine = grep { $_->[0] eq $name } @held;
+    @held = grep { $_->[0] ne $name } @held;
+    close $_->[1] for @mine;
+
+    return scalar @mine;
+}
+
+
+# $n UDP sessions to 127.0.0.1:$port, each one datagram "x" from a new
+# socket, so from a new client port; returns { first datagram answered
+# => count }, "" when nothing came back in 2 seconds.  Option: from =>
+# sub giving the client address of session i.
+sub udp_sessions {
+    my ($port, $n, %o) = @_;
+
+    my %tally;
+    my $deadline = time + 60;
+
+    for my $i (1 .. $n) {
+        die "cflb udp_sessions: out of time\n" if time > $deadline;
+
+        my $from = $o{from} ? $o{from}->($i) : undef;
+        my $sock = IO::Socket::INET->new(Proto => 'udp',
+                                         PeerAddr => '127.0.0.1',
+                                         PeerPort => $port,
+                                         $from ? (LocalAddr => $from) : ())
+            or die "cflb: udp socket to $port: $!\n";
+
+        send($sock, "x", 0);
+
+        my $answer = '';
+        if (IO::Select->new($sock)->can_read(2)) {
+            recv($sock, $answer, 65536, 0) // ($answer = '');
+        }
+
+        $answer =~ s/\s+$//;
+        $tally{$answer}++;
+        close $sock;
+    }
+
+    return \%tally;
+}
+
+
+# a tally as "name count" lines, sorted by name; "" shows as "(none)"
+sub tally_lines {
+    my ($tally) = @_;
+
+    return join '', map { ($_ eq '' ? '(none)' : $_) . " $tally->{$_}\n" }
+                    sort keys %$tally;
+}
+
+
+# the lines of a file under the server root ("logs/stream.log")
+sub log_lines {
+    my ($name) = @_;
+
+    open my $fh, '<', "$ServRoot/$name" or return ();
+    my @lines = <$fh>;
+    chomp @lines;
+
+    return @lines;
+}
+
+
+sub log_count {
+    my ($name) = @_;
+
+    return scalar(my @l = log_lines($name));
+}
+
+
+# wait until a line of logs/error.log matches $re; returns the seconds
+# it took, or dies
+sub wait_error_log {
+    my ($re, $secs) = @_;
+
+    my $start = time;
+    wait_until(sub { grep { /$re/ } log_lines('logs/error.log') }, $secs)
+        or die "cflb: no error log line like $re in ${secs}s\n";
+
+    return time - $start;
+}
+
+
+# rewrite nginx.conf (each $from becomes $to; or $from->(\$text) when it
+# is a code ref; or nothing when it is undef) and HUP the master; returns
+# once $workers new workers run (by default as many as ran before) and
+# every old one still there is shutting down, with its listeners closed
+# (it stays while it has sessions open: an open stream session is not
+# idle)
+sub reload_with {
+    my ($from, $to, $workers) = @_;
+
+    my $conf = "$ServRoot/conf/nginx.conf";
+    open my $in, '<', $conf or die "cflb: $conf: $!\n";
+    my $text = do { local $/; <$in> };
+    close $in;
+
+    if (ref $from eq 'CODE') {
+        $from->(\$text);
+
+    } elsif (defined $from) {
+        $text =~ s/\Q$from\E/$to/g
+            or die "cflb: \"$from\" is not in $conf\n";
+    }
+
+    open my $out, '>', $conf or die "cflb: $conf: $!\n";
+    print $out $text;
+    close $out;
+
+    my %old = map { $_ => 1 } worker_pids();
+    $workers //= grep { !shutting_down($_) } keys %old;
+    kill 'HUP', master_pid();
+
+    wait_until(sub {
+        my @new = grep { !$old{$_} } worker_pids();
+        return 0 unless @new == $workers;
+
+        for my $pid (keys %old) {
+            return 0 if is_worker($pid) && !shutting_down($pid);
+        }
+
+        return 1;
+    }, 10) or die "cflb: the reload did not replace the workers\n";
+}
+
+
+sub is_worker {
+    my ($pid) = @_;
+
+    open my $fh, '<', "/proc/$pid/cmdline" or return 0;
+    my $title = <$fh> // '';
+
+    return $title =~ /worker process/;
+}
+
+
+sub shutting_down {
+    my ($pid) = @_;
+
+    open my $fh, '<', "/proc/$pid/cmdline" or return 1;
+    my $title = <$fh> // '';
+
+    return $title =~ /shutting down/;
 }
 
 
@@ -704,39 +998,6 @@ sub key_file {
     close $fh;
 
     return "$Tmp/$name";
-}
-
-
-# Reload the running nginx with its nginx.conf edited (every $from
-# replaced by $to, or $edit->(\$text) when $from is a code ref), and wait
-# until no worker of the old configuration is left.
-sub reload_with {
-    my ($from, $to) = @_;
-
-    my $conf = "$ServRoot/conf/nginx.conf";
-    open my $in, '<', $conf or die "cflb: $conf: $!\n";
-    my $text = do { local $/; <$in> };
-    close $in;
-
-    if (ref $from eq 'CODE') {
-        $from->(\$text);
-
-    } elsif (defined $from) {
-        $text =~ s/\Q$from\E/$to/g or die "cflb reload: no \"$from\"\n";
-    }
-
-    open my $out, '>', $conf or die "cflb: $conf: $!\n";
-    print $out $text;
-    close $out;
-
-    my @old = worker_pids();
-    my %old = map { $_ => 1 } @old;
-    kill 'HUP', master_pid();
-
-    wait_until(sub {
-        my @now = worker_pids();
-        @now == @old && !grep { $old{$_} } @now;
-    }, 10) or die "cflb: the reload did not replace the workers\n";
 }
 
 

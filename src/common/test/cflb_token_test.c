@@ -27,6 +27,19 @@ test_mac(void *data, const unsigned char *in, size_t len, unsigned char *out)
 }
 
 
+static int  calls;
+
+
+static int
+counting_mac(void *data, const unsigned char *in, size_t len,
+    unsigned char *out)
+{
+    calls++;
+
+    return test_mac(data, in, len, out);
+}
+
+
 static int
 failing_mac(void *data, const unsigned char *in, size_t len,
     unsigned char *out)
@@ -138,6 +151,53 @@ main(void)
     out.endpoint++;
     cflb_check(&t, cflb_token_encode(&mac, &out, bad) == CFLB_OK);
     cflb_check(&t, memcmp(bad, tok, CFLB_TOKEN_LEN) != 0);
+
+    /* the cache: hits skip the MAC, only verified tokens enter */
+    {
+        static cflb_token_slot_t  slots[4];
+        cflb_token_cache_t        cache = { slots, 3 };
+
+        calls = 0;
+        mac.mac = counting_mac;
+
+        cflb_check(&t, cflb_token_encode(&mac, &in, tok) == CFLB_OK);
+        calls = 0;
+
+        cflb_check(&t, cflb_token_verify(&mac, &cache, tok, CFLB_TOKEN_LEN,
+                                         0, &out) == CFLB_OK);
+        cflb_check(&t, calls == 1);
+
+        for (i = 0; i < 10; i++) {
+            memset(&out, 0, sizeof(out));
+            cflb_check(&t, cflb_token_verify(&mac, &cache, tok,
+                                             CFLB_TOKEN_LEN, 0, &out)
+                           == CFLB_OK);
+            cflb_check(&t, out.endpoint == in.endpoint);
+        }
+
+        cflb_check(&t, calls == 1);
+
+        /* expiry is checked on hits too */
+        cflb_check(&t, cflb_token_verify(&mac, &cache, tok, CFLB_TOKEN_LEN,
+                                         in.expires, &out)
+                       == CFLB_DECLINED);
+
+        /* a tampered token is never a hit and never enters */
+        memcpy(bad, tok, CFLB_TOKEN_LEN);
+        bad[7] = (bad[7] == 'A') ? 'B' : 'A';
+
+        for (i = 0; i < 3; i++) {
+            cflb_check(&t, cflb_token_verify(&mac, &cache, bad,
+                                             CFLB_TOKEN_LEN, 0, &out)
+                           == CFLB_DECLINED);
+        }
+
+        cflb_check(&t, calls == 4);
+
+        /* an empty slot matches no token: zero bytes are not base64url */
+        cflb_check(&t, cflb_token_verify(&mac, &cache, tok, 5, 0, &out)
+                       == CFLB_DECLINED);
+    }
 
     return cflb_test_done(&t, "cflb_token");
 }
