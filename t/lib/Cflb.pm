@@ -768,9 +768,340 @@ sub reload_with {
 }
 
 
-# held requests and black holes end with their test block
-add_test_cleanup_handler(sub { reap() });
+# ---------------------------------------------------------------- affinity
 
-END { reap() }
+# One GET on a connection of its own (so that successive requests may land
+# on different workers).  Options: path ('/t'), port, from (the local
+# address to connect from: any of 127/8), headers (header lines), tls.
+# Returns { status, body, pid (the X-Pid header, the worker that
+# answered), cookie (the __cflb token the answer set, or undef),
+# set_cookie (that whole Set-Cookie value), nset (how many __cflb
+# Set-Cookie lines) }.
+sub get {
+    my (%o) = @_;
+
+    my %addr = (PeerAddr => '127.0.0.1', PeerPort => $o{port} || $ServerPort,
+                Timeout => 5, $o{from} ? (LocalAddr => $o{from}) : ());
+    my $sock;
+
+    if ($o{tls}) {
+        require IO::Socket::SSL;
+        $sock = IO::Socket::SSL->new(%addr, SSL_verify_mode => 0);
+
+    } else {
+        $sock = IO::Socket::INET->new(%addr);
+    }
+
+    die "cflb get: cannot connect to port $addr{PeerPort}"
+        . ($o{from} ? " from $o{from}" : '') . ": $!\n" unless $sock;
+
+    my $req = 'GET ' . ($o{path} || '/t') . " HTTP/1.1\r\nHost: localhost\r\n"
+              . "Connection: close\r\n";
+    $req .= "$_\r\n" for @{ $o{headers} || [] };
+    print $sock "$req\r\n";
+
+    my $raw = '';
+    {
+        local $SIG{ALRM} = sub { die "cflb get: no answer in 10 s\n" };
+        alarm 10;
+        local $/;
+        $raw = <$sock> // '';
+        alarm 0;
+    }
+    close $sock;
+
+    my ($head, $body) = split /\r\n\r\n/, $raw, 2;
+    my ($status) = ($head // '') =~ m{^HTTP/1\.[01] (\d{3})}
+        or die "cflb get: not an HTTP response: \"$raw\"\n";
+
+    my %r = (status => $status, body => $body // '', nset => 0);
+    $r{body} =~ s/\s+$//;
+
+    for my $line (split /\r\n/, $head) {
+        $r{pid} = $1 if $line =~ /^X-Pid:\s*(\d+)/i;
+
+        if ($line =~ /^Set-Cookie:\s*(__cflb=([^;]*).*)$/i) {
+            $r{set_cookie} = $1;
+            $r{cookie} = $2;
+            $r{nset}++;
+        }
+    }
+
+    return \%r;
+}
+
+
+# $n requests, each as get(%o); returns { bodies => { body => count },
+# set => answers that set a __cflb cookie, workers => distinct workers,
+# tokens => { token => count } of the cookies set }
+sub repeat {
+    my ($n, %o) = @_;
+
+    my (%bodies, %pids, %tokens);
+    my $set = 0;
+    my $deadline = time + 60;
+
+    for (1 .. $n) {
+        die "cflb repeat: out of time\n" if time > $deadline;
+
+        my $r = get(%o);
+        $bodies{$r->{status} == 200 ? $r->{body} : "status $r->{status}"}++;
+        $pids{$r->{pid}} = 1 if defined $r->{pid};
+
+        if (defined $r->{cookie}) {
+            $set++;
+            $tokens{$r->{cookie}}++;
+        }
+    }
+
+    return { bodies => \%bodies, set => $set, workers => scalar keys %pids,
+             tokens => \%tokens };
+}
+
+
+# "a" or "a=3 b=7": the bodies of a repeat() result
+sub bodies {
+    my ($r) = @_;
+
+    my $b = $r->{bodies};
+    return (keys %$b)[0] if keys %$b == 1;
+    return CORE::join ' ', map { "$_=$b->{$_}" } sort keys %$b;
+}
+
+
+# fresh requests (no cookie) until one is answered by the backend that
+# answers $body; returns that answer (with its cookie)
+sub pin {
+    my ($body, %o) = @_;
+
+    for (1 .. 200) {
+        my $r = get(%o);
+        return $r if $r->{status} == 200 && $r->{body} eq $body;
+    }
+
+    die "cflb pin: no fresh request reached \"$body\" in 200 tries\n";
+}
+
+
+# a __cflb Set-Cookie value with its token shown as <token> when it is 50
+# characters of base64url, and its attributes sorted (their order is not
+# part of the contract, their set is)
+sub cookie_shape {
+    my ($line) = @_;
+
+    return 'no cookie' unless defined $line;
+
+    my ($first, @attrs) = split /;\s*/, $line;
+    $first =~ s/^__cflb=[A-Za-z0-9_-]{50}$/__cflb=<token>/;
+
+    return CORE::join '; ', $first, sort @attrs;
+}
+
+
+# the fields of a token: version, pool and endpoint ids (hex), expiry, mac
+# (hex); undef when it does not decode to 37 bytes
+sub token_fields {
+    my ($token) = @_;
+
+    require MIME::Base64;
+    my $bin = MIME::Base64::decode_base64url($token);
+    return undef unless length $bin == 37;
+
+    my ($v, $pool, $ep, $exp, $mac) = unpack 'C a8 a8 a4 a16', $bin;
+
+    return { version => $v, pool => unpack('H*', $pool),
+             endpoint => unpack('H*', $ep), expiry_raw => $exp,
+             mac => unpack('H*', $mac), bin => $bin };
+}
+
+
+# A token like $token (same version, pool and endpoint) with the expiry
+# $expiry, authenticated with the key in $keyfile: HMAC-SHA256 over the
+# 21 bytes before the MAC, truncated to 16 bytes (docs/affinity.md).  The
+# byte order of the expiry is taken from $token itself: the one that
+# reads as a time within 8 days of now.
+sub forge_token {
+    my ($token, $keyfile, $expiry) = @_;
+
+    require Digest::SHA;
+    require MIME::Base64;
+
+    my $f = token_fields($token) or die "cflb forge: not a 37-byte token\n";
+
+    my $le = unpack 'V', $f->{expiry_raw};
+    my $order = abs($le - time) < 8 * 86400 ? 'V' : 'N';
+
+    open my $fh, '<', $keyfile or die "cflb forge: $keyfile: $!\n";
+    binmode $fh;
+    my $key = do { local $/; <$fh> };
+    close $fh;
+
+    my $data = substr($f->{bin}, 0, 17) . pack($order, $expiry);
+    my $mac = substr(Digest::SHA::hmac_sha256($data, $key), 0, 16);
+
+    return MIME::Base64::encode_base64url($data . $mac);
+}
+
+
+# the expiry a token carries (Unix seconds), whichever byte order
+sub token_expiry {
+    my ($token) = @_;
+
+    my $f = token_fields($token) or return undef;
+    my $le = unpack 'V', $f->{expiry_raw};
+
+    return abs($le - time) < 8 * 86400 ? $le : unpack('N', $f->{expiry_raw});
+}
+
+
+# a file of $n random bytes (or of the bytes given) in a directory that is
+# removed at exit; returns its absolute path
+our $Tmp;
+
+sub key_file {
+    my ($name, $n, $bytes) = @_;
+
+    require File::Temp;
+    $Tmp ||= File::Temp::tempdir('cflb-t-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+
+    $bytes //= CORE::join '', map { chr int rand 256 } 1 .. $n;
+
+    open my $fh, '>', "$Tmp/$name" or die "cflb: $Tmp/$name: $!\n";
+    binmode $fh;
+    print $fh $bytes;
+    close $fh;
+
+    return "$Tmp/$name";
+}
+
+
+# Reload the running nginx with its nginx.conf edited (every $from
+# replaced by $to, or $edit->(\$text) when $from is a code ref), and wait
+# until no worker of the old configuration is left.
+sub reload_edit {
+    my ($from, $to) = @_;
+
+    my $conf = "$ServRoot/conf/nginx.conf";
+    open my $in, '<', $conf or die "cflb: $conf: $!\n";
+    my $text = do { local $/; <$in> };
+    close $in;
+
+    if (ref $from eq 'CODE') {
+        $from->(\$text);
+
+    } elsif (defined $from) {
+        $text =~ s/\Q$from\E/$to/g or die "cflb reload: no \"$from\"\n";
+    }
+
+    open my $out, '>', $conf or die "cflb: $conf: $!\n";
+    print $out $text;
+    close $out;
+
+    my @old = worker_pids();
+    my %old = map { $_ => 1 } @old;
+    kill 'HUP', master_pid();
+
+    wait_until(sub {
+        my @now = worker_pids();
+        @now == @old && !grep { $old{$_} } @now;
+    }, 10) or die "cflb: the reload did not replace the workers\n";
+}
+
+
+# Another nginx, to play a second node: its own prefix directory, the same
+# modules, $workers workers, the given text inside http{}.  It listens
+# where that text says; the test waits until $port answers.  Stopped with
+# the test block (see reap).
+our @instances;
+
+sub instance {
+    my ($port, $http, $workers) = @_;
+
+    require File::Temp;
+    my $dir = File::Temp::tempdir('cflb-node-XXXXXX', TMPDIR => 1,
+                                  CLEANUP => 1);
+    mkdir "$dir/logs";
+
+    my $conf = CORE::join '',
+        map({ "load_module $_;\n" } grep { length }
+            split /\s+/, $ENV{TEST_NGINX_LOAD_MODULES} // ''),
+        ($> == 0 ? "user root;\n" : ''),
+        "daemon off;\nmaster_process on;\n",
+        "worker_processes ", $workers || 2, ";\n",
+        "pid $dir/logs/nginx.pid;\n",
+        "error_log $dir/logs/error.log warn;\n",
+        "events { worker_connections 256; accept_mutex off; }\n",
+        "http {\n    access_log off;\n",
+        map({ "    ${_}_temp_path $dir/$_;\n" }
+            qw(client_body proxy fastcgi uwsgi scgi)),
+        $http, "\n}\n";
+
+    open my $fh, '>', "$dir/nginx.conf" or die "cflb: $dir/nginx.conf: $!\n";
+    print $fh $conf;
+    close $fh;
+
+    my $bin = $ENV{TEST_NGINX_BINARY} || 'nginx';
+    my $pid = fork();
+    die "cflb: fork: $!\n" unless defined $pid;
+
+    if ($pid == 0) {
+        open STDOUT, '>', "$dir/logs/stdout";
+        open STDERR, '>&', \*STDOUT;
+        exec($bin, "-p", "$dir/", "-c", "$dir/nginx.conf")
+            or POSIX::_exit(127);
+    }
+
+    push @instances, { pid => $pid, dir => $dir };
+
+    my $up = wait_until(sub {
+        IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                              Timeout => 1) ? 1 : 0 }, 10);
+
+    unless ($up) {
+        my $log = `cat $dir/logs/stdout $dir/logs/error.log 2>/dev/null`;
+        die "cflb: the second nginx did not start on $port:\n$log\n";
+    }
+
+    return $dir;
+}
+
+
+# the lines at [alert], [crit] or [emerg] (or a worker's death) in the
+# error logs of the second nodes
+sub instance_errors {
+    my $out = '';
+
+    for my $i (@instances) {
+        open my $fh, '<', "$i->{dir}/logs/error.log" or next;
+        $out .= CORE::join '', grep { /\[(alert|crit)\]|exited on signal/ }
+                                    <$fh>;
+    }
+
+    return $out;
+}
+
+
+sub stop_instances {
+    for my $i (@instances) {
+        my @workers = grep { /\d/ } split /\s+/, `pgrep -P $i->{pid}`;
+
+        kill 'TERM', $i->{pid};
+        my $gone = wait_until(sub {
+            waitpid($i->{pid}, POSIX::WNOHANG()) != 0 }, 5);
+
+        unless ($gone) {
+            kill 'KILL', $i->{pid}, @workers;
+            waitpid($i->{pid}, 0);
+        }
+    }
+
+    @instances = ();
+}
+
+
+# held requests, black holes and second nodes end with their test block
+add_test_cleanup_handler(sub { reap(); stop_instances() });
+
+END { reap(); stop_instances() }
 
 1;
