@@ -807,7 +807,7 @@ $::Backends . qq{
 --- config eval: $::Status
 --- init
 my $r = Cflb::get();
-Cflb::reload_with();
+Cflb::reload_edit();
 my $t = Cflb::repeat(20, headers => ["Cookie: __cflb=$r->{cookie}"]);
 $Cflb::note{out} = "after the reload: "
     . (Cflb::bodies($t) eq $r->{body} ? "same endpoint" : Cflb::bodies($t))

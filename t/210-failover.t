@@ -46,7 +46,7 @@ sub pinned_to_dead_b {
     my $t = Cflb::repeat(5, headers => ["Cookie: __cflb=$cb"]);
     $out .= "before: " . Cflb::bodies($t) . ", set $t->{set}\n";
 
-    Cflb::reload_with('server { listen 127.0.0.1:1991; return 200 "b\n"; }',
+    Cflb::reload_edit('server { listen 127.0.0.1:1991; return 200 "b\n"; }',
                       '');
 
     $t = Cflb::repeat(10, headers => ["Cookie: __cflb=$cb"]);
@@ -99,10 +99,10 @@ dead was tried and failed: yes
 
 
 
-=== TEST 2: unreachable and TLS-handshake failures are failed over too, without client error
-10.255.255.1 has no route in the test's network namespace (connect fails
-at once; proxy_connect_timeout bounds it elsewhere); "plain" answers
-HTTP where TLS is expected, so the handshake fails.
+=== TEST 2: refused and TLS-handshake failures are failed over too, without client error
+Nothing listens on 127.0.0.1:1998 (tests stay on loopback, so a truly
+unreachable network is not used); "plain" answers HTTP where TLS is
+expected, so the handshake fails.
 --- http_config eval
 qq{
     server {
@@ -115,7 +115,7 @@ qq{
     cflb_zone cflb 1m;
     cflb_pool z2u {
         endpoint a 127.0.0.1:1990;
-        endpoint unreachable 10.255.255.1:1990;
+        endpoint unreachable 127.0.0.1:1998;
     }
     cflb_pool z2t {
         endpoint tls 127.0.0.1:1995;
@@ -223,7 +223,7 @@ $::Backends . q{
 --- init
 my $out = main::pinned_to_dead_b();
 # b's backend back: the session (its cookie never changed) returns to b
-Cflb::reload_with('server { listen 127.0.0.1:1990;',
+Cflb::reload_edit('server { listen 127.0.0.1:1990;',
                   'server { listen 127.0.0.1:1991; return 200 "b\n"; }'
                   . "\n    server { listen 127.0.0.1:1990;");
 my $t = Cflb::repeat(10, headers => ["Cookie: __cflb=$Cflb::note{cb}"]);
@@ -344,7 +344,7 @@ $::Backends . q{
 my $out = '';
 my $cb = Cflb::pin('b')->{cookie};
 my $t0 = Time::HiRes::time();
-Cflb::reload_with('endpoint b 127.0.0.1:1991;',
+Cflb::reload_edit('endpoint b 127.0.0.1:1991;',
                   'endpoint b 127.0.0.1:1991 disabled;');
 my $t1 = Time::HiRes::time();
 my $t = Cflb::repeat(10, headers => ["Cookie: __cflb=$cb"]);
@@ -356,7 +356,7 @@ $out .= "new clients on b: " . ($t->{bodies}{b} || 0)
     . ", their cookies naming b: $bad\n";
 Time::HiRes::sleep($t0 + 2.5 - Time::HiRes::time())
     if Time::HiRes::time() < $t0 + 2.5;
-Cflb::reload_with();
+Cflb::reload_edit();
 if (Time::HiRes::time() < $t0 + 4.5) {
     $t = Cflb::repeat(5, headers => ["Cookie: __cflb=$cb"]);
     $out .= "pinned, after another reload: " . Cflb::bodies($t)
@@ -400,7 +400,7 @@ $::Backends . q{
 --- config eval: $::Status
 --- init
 my $cb = Cflb::pin('b')->{cookie};
-Cflb::reload_with('endpoint b 127.0.0.1:1991;',
+Cflb::reload_edit('endpoint b 127.0.0.1:1991;',
                   'endpoint b 127.0.0.1:1991 disabled;');
 my $t = Cflb::repeat(10, headers => ["Cookie: __cflb=$cb"]);
 $Cflb::note{out} = "pinned, right after: " . Cflb::bodies($t)
@@ -428,7 +428,7 @@ $::Backends . q{
 my $c = Cflb::get()->{cookie};
 my $t = Cflb::repeat(5, headers => ["Cookie: __cflb=$c"]);
 my $out = "before: " . Cflb::bodies($t) . ", set $t->{set}\n";
-Cflb::reload_with('cflb_pool z11a { endpoint a 127.0.0.1:1990; }',
+Cflb::reload_edit('cflb_pool z11a { endpoint a 127.0.0.1:1990; }',
                   'cflb_pool z11a { endpoint a 127.0.0.1:1990; enabled off; }');
 $t = Cflb::repeat(5, headers => ["Cookie: __cflb=$c"]);
 $out .= "pool disabled: " . Cflb::bodies($t) . ", set $t->{set}\n";
@@ -474,9 +474,9 @@ my $tally = sub {
                         sort keys %got;
 };
 my $out = "sessions on b: " . (@onb >= 3 ? "some" : scalar @onb) . "\n";
-Cflb::reload_with('server { listen 127.0.0.1:1991; return 200 "b\n"; }', '');
+Cflb::reload_edit('server { listen 127.0.0.1:1991; return 200 "b\n"; }', '');
 $out .= "b refusing: " . $tally->() . "\n";
-Cflb::reload_with('server { listen 127.0.0.1:1990;',
+Cflb::reload_edit('server { listen 127.0.0.1:1990;',
                   'server { listen 127.0.0.1:1991; return 200 "b\n"; }'
                   . "\n    server { listen 127.0.0.1:1990;");
 $out .= "b back: " . $tally->() . "\n";

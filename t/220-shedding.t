@@ -202,7 +202,7 @@ $::Backends . q{
 --- config eval: $::Status
 --- init
 my $c = Cflb::get()->{cookie};
-Cflb::reload_with('cflb_pool s5a { endpoint a 127.0.0.1:1990; }',
+Cflb::reload_edit('cflb_pool s5a { endpoint a 127.0.0.1:1990; }',
     'cflb_pool s5a { endpoint a 127.0.0.1:1990; load_shedding default_percent=100; }');
 my $new = Cflb::repeat(30);
 my $pinned = Cflb::repeat(30, headers => ["Cookie: __cflb=$c"]);

@@ -731,12 +731,10 @@ sub wait_error_log {
 }
 
 
-# rewrite nginx.conf (each $from becomes $to; or $from->(\$text) when it
-# is a code ref; or nothing when it is undef) and HUP the master; returns
-# once $workers new workers run (by default as many as ran before) and
-# every old one still there is shutting down, with its listeners closed
-# (it stays while it has sessions open: an open stream session is not
-# idle)
+# rewrite nginx.conf (each $from becomes $to) and HUP the master; returns
+# once $workers new workers run and every old one still there is
+# shutting down, with its listeners closed (it stays while it has
+# sessions open: an open stream session is not idle)
 sub reload_with {
     my ($from, $to, $workers) = @_;
 
@@ -745,20 +743,13 @@ sub reload_with {
     my $text = do { local $/; <$in> };
     close $in;
 
-    if (ref $from eq 'CODE') {
-        $from->(\$text);
-
-    } elsif (defined $from) {
-        $text =~ s/\Q$from\E/$to/g
-            or die "cflb: \"$from\" is not in $conf\n";
-    }
+    $text =~ s/\Q$from\E/$to/g or die "cflb: \"$from\" is not in $conf\n";
 
     open my $out, '>', $conf or die "cflb: $conf: $!\n";
     print $out $text;
     close $out;
 
     my %old = map { $_ => 1 } worker_pids();
-    $workers //= grep { !shutting_down($_) } keys %old;
     kill 'HUP', master_pid();
 
     wait_until(sub {
@@ -766,31 +757,14 @@ sub reload_with {
         return 0 unless @new == $workers;
 
         for my $pid (keys %old) {
-            return 0 if is_worker($pid) && !shutting_down($pid);
+            open my $fh, '<', "/proc/$pid/cmdline" or next;
+            my $title = <$fh> // '';
+            return 0 if $title =~ /worker process/
+                        && $title !~ /shutting down/;
         }
 
         return 1;
     }, 10) or die "cflb: the reload did not replace the workers\n";
-}
-
-
-sub is_worker {
-    my ($pid) = @_;
-
-    open my $fh, '<', "/proc/$pid/cmdline" or return 0;
-    my $title = <$fh> // '';
-
-    return $title =~ /worker process/;
-}
-
-
-sub shutting_down {
-    my ($pid) = @_;
-
-    open my $fh, '<', "/proc/$pid/cmdline" or return 1;
-    my $title = <$fh> // '';
-
-    return $title =~ /shutting down/;
 }
 
 
@@ -998,6 +972,39 @@ sub key_file {
     close $fh;
 
     return "$Tmp/$name";
+}
+
+
+# Reload the running nginx with its nginx.conf edited (every $from
+# replaced by $to, or $edit->(\$text) when $from is a code ref), and wait
+# until no worker of the old configuration is left.
+sub reload_edit {
+    my ($from, $to) = @_;
+
+    my $conf = "$ServRoot/conf/nginx.conf";
+    open my $in, '<', $conf or die "cflb: $conf: $!\n";
+    my $text = do { local $/; <$in> };
+    close $in;
+
+    if (ref $from eq 'CODE') {
+        $from->(\$text);
+
+    } elsif (defined $from) {
+        $text =~ s/\Q$from\E/$to/g or die "cflb reload: no \"$from\"\n";
+    }
+
+    open my $out, '>', $conf or die "cflb: $conf: $!\n";
+    print $out $text;
+    close $out;
+
+    my @old = worker_pids();
+    my %old = map { $_ => 1 } @old;
+    kill 'HUP', master_pid();
+
+    wait_until(sub {
+        my @now = worker_pids();
+        @now == @old && !grep { $old{$_} } @now;
+    }, 10) or die "cflb: the reload did not replace the workers\n";
 }
 
 
