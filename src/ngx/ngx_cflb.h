@@ -399,7 +399,6 @@ typedef struct {
     unsigned                  ignore_health:1;  /* picking the fallback */
     unsigned                  ip_pick:1;     /* steer by client address */
     unsigned                  new_session:1; /* the response makes one */
-    unsigned                  last_failed:1;
 } ngx_cflb_peer_data_t;
 
 
@@ -543,8 +542,8 @@ void ngx_cflb_affinity_exit_worker(ngx_cflb_conf_t *ccf);
 /*
  * ngx_cflb_affinity_resume() honours the request's token (the __cflb
  * cookie value) or header session key, if valid and its endpoint may
- * still serve: sets pd->pinned.  Either may be NULL.  Otherwise the
- * request starts a new session (pd->new_session).
+ * still serve: sets pd->sess->pinned and pd->entry.  Either may be
+ * NULL.  Otherwise the request starts a new session (pd->new_session).
  */
 void ngx_cflb_affinity_resume(ngx_cflb_peer_data_t *pd, ngx_str_t *token,
     uint64_t *hkey, ngx_log_t *log);

@@ -41,13 +41,15 @@ typedef struct {
 static char *ngx_cflb_affinity_set_headers(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_cflb_endpoint_t *ngx_cflb_affinity_find(ngx_cflb_lb_t *lb,
-    uint64_t pool, uint64_t endpoint);
+    uint64_t pool, uint64_t endpoint, ngx_cflb_lb_pool_t **entry);
 static ngx_uint_t ngx_cflb_affinity_usable(ngx_cflb_lb_t *lb,
     ngx_cflb_endpoint_t *ep);
 static ngx_cflb_session_t *ngx_cflb_session_lookup(ngx_cflb_sh_t *sh,
     uint64_t *hkey);
 static void ngx_cflb_session_insert_value(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static void ngx_cflb_session_free(ngx_cflb_conf_t *ccf,
+    ngx_cflb_session_t *s);
 static void ngx_cflb_session_expire(ngx_cflb_conf_t *ccf, ngx_uint_t n,
     time_t ttl);
 #if (NGX_OPENSSL)
@@ -492,6 +494,7 @@ ngx_cflb_affinity_resume(ngx_cflb_peer_data_t *pd, ngx_str_t *token,
     ngx_cflb_lb_t        *lb;
     ngx_cflb_conf_t      *ccf;
     ngx_cflb_session_t   *s;
+    ngx_cflb_lb_pool_t   *entry;
     ngx_cflb_endpoint_t  *ep;
 
     lb = pd->lb;
@@ -505,8 +508,10 @@ ngx_cflb_affinity_resume(ngx_cflb_peer_data_t *pd, ngx_str_t *token,
         rc = cflb_token_verify(&ccf->mac, &ccf->tokens, token->data,
                                token->len, (uint32_t) now, &t);
         if (rc == CFLB_OK) {
-            ep = ngx_cflb_affinity_find(lb, t.pool, t.endpoint);
-            pd->sess->session = cflb_hash64(token->data, token->len, 0);
+            ep = ngx_cflb_affinity_find(lb, t.pool, t.endpoint, &entry);
+
+            /* the token's fields are its identity: the MAC adds none */
+            pd->sess->session = t.pool ^ t.endpoint ^ t.expires;
         }
 
     } else if (hkey) {
@@ -515,10 +520,7 @@ ngx_cflb_affinity_resume(ngx_cflb_peer_data_t *pd, ngx_str_t *token,
         s = ngx_cflb_session_lookup(ccf->sh, hkey);
 
         if (s && now - s->used > lb->affinity.ttl) {
-            ngx_queue_remove(&s->queue);
-            ngx_rbtree_delete(&ccf->sh->session_tree, &s->node);
-            ngx_slab_free_locked(ccf->shpool, s);
-            ccf->sh->nsessions--;
+            ngx_cflb_session_free(ccf, s);
             s = NULL;
         }
 
@@ -526,7 +528,7 @@ ngx_cflb_affinity_resume(ngx_cflb_peer_data_t *pd, ngx_str_t *token,
             s->used = now;
             ngx_queue_remove(&s->queue);
             ngx_queue_insert_head(&ccf->sh->sessions, &s->queue);
-            ep = ngx_cflb_affinity_find(lb, s->pool, s->endpoint);
+            ep = ngx_cflb_affinity_find(lb, s->pool, s->endpoint, &entry);
         }
 
         ngx_shmtx_unlock(&ccf->shpool->mutex);
@@ -554,6 +556,7 @@ ngx_cflb_affinity_resume(ngx_cflb_peer_data_t *pd, ngx_str_t *token,
                    &ep->name, &ep->pool->name);
 
     pd->sess->pinned = ep;
+    pd->entry = entry;
     pd->new_session = 0;
 }
 
@@ -561,14 +564,16 @@ ngx_cflb_affinity_resume(ngx_cflb_peer_data_t *pd, ngx_str_t *token,
 /* a session's endpoint, by the ids a token or the table gives */
 
 static ngx_cflb_endpoint_t *
-ngx_cflb_affinity_find(ngx_cflb_lb_t *lb, uint64_t pool, uint64_t endpoint)
+ngx_cflb_affinity_find(ngx_cflb_lb_t *lb, uint64_t pool, uint64_t endpoint,
+    ngx_cflb_lb_pool_t **entry)
 {
     ngx_uint_t            i, j;
     ngx_cflb_pool_t      *p;
     ngx_cflb_endpoint_t  *eps;
 
     for (i = 0; i <= lb->npools; i++) {
-        p = (i < lb->npools) ? lb->pools[i].pool : lb->fallback.pool;
+        *entry = (i < lb->npools) ? &lb->pools[i] : &lb->fallback;
+        p = (*entry)->pool;
 
         if (p->id != pool) {
             continue;
@@ -694,11 +699,20 @@ ngx_cflb_session_expire(ngx_cflb_conf_t *ccf, ngx_uint_t n, time_t ttl)
             return;
         }
 
-        ngx_queue_remove(q);
-        ngx_rbtree_delete(&sh->session_tree, &s->node);
-        ngx_slab_free_locked(ccf->shpool, s);
-        sh->nsessions--;
+        ngx_cflb_session_free(ccf, s);
     }
+}
+
+
+/* called with the zone locked */
+
+static void
+ngx_cflb_session_free(ngx_cflb_conf_t *ccf, ngx_cflb_session_t *s)
+{
+    ngx_queue_remove(&s->queue);
+    ngx_rbtree_delete(&ccf->sh->session_tree, &s->node);
+    ngx_slab_free_locked(ccf->shpool, s);
+    ccf->sh->nsessions--;
 }
 
 

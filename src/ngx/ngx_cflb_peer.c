@@ -23,7 +23,8 @@
         |= (uintptr_t) 1 << (n) % (8 * sizeof(uintptr_t))
 
 
-static ngx_cflb_endpoint_t *ngx_cflb_pin(ngx_cflb_peer_data_t *pd);
+static ngx_cflb_endpoint_t *ngx_cflb_pin(ngx_cflb_peer_data_t *pd,
+    ngx_log_t *log);
 static ngx_cflb_endpoint_t *ngx_cflb_retry(ngx_cflb_peer_data_t *pd,
     ngx_log_t *log);
 static ngx_cflb_endpoint_t *ngx_cflb_select(ngx_cflb_peer_data_t *pd,
@@ -117,7 +118,7 @@ ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
         ep = ngx_cflb_retry(pd, pc->log);
 
     } else if (pd->sess && pd->sess->pinned) {
-        ep = ngx_cflb_pin(pd);
+        ep = ngx_cflb_pin(pd, pc->log);
 
         if (ep && lb->affinity.zdf == NGX_CFLB_ZDF_NONE) {
             pc->tries = 1;              /* a pinned session fails as is */
@@ -140,7 +141,6 @@ ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
 
     pd->current = ep;
     pd->last = ep;
-    pd->last_failed = 0;
 
     if (ep->no_port && pd->local_port) {
         /* layer 4 port passthrough: the port the client connected to */
@@ -195,7 +195,6 @@ ngx_cflb_free_peer(ngx_peer_connection_t *pc, void *data, ngx_uint_t state)
                    "active: %A", &ep->name, state, ep->sh->c.active);
 
     pd->current = NULL;
-    pd->last_failed = (state & NGX_PEER_FAILED) ? 1 : 0;
 
     ngx_cflb_count(pd->lb->conf, ep, -1);
 
@@ -211,35 +210,27 @@ ngx_cflb_free_peer(ngx_peer_connection_t *pc, void *data, ngx_uint_t state)
 
 
 /*
- * The session's endpoint, unless its pool sheds the session: then the
- * request is steered afresh, away from that pool, into a new session.
+ * The session's endpoint (pd->entry is its pool, found with it), unless
+ * its pool sheds the session: then the request is steered afresh, away
+ * from that pool, into a new session.
  */
 
 static ngx_cflb_endpoint_t *
-ngx_cflb_pin(ngx_cflb_peer_data_t *pd)
+ngx_cflb_pin(ngx_cflb_peer_data_t *pd, ngx_log_t *log)
 {
-    ngx_uint_t            i;
-    ngx_cflb_lb_t        *lb;
-    ngx_cflb_endpoint_t  *ep;
+    ngx_cflb_lb_t  *lb;
 
     lb = pd->lb;
-    ep = pd->sess->pinned;
 
-    for (i = 0; i < lb->npools; i++) {
-        if (lb->pools[i].pool == ep->pool) {
-            break;
-        }
-    }
-
-    if (i < lb->npools && ngx_cflb_pool_shed(pd, i)) {
+    if (pd->entry != &lb->fallback
+        && ngx_cflb_pool_shed(pd, pd->entry - lb->pools))
+    {
         pd->sess->pinned = NULL;
         pd->new_session = 1;
-        return ngx_cflb_select(pd, ngx_cycle->log, 1);
+        return ngx_cflb_select(pd, log, 1);
     }
 
-    pd->entry = (i < lb->npools) ? &lb->pools[i] : &lb->fallback;
-
-    return ep;
+    return pd->sess->pinned;
 }
 
 
