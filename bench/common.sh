@@ -235,3 +235,50 @@ ratio() {   # ratio A B: A/B with 3 decimals, or n/a
     awk -v a="$1" -v b="$2" 'BEGIN {
         if (a + 0 > 0 && b + 0 > 0) printf "%.3f", a / b; else print "n/a" }'
 }
+
+
+# write_haproxy_conf http|tcp: HAProxy in the same shape as the nginx
+# fronts: one thread, no logging; in http mode idle backend connections
+# are reused by any request (nginx's upstream keepalive does the same)
+write_haproxy_conf() {
+    local i=0 p
+    {
+        echo "global"
+        echo "    nbthread 1"
+        echo "    maxconn 4096"
+        echo "    hard-stop-after 20s"
+        echo "defaults"
+        echo "    mode $1"
+        echo "    timeout connect 5s"
+        echo "    timeout client 60s"
+        echo "    timeout server 60s"
+        if [ "$1" = http ]; then
+            echo "    timeout http-keep-alive 60s"
+            echo "    http-reuse always"
+        fi
+        echo "frontend fe"
+        echo "    bind 127.0.0.1:$front_port"
+        echo "    default_backend be"
+        echo "backend be"
+        echo "    balance roundrobin"
+        for p in "${backend_ports[@]}"; do
+            i=$((i + 1))
+            echo "    server s$i 127.0.0.1:$p"
+        done
+    } > "$tmp/haproxy.conf"
+}
+
+# front_cmd VARIANT: the command line that runs the variant's front end in
+# the foreground, single process; front_stop_signal: how to make it exit
+# cleanly (graceful stop for nginx, soft stop for HAProxy)
+front_cmd() {
+    if [ "$1" = haproxy ]; then
+        echo "haproxy -db -f $tmp/haproxy.conf"
+    else
+        echo "nginx -p $tmp/$1 -e $tmp/$1/error.log -c $tmp/$1.conf"
+    fi
+}
+
+front_stop_signal() {
+    if [ "$1" = haproxy ]; then echo USR1; else echo QUIT; fi
+}

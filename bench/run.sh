@@ -193,51 +193,6 @@ write_nginx_front_conf() {
     } > "$d.conf"
 }
 
-# HAProxy with the same shape: one thread, HTTP mode, idle backend
-# connections reused by any request (nginx's upstream keepalive does the
-# same), no logging (nginx has access_log off).
-write_haproxy_conf() {
-    local i=0 p
-    {
-        echo "global"
-        echo "    nbthread 1"
-        echo "    maxconn 4096"
-        echo "    hard-stop-after 20s"
-        echo "defaults"
-        echo "    mode http"
-        echo "    timeout connect 5s"
-        echo "    timeout client 60s"
-        echo "    timeout server 60s"
-        echo "    timeout http-keep-alive 60s"
-        echo "    http-reuse always"
-        echo "frontend fe"
-        echo "    bind 127.0.0.1:$front_port"
-        echo "    default_backend be"
-        echo "backend be"
-        echo "    balance roundrobin"
-        for p in "${backend_ports[@]}"; do
-            i=$((i + 1))
-            echo "    server s$i 127.0.0.1:$p"
-        done
-    } > "$tmp/haproxy.conf"
-}
-
-# front_cmd VARIANT: the command line that runs the variant's front end in
-# the foreground, single process; front_stop_signal: how to make it exit
-# cleanly (graceful stop for nginx, soft stop for HAProxy)
-front_cmd() {
-    if [ "$1" = haproxy ]; then
-        echo "haproxy -db -f $tmp/haproxy.conf"
-    else
-        echo "nginx -p $tmp/$1 -e $tmp/$1/error.log -c $tmp/$1.conf"
-    fi
-}
-
-front_stop_signal() {
-    if [ "$1" = haproxy ]; then echo USR1; else echo QUIT; fi
-}
-
-
 # ---------------------------------------------------------------- measuring
 
 # front_headers VARIANT: set req_hdr, the extra curl/wrk arguments of the
@@ -356,7 +311,7 @@ front_port=${all_ports[4]}
 clk_tck=$(getconf CLK_TCK)
 
 write_backend_conf
-write_haproxy_conf
+write_haproxy_conf http
 head -c 32 /dev/urandom > "$tmp/cflb.key"
 for v in rr lc cflb_rnd cflb_lors cflb_cookie; do
     write_nginx_front_conf "$v"
