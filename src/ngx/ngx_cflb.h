@@ -587,7 +587,17 @@ ngx_int_t ngx_cflb_probe_start(ngx_cflb_endpoint_t *ep, ngx_log_t *log,
 
 
 /* ngx_cflb_status.c: the status document (JSON), served by the modules */
-ngx_buf_t *ngx_cflb_status(ngx_pool_t *pool, ngx_cflb_conf_t *ccf);
+enum {
+    NGX_CFLB_STATUS_DOC = 0,       /* the whole document */
+    NGX_CFLB_STATUS_LBS,           /* the array of load balancers */
+    NGX_CFLB_STATUS_POOLS,         /* the array of pools */
+    NGX_CFLB_STATUS_POOL,          /* one pool, obj */
+    NGX_CFLB_STATUS_ENDPOINT       /* one endpoint, obj */
+};
+
+/* what of the status of ccf, as JSON ending in a newline, in one buffer */
+ngx_buf_t *ngx_cflb_status_json(ngx_pool_t *pool, ngx_cflb_conf_t *ccf,
+    ngx_uint_t what, void *obj);
 
 
 /* ngx_cflb_zone.c: the shared-memory zone and worker slots */

@@ -11,6 +11,8 @@
 #include "ngx_cflb.h"
 
 
+static u_char *ngx_cflb_status_lbs(u_char *p, ngx_cflb_conf_t *ccf);
+static u_char *ngx_cflb_status_pools(u_char *p, ngx_cflb_conf_t *ccf);
 static u_char *ngx_cflb_status_lb(u_char *p, ngx_cflb_lb_t *lb);
 static u_char *ngx_cflb_status_pool(u_char *p, ngx_cflb_pool_t *pool);
 static u_char *ngx_cflb_status_endpoint(u_char *p, ngx_cflb_pool_t *pool,
@@ -25,52 +27,101 @@ static const char *ngx_cflb_policy_name(ngx_int_t policy);
 
 
 ngx_buf_t *
-ngx_cflb_status(ngx_pool_t *pool, ngx_cflb_conf_t *ccf)
+ngx_cflb_status_json(ngx_pool_t *pool, ngx_cflb_conf_t *ccf, ngx_uint_t what,
+    void *obj)
 {
-    u_char            *p;
-    ngx_buf_t         *b;
-    ngx_uint_t         i;
-    ngx_cflb_lb_t    **lbs;
-    ngx_cflb_pool_t  **pools;
+    u_char      *p;
+    ngx_buf_t   *b;
 
     b = ngx_create_temp_buf(pool, ngx_cflb_status_size(ccf));
     if (b == NULL) {
         return NULL;
     }
 
-    p = ngx_sprintf(b->last, "{\"lbs\":[");
+    p = b->last;
 
-    lbs = ccf->lbs.elts;
+    switch (what) {
 
-    for (i = 0; i < ccf->lbs.nelts; i++) {
-        p = ngx_cflb_status_lb(p, lbs[i]);
-        *p++ = (i + 1 < ccf->lbs.nelts) ? ',' : ']';
+    case NGX_CFLB_STATUS_LBS:
+        p = ngx_cflb_status_lbs(p, ccf);
+        break;
+
+    case NGX_CFLB_STATUS_POOLS:
+        p = ngx_cflb_status_pools(p, ccf);
+        break;
+
+    case NGX_CFLB_STATUS_POOL:
+        p = ngx_cflb_status_pool(p, obj);
+        break;
+
+    case NGX_CFLB_STATUS_ENDPOINT:
+        p = ngx_cflb_status_endpoint(p, ((ngx_cflb_endpoint_t *) obj)->pool,
+                                     obj);
+        break;
+
+    default: /* NGX_CFLB_STATUS_DOC */
+        p = ngx_sprintf(p, "{\"lbs\":");
+        p = ngx_cflb_status_lbs(p, ccf);
+        p = ngx_sprintf(p, ",\"pools\":");
+        p = ngx_cflb_status_pools(p, ccf);
+        *p++ = '}';
     }
 
-    if (ccf->lbs.nelts == 0) {
-        *p++ = ']';
-    }
-
-    p = ngx_sprintf(p, ",\"pools\":[");
-
-    pools = ccf->pools.elts;
-
-    for (i = 0; i < ccf->pools.nelts; i++) {
-        p = ngx_cflb_status_pool(p, pools[i]);
-        *p++ = (i + 1 < ccf->pools.nelts) ? ',' : ']';
-    }
-
-    if (ccf->pools.nelts == 0) {
-        *p++ = ']';
-    }
-
-    p = ngx_sprintf(p, "}\n");
+    *p++ = '\n';
 
     b->last = p;
     b->last_buf = 1;
     b->last_in_chain = 1;
 
     return b;
+}
+
+
+static u_char *
+ngx_cflb_status_lbs(u_char *p, ngx_cflb_conf_t *ccf)
+{
+    ngx_uint_t       i;
+    ngx_cflb_lb_t  **lbs;
+
+    *p++ = '[';
+
+    lbs = ccf->lbs.elts;
+
+    for (i = 0; i < ccf->lbs.nelts; i++) {
+        p = ngx_cflb_status_lb(p, lbs[i]);
+
+        if (i + 1 < ccf->lbs.nelts) {
+            *p++ = ',';
+        }
+    }
+
+    *p++ = ']';
+
+    return p;
+}
+
+
+static u_char *
+ngx_cflb_status_pools(u_char *p, ngx_cflb_conf_t *ccf)
+{
+    ngx_uint_t         i;
+    ngx_cflb_pool_t  **pools;
+
+    *p++ = '[';
+
+    pools = ccf->pools.elts;
+
+    for (i = 0; i < ccf->pools.nelts; i++) {
+        p = ngx_cflb_status_pool(p, pools[i]);
+
+        if (i + 1 < ccf->pools.nelts) {
+            *p++ = ',';
+        }
+    }
+
+    *p++ = ']';
+
+    return p;
 }
 
 
