@@ -11,7 +11,8 @@ need_root() {
 
 pkgs="build-essential nginx nginx-dev libnginx-mod-stream libssl-dev
       libpcre2-dev zlib1g-dev libmaxminddb-dev perl libio-socket-ssl-perl
-      gcc-multilib curl haproxy wrk valgrind procps psmisc"
+      gcc-multilib curl haproxy wrk valgrind procps psmisc libjansson-dev
+      prometheus chromium"
 
 missing=""
 for p in $pkgs; do
@@ -28,9 +29,23 @@ need_root "$@"
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+
+# prometheus is here for its promtool only: keep its package scripts from
+# starting a server while installing (policy-rc.d says "not now")
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy"
+    chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+fi
+
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends ${missing/test-nginx/} \
     >/dev/null
+if trap -p EXIT | grep -q policy; then
+    rm -f "$policy"
+    trap - EXIT
+fi
 
 if ! perl -MTest::Nginx::Socket -e 1 2>/dev/null; then
     # Test::Nginx is packaged only in Debian's unstable suite; it is pure
