@@ -1099,6 +1099,105 @@ sub stop_instances {
 }
 
 
+# ---------------------------------------------------------------- webhooks
+
+# A webhook receiver on 127.0.0.1:$port (cflb_notify): answers the
+# statuses of @$statuses to the first requests, one each, then 200, and
+# records every request it read, before answering, as one JSON line of
+# logs/webhook.log: { t (arrival, Unix seconds), status (answered),
+# method, path, headers (names in lower case), body }.  Lives $secs
+# seconds, or until its test block ends.
+sub webhook {
+    my ($port, $statuses, $secs) = @_;
+
+    my $file = "$ServRoot/logs/webhook.log";
+    unlink $file;
+
+    my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                  LocalPort => $port, Listen => 16,
+                                  ReuseAddr => 1)
+        or die "cflb: webhook cannot listen on $port: $!\n";
+
+    my $pid = fork();
+    die "cflb: fork: $!\n" unless defined $pid;
+
+    if ($pid == 0) {
+        my @answers = @{ $statuses || [] };
+        local $SIG{ALRM} = sub { POSIX::_exit(0) };
+        alarm($secs || 30);
+
+        while (my $c = $l->accept) {
+            my $req = webhook_read($c) or next;
+            $req->{status} = @answers ? shift @answers : 200;
+
+            open my $log, '>>', $file or POSIX::_exit(1);
+            print $log encode_json($req), "\n";
+            close $log;
+
+            print $c "HTTP/1.1 $req->{status} X\r\nContent-Length: 0\r\n"
+                     . "Connection: close\r\n\r\n";
+            close $c;
+        }
+
+        POSIX::_exit(0);
+    }
+
+    close $l;
+    push @children, $pid;
+
+    return $pid;
+}
+
+
+# one request of a webhook client: head, then a Content-Length body
+sub webhook_read {
+    my ($c) = @_;
+
+    local $/ = "\r\n";
+
+    my $line = <$c> // return undef;
+    my ($method, $path) = $line =~ m{^(\S+) (\S+) HTTP/1\.1\r\n$}
+        or return undef;
+    my %h;
+
+    while (defined($line = <$c>) && $line ne "\r\n") {
+        $line =~ s/\r\n$//;
+        my ($k, $v) = split /:\s*/, $line, 2;
+        $h{lc $k} = $v;
+    }
+
+    my $body = '';
+    read($c, $body, $h{'content-length'} || 0);
+
+    return { t => time, method => $method, path => $path, headers => \%h,
+             body => $body };
+}
+
+
+# the requests the webhook recorded, oldest first, bodies decoded into
+# {event} (undef when the body is not JSON)
+sub webhook_posts {
+    my @posts = map { decode_json($_) } log_lines('logs/webhook.log');
+
+    $_->{event} = eval { decode_json($_->{body}) } for @posts;
+
+    return @posts;
+}
+
+
+# wait until the webhook recorded $n requests answered 2xx; returns them
+# all (webhook_posts), or dies
+sub wait_posts {
+    my ($n, $secs) = @_;
+
+    wait_until(sub { (grep { $_->{status} =~ /^2/ } webhook_posts()) >= $n },
+               $secs)
+        or die "cflb: the webhook did not get $n events in ${secs}s\n";
+
+    return webhook_posts();
+}
+
+
 # held requests, black holes and second nodes end with their test block
 add_test_cleanup_handler(sub { reap(); stop_instances() });
 
