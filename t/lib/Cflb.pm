@@ -5,7 +5,7 @@ package Cflb;
 # cflb_status document into lines a test can compare exactly; for layer 4,
 # stream{} blocks, TCP and UDP sessions (from chosen client addresses),
 # sessions held open, endpoints a test can kill, waits on nginx's logs,
-# and a reload.
+# and a reload; a webhook receiver that records what cflb_notify posts.
 
 use strict;
 use warnings;
