@@ -14,6 +14,7 @@ use Cflb;
 
 repeat_each(1);
 workers(2);
+worker_connections(1024);      # TEST 7 probes 140 endpoints at once
 master_on();
 
 plan "no_plan";
@@ -334,3 +335,39 @@ sub { $Cflb::note{out} }
 /stream stream pool Unhealthy tcp6
 --- no_error_log
 [error]
+
+
+
+=== TEST 7: a webhook that never answers and more events than a queue holds: the oldest waiting go, logged once per worker
+141 events (140 endpoints and their pool) among 2 workers: one of them
+queues more than 64.
+--- http_config eval
+$::Backends . "cflb_pool p7 { monitor web;\n"
+    . CORE::join('', map { "endpoint e$_ 127.0.0.1:1990;\n" } 1 .. 140)
+    . "}\ncflb_lb www { pools p7; }\n"
+    . "cflb_notify http://127.0.0.1:1995/hook timeout=3s;\n"
+--- config eval: $::Status
+--- init
+main::up();
+Cflb::wait_health('p7/e140', 'healthy', 3);
+Cflb::blackhole(1995, 30);
+main::down();
+Cflb::wait_health('p7/e140', 'unhealthy', 5);
+sleep 0.5;
+my %per;
+for (Cflb::log_lines('logs/error.log')) {
+    $per{$1}++ if /(\d+)#\d+: .*64 events waiting, dropping the oldest/;
+}
+$Cflb::note{out} = "workers that dropped: " . (%per ? "some" : "none") . "\n"
+    . "logged once each: "
+    . ((grep { $_ != 1 } values %per) ? "no" : "yes") . "\n";
+--- request
+GET /status
+--- response_body_filters eval
+sub { $Cflb::note{out} }
+--- response_body
+workers that dropped: some
+logged once each: yes
+--- no_error_log
+[alert]
+[crit]

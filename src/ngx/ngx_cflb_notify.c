@@ -187,8 +187,8 @@ ngx_cflb_notify_url(ngx_conf_t *cf, ngx_cflb_notify_t *nt, ngx_str_t *url)
 
     nt->url = *url;
 
-    if (url->len >= 8 && ngx_strncasecmp(url->data, (u_char *) "https://", 8)
-                         == 0)
+    if (url->len >= 8
+        && ngx_strncasecmp(url->data, (u_char *) "https://", 8) == 0)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "https webhooks are not supported in \"%V\", "
@@ -197,8 +197,8 @@ ngx_cflb_notify_url(ngx_conf_t *cf, ngx_cflb_notify_t *nt, ngx_str_t *url)
         return NGX_ERROR;
     }
 
-    if (url->len < 8 || ngx_strncasecmp(url->data, (u_char *) "http://", 7)
-                        != 0)
+    if (url->len < 7
+        || ngx_strncasecmp(url->data, (u_char *) "http://", 7) != 0)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid URL \"%V\": it must start with \"http://\"",
