@@ -1198,6 +1198,168 @@ sub wait_posts {
 }
 
 
+# ------------------------------------------------------------- dashboard
+
+# Debian's chromium, headless, on $url: returns the DOM once the page ran
+# for $o{budget} ms of virtual time (--dump-dom), or with png => FILE
+# saves a screenshot of the window ($o{size}, "1280,900") there instead.
+# Bounded by timeout(1); dies when chromium is missing or fails, so a
+# test that needs it fails rather than skips.
+sub chromium {
+    my ($url, %o) = @_;
+
+    my $bin = $ENV{TEST_NGINX_CHROMIUM} || '/usr/bin/chromium';
+    die "cflb: $bin is missing (Debian's chromium, see scripts/deps.sh)\n"
+        unless -x $bin;
+
+    require File::Temp;
+    my $profile = File::Temp::tempdir('cflb-chromium-XXXXXX', TMPDIR => 1,
+                                      CLEANUP => 1);
+
+    my @cmd = ('timeout', '-k', '5', '60', $bin, '--headless=new',
+               '--no-sandbox', '--disable-gpu', '--no-first-run',
+               '--disable-extensions', '--disable-background-networking',
+               '--hide-scrollbars', "--user-data-dir=$profile",
+               '--window-size=' . ($o{size} || '1280,900'),
+               '--virtual-time-budget=' . ($o{budget} || 4000),
+               $o{png} ? "--screenshot=$o{png}" : '--dump-dom', $url);
+
+    my $pid = open(my $fh, '-|');
+    die "cflb: fork: $!\n" unless defined $pid;
+
+    if ($pid == 0) {
+        open STDERR, '>', '/dev/null';
+        exec(@cmd) or POSIX::_exit(127);
+    }
+
+    my $out = do { local $/; <$fh> } // '';
+    close $fh;
+
+    die "cflb: chromium on $url failed (status $?)\n" if $?;
+    die "cflb: chromium wrote no screenshot to $o{png}\n"
+        if $o{png} && !-s $o{png};
+
+    return $out;
+}
+
+
+# A PNG file decoded (8-bit RGB or RGBA, not interlaced: what chromium
+# writes): { width, height, bpp, pixels => the unfiltered rows, packed }
+sub png_read {
+    my ($file) = @_;
+
+    require Compress::Zlib;
+
+    open my $fh, '<:raw', $file or die "cflb: $file: $!\n";
+    my $data = do { local $/; <$fh> };
+    close $fh;
+
+    die "cflb: $file is not a PNG\n"
+        unless substr($data, 0, 8) eq "\x89PNG\r\n\x1a\n";
+
+    my ($pos, $idat, %h) = (8, '');
+
+    while ($pos + 8 <= length $data) {
+        my ($len, $type) = unpack 'N a4', substr($data, $pos, 8);
+        my $body = substr($data, $pos + 8, $len);
+        $pos += 12 + $len;
+
+        if ($type eq 'IHDR') {
+            @h{qw(width height depth ctype compr filter interlace)}
+                = unpack 'N N C C C C C', $body;
+
+        } elsif ($type eq 'IDAT') {
+            $idat .= $body;
+
+        } elsif ($type eq 'IEND') {
+            last;
+        }
+    }
+
+    die "cflb: $file: not 8-bit RGB(A), or interlaced\n"
+        unless $h{depth} == 8 && ($h{ctype} == 2 || $h{ctype} == 6)
+               && !$h{interlace};
+
+    my $bpp = $h{ctype} == 6 ? 4 : 3;
+    my $stride = $h{width} * $bpp;
+    my $raw = Compress::Zlib::uncompress($idat)
+        // die "cflb: $file: bad image data\n";
+
+    die "cflb: $file: the image data is short\n"
+        unless length $raw == $h{height} * ($stride + 1);
+
+    my @prev = (0) x $stride;
+    my $pixels = '';
+
+    for my $y (0 .. $h{height} - 1) {
+        my $f = ord substr($raw, $y * ($stride + 1), 1);
+        my @cur = unpack 'C*', substr($raw, $y * ($stride + 1) + 1, $stride);
+
+        png_unfilter($f, \@cur, \@prev, $bpp);
+        $pixels .= pack 'C*', @cur;
+        @prev = @cur;
+    }
+
+    return { width => $h{width}, height => $h{height}, bpp => $bpp,
+             pixels => $pixels };
+}
+
+
+# undo one scanline's filter (PNG spec, 9.2) in place
+sub png_unfilter {
+    my ($f, $cur, $prev, $bpp) = @_;
+
+    my $n = @$cur;
+
+    return if $f == 0;
+
+    if ($f == 1) {
+        $cur->[$_] = ($cur->[$_] + $cur->[$_ - $bpp]) & 255 for $bpp .. $n - 1;
+
+    } elsif ($f == 2) {
+        $cur->[$_] = ($cur->[$_] + $prev->[$_]) & 255 for 0 .. $n - 1;
+
+    } elsif ($f == 3) {
+        for my $i (0 .. $n - 1) {
+            my $a = $i >= $bpp ? $cur->[$i - $bpp] : 0;
+            $cur->[$i] = ($cur->[$i] + (($a + $prev->[$i]) >> 1)) & 255;
+        }
+
+    } elsif ($f == 4) {
+        for my $i (0 .. $n - 1) {
+            my ($a, $c) = $i >= $bpp ? ($cur->[$i - $bpp], $prev->[$i - $bpp])
+                                     : (0, 0);
+            my $b = $prev->[$i];
+            my $p = $a + $b - $c;
+            my ($pa, $pb, $pc) = (abs($p - $a), abs($p - $b), abs($p - $c));
+            my $pred = ($pa <= $pb && $pa <= $pc) ? $a : ($pb <= $pc ? $b : $c);
+            $cur->[$i] = ($cur->[$i] + $pred) & 255;
+        }
+
+    } else {
+        die "cflb: PNG filter type $f is not defined\n";
+    }
+}
+
+
+# how many pixels of a png_read() image are within $tol of the colour
+# "#rrggbb" in each of red, green and blue
+sub png_count {
+    my ($img, $hex, $tol) = @_;
+
+    my @want = map { hex } $hex =~ /^#(..)(..)(..)$/ or die "cflb: $hex\n";
+    my ($px, $bpp, $n) = ($img->{pixels}, $img->{bpp}, 0);
+
+    for (my $i = 0; $i < length $px; $i += $bpp) {
+        my ($r, $g, $b) = unpack 'C3', substr($px, $i, 3);
+        $n++ if abs($r - $want[0]) <= $tol && abs($g - $want[1]) <= $tol
+                && abs($b - $want[2]) <= $tol;
+    }
+
+    return $n;
+}
+
+
 # held requests, black holes and second nodes end with their test block
 add_test_cleanup_handler(sub { reap(); stop_instances() });
 
