@@ -375,3 +375,16 @@ $::Backends . q{
 [200, 400]
 --- no_error_log
 [error]
+
+
+
+=== TEST 8: a block without cflb objects serves an empty document
+--- config
+    location = /status { cflb_status; }
+--- request eval
+["GET /status", "GET /status?format=prometheus"]
+--- response_body_like eval
+[qr/^\{"time":\d+,"subsystem":"http","lbs":\[\],"pools":\[\]\}$/,
+ qr/^# HELP cflb_endpoint_requests_total [^\n]+\n# TYPE cflb_endpoint_requests_total counter\n/]
+--- no_error_log
+[error]

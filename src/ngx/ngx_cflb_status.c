@@ -427,7 +427,8 @@ ngx_cflb_status_size(ngx_cflb_conf_t *ccf)
     ngx_cflb_pool_t     **pools;
     ngx_cflb_endpoint_t  *ep;
 
-    size = 64;
+    /* the top level: time, subsystem, the arrays, "stream" */
+    size = 256;
 
     lbs = ccf->lbs.elts;
 
