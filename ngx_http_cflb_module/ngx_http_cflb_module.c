@@ -36,6 +36,8 @@ static ngx_int_t ngx_http_cflb_init_peer(ngx_http_request_t *r,
     ngx_http_upstream_srv_conf_t *us);
 static ngx_int_t ngx_http_cflb_get_peer(ngx_peer_connection_t *pc,
     void *data);
+static void ngx_http_cflb_free_peer(ngx_peer_connection_t *pc, void *data,
+    ngx_uint_t state);
 static ngx_int_t ngx_http_cflb_set_host(ngx_http_cflb_peer_data_t *hpd,
     ngx_str_t *host);
 static void ngx_http_cflb_affinity(ngx_http_request_t *r,
@@ -179,6 +181,7 @@ ngx_http_cflb_init_peer(ngx_http_request_t *r,
 
     hpd->r = r;
     r->upstream->peer.get = ngx_http_cflb_get_peer;
+    r->upstream->peer.free = ngx_http_cflb_free_peer;
 
     if (lb->affinity.mode != NGX_CFLB_AFFINITY_NONE) {
         ngx_http_cflb_affinity(r, hpd);
@@ -214,6 +217,31 @@ ngx_http_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * The attempt's bytes are in its upstream state: nginx sets them before
+ * it frees the peer, after a failed attempt as after the last one.
+ */
+
+static void
+ngx_http_cflb_free_peer(ngx_peer_connection_t *pc, void *data,
+    ngx_uint_t state)
+{
+    ngx_http_cflb_peer_data_t *hpd = data;
+
+    ngx_http_upstream_state_t  *us;
+
+    us = hpd->r->upstream->state;
+
+    if (us == NULL) {
+        ngx_cflb_free_peer(pc, data, state);
+        return;
+    }
+
+    ngx_cflb_free_peer_bytes(pc, data, state, us->bytes_sent,
+                             us->bytes_received);
 }
 
 
@@ -571,7 +599,7 @@ static ngx_int_t
 ngx_http_cflb_status_handler(ngx_http_request_t *r)
 {
     ngx_int_t         rc;
-    ngx_str_t         type;
+    ngx_str_t         type, format;
     ngx_buf_t        *b;
     ngx_cflb_conf_t  *ccf;
 
@@ -587,12 +615,27 @@ ngx_http_cflb_status_handler(ngx_http_request_t *r)
 
     ccf = ngx_http_get_module_main_conf(r, ngx_http_cflb_module);
 
-    b = ngx_cflb_status_json(r->pool, ccf, NGX_CFLB_STATUS_DOC, NULL);
+    if (ngx_http_arg(r, (u_char *) "format", 6, &format) != NGX_OK) {
+        ngx_str_set(&format, "json");
+    }
+
+    if (format.len == 10
+        && ngx_strncmp(format.data, "prometheus", 10) == 0)
+    {
+        b = ngx_cflb_prometheus(r->pool, ccf, ngx_cflb_status_stream(ccf));
+        ngx_str_set(&type, "text/plain; version=0.0.4; charset=utf-8");
+
+    } else if (format.len == 4 && ngx_strncmp(format.data, "json", 4) == 0) {
+        b = ngx_cflb_status_json(r->pool, ccf, NGX_CFLB_STATUS_DOC, NULL);
+        ngx_str_set(&type, "application/json");
+
+    } else {
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    ngx_str_set(&type, "application/json");
 
     return ngx_http_cflb_send(r, &type, b);
 }

@@ -30,7 +30,7 @@
 #define NGX_CFLB_SLOTS         64
 
 #define NGX_CFLB_ZONE_MAGIC    0x62666c63      /* "cflb" */
-#define NGX_CFLB_ZONE_LAYOUT   3
+#define NGX_CFLB_ZONE_LAYOUT   4
 
 
 typedef struct ngx_cflb_conf_s     ngx_cflb_conf_t;
@@ -44,12 +44,17 @@ typedef struct ngx_cflb_notify_s   ngx_cflb_notify_t;
  * Counters of one endpoint or pool, kept in the zone.  "active" counts
  * requests in flight at layer 7 and open sessions at layer 4: nginx sends
  * one request at a time over an upstream connection, so in-flight
- * requests and connections in use are the same number there.
+ * requests and connections in use are the same number there.  All but
+ * "active" only grow; they share the cache line get and free touch.
  */
 typedef struct {
     ngx_atomic_t              active;
     ngx_atomic_t              requests;      /* total attempts */
     ngx_atomic_t              fails;         /* total failed attempts */
+    ngx_atomic_t              failovers;     /* attempts after the first */
+    ngx_atomic_t              sent;          /* bytes to the endpoint */
+    ngx_atomic_t              received;      /* bytes from the endpoint */
+    ngx_atomic_t              sessions;      /* affinity sessions made */
 } ngx_cflb_counters_t;
 
 
@@ -644,9 +649,27 @@ enum {
     NGX_CFLB_STATUS_ENDPOINT       /* one endpoint, obj */
 };
 
-/* what of the status of ccf, as JSON ending in a newline, in one buffer */
+/*
+ * What of the status of ccf, as JSON ending in a newline, in one buffer.
+ * The whole document of the http conf also holds the stream zone's load
+ * balancers and pools, when the stream module has any.
+ */
 ngx_buf_t *ngx_cflb_status_json(ngx_pool_t *pool, ngx_cflb_conf_t *ccf,
     ngx_uint_t what, void *obj);
+
+/* the stream conf beside the http conf ccf, if it has load balancers */
+ngx_cflb_conf_t *ngx_cflb_status_stream(ngx_cflb_conf_t *ccf);
+
+/* the largest drain_duration of the load balancers that use the pool */
+time_t ngx_cflb_pool_drain(ngx_cflb_pool_t *pool);
+
+
+/*
+ * ngx_cflb_prometheus.c: the same counters in the Prometheus text format
+ * 0.0.4, the http zone's and the stream zone's (either may be NULL).
+ */
+ngx_buf_t *ngx_cflb_prometheus(ngx_pool_t *pool, ngx_cflb_conf_t *http,
+    ngx_cflb_conf_t *stream);
 
 
 /* ngx_cflb_zone.c: the shared-memory zone and worker slots */
@@ -673,6 +696,14 @@ ngx_int_t ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data);
 uint64_t ngx_cflb_client_key(struct sockaddr *sa);
 void ngx_cflb_free_peer(ngx_peer_connection_t *pc, void *data,
     ngx_uint_t state);
+
+/*
+ * ngx_cflb_free_peer_bytes() is ngx_cflb_free_peer() for a subsystem that
+ * knows the bytes the ending attempt sent to and received from its
+ * endpoint: it counts them first.
+ */
+void ngx_cflb_free_peer_bytes(ngx_peer_connection_t *pc, void *data,
+    ngx_uint_t state, off_t sent, off_t received);
 
 /* the variables both subsystems offer, by what they tell */
 enum {
