@@ -66,8 +66,8 @@ static ngx_cflb_pool_t *ngx_http_cflb_api_pool(ngx_cflb_conf_t *ccf,
 static void ngx_http_cflb_api_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cflb_api_patch(ngx_http_request_t *r,
     ngx_http_cflb_target_t *t);
-static ngx_int_t ngx_http_cflb_api_change(ngx_http_request_t *r,
-    json_t *root, ngx_http_cflb_target_t *t, ngx_cflb_change_t *ch);
+static ngx_int_t ngx_http_cflb_api_change(json_t *root,
+    ngx_http_cflb_target_t *t, ngx_cflb_change_t *ch);
 static ngx_int_t ngx_http_cflb_api_render(ngx_http_request_t *r,
     ngx_http_cflb_target_t *t);
 static ngx_int_t ngx_http_cflb_api_error(ngx_http_request_t *r,
@@ -517,12 +517,13 @@ ngx_http_cflb_api_patch(ngx_http_request_t *r, ngx_http_cflb_target_t *t)
         return ngx_http_cflb_api_error(r, NGX_HTTP_BAD_REQUEST, msg, p);
     }
 
-    rc = ngx_http_cflb_api_change(r, root, t, &ch);
+    rc = ngx_http_cflb_api_change(root, t, &ch);
 
     json_decref(root);
 
     if (rc != NGX_OK) {
-        return rc;
+        return ngx_http_cflb_api_error(r, NGX_HTTP_BAD_REQUEST, t->msg,
+                                       t->last);
     }
 
     ccf = ngx_http_get_module_main_conf(r, ngx_http_cflb_module);
@@ -533,33 +534,30 @@ ngx_http_cflb_api_patch(ngx_http_request_t *r, ngx_http_cflb_target_t *t)
 }
 
 
-/* the whole body checked into ch, or a 400 answer */
+/* the whole body checked into ch: NGX_OK, or NGX_DECLINED and t->msg */
 
 static ngx_int_t
-ngx_http_cflb_api_change(ngx_http_request_t *r, json_t *root,
-    ngx_http_cflb_target_t *t, ngx_cflb_change_t *ch)
+ngx_http_cflb_api_change(json_t *root, ngx_http_cflb_target_t *t,
+    ngx_cflb_change_t *ch)
 {
-    u_char      *p;
     json_t      *v;
     ngx_int_t    w;
-    const char  *key;
-    u_char       msg[NGX_HTTP_CFLB_API_ERR];
+    const char  *key, *err;
 
     ch->enabled = NGX_CONF_UNSET_UINT;
     ch->weight = NGX_CONF_UNSET_UINT;
 
     if (!json_is_object(root)) {
-        return ngx_http_cflb_api_fail(r, NGX_HTTP_BAD_REQUEST,
-                                      "the body is not a JSON object");
+        err = "the body is not a JSON object";
+        goto invalid;
     }
 
     json_object_foreach(root, key, v) {
 
         if (ngx_strcmp(key, "enabled") == 0) {
             if (!json_is_boolean(v)) {
-                return ngx_http_cflb_api_fail(r, NGX_HTTP_BAD_REQUEST,
-                                              "\"enabled\" is not true or "
-                                              "false");
+                err = "\"enabled\" is not true or false";
+                goto invalid;
             }
 
             ch->enabled = json_is_true(v);
@@ -570,28 +568,32 @@ ngx_http_cflb_api_change(ngx_http_request_t *r, json_t *root,
             w = ngx_http_cflb_json_weight(v);
 
             if (w == NGX_ERROR) {
-                return ngx_http_cflb_api_fail(r, NGX_HTTP_BAD_REQUEST,
-                                              "\"weight\" is not a number "
-                                              "from 0 to 1 with at most "
-                                              "2 decimals");
+                err = "\"weight\" is not a number from 0 to 1 with at most "
+                      "2 decimals";
+                goto invalid;
             }
 
             ch->weight = w;
             continue;
         }
 
-        p = ngx_snprintf(msg, sizeof(msg), "unknown field \"%s\"", key);
-        return ngx_http_cflb_api_error(r, NGX_HTTP_BAD_REQUEST, msg, p);
+        t->last = ngx_snprintf(t->msg, sizeof(t->msg),
+                               "unknown field \"%s\"", key);
+        return NGX_DECLINED;
     }
 
-    if (ch->enabled == NGX_CONF_UNSET_UINT
-        && ch->weight == NGX_CONF_UNSET_UINT)
+    if (ch->enabled != NGX_CONF_UNSET_UINT
+        || ch->weight != NGX_CONF_UNSET_UINT)
     {
-        return ngx_http_cflb_api_fail(r, NGX_HTTP_BAD_REQUEST,
-                                      "nothing to change");
+        return NGX_OK;
     }
 
-    return NGX_OK;
+    err = "nothing to change";
+
+invalid:
+
+    t->last = ngx_snprintf(t->msg, sizeof(t->msg), "%s", err);
+    return NGX_DECLINED;
 }
 
 
