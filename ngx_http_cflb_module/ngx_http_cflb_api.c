@@ -258,7 +258,7 @@ static ngx_int_t
 ngx_http_cflb_api_handler(ngx_http_request_t *r)
 {
     ngx_int_t                  rc, found;
-    ngx_uint_t                 patch;
+    ngx_uint_t                 patch, large;
     ngx_cflb_conf_t           *ccf;
     ngx_table_elt_t           *h;
     ngx_http_cflb_target_t    *t;
@@ -280,10 +280,12 @@ ngx_http_cflb_api_handler(ngx_http_request_t *r)
     patch = (t->what == NGX_CFLB_STATUS_POOL
              || t->what == NGX_CFLB_STATUS_ENDPOINT);
 
+    /* before discarding, which counts content_length_n down */
+    large = (r->headers_in.content_length_n > NGX_HTTP_CFLB_API_BODY);
+
     /* only a PATCH that may apply reads its body */
     if (!alcf->guarded || found != NGX_OK || !patch
-        || r->method != NGX_HTTP_PATCH
-        || r->headers_in.content_length_n > NGX_HTTP_CFLB_API_BODY)
+        || r->method != NGX_HTTP_PATCH || large)
     {
         rc = ngx_http_discard_request_body(r);
 
@@ -330,7 +332,7 @@ ngx_http_cflb_api_handler(ngx_http_request_t *r)
                                       "method not allowed");
     }
 
-    if (r->headers_in.content_length_n > NGX_HTTP_CFLB_API_BODY) {
+    if (large) {
         return ngx_http_cflb_api_fail(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                                       "the body is larger than 4096 bytes");
     }
