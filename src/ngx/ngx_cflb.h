@@ -136,7 +136,7 @@ typedef struct {
     ngx_cflb_slot_t           slots[NGX_CFLB_SLOTS];
     ngx_atomic_t              health_gen;    /* moves on a health change */
     ngx_atomic_t              runtime_gen;   /* moves on a runtime change */
-    ngx_shmtx_sh_t            state_lock;    /* writers of the state file */
+    ngx_atomic_t              state_lock;    /* pid writing the state file */
 
     /* session affinity: the key made with the zone, header sessions */
     u_char                    key[32];
@@ -380,7 +380,6 @@ struct ngx_cflb_conf_s {
     ngx_cflb_sh_t            *sh;
     ngx_uint_t                generation;    /* of this configuration */
     ngx_uint_t                runtime_gen;   /* this worker's, applied */
-    ngx_shmtx_t               state_mutex;   /* sh->state_lock */
     ngx_uint_t                slot;          /* this worker's */
     cflb_rng_t                rng;           /* this worker's */
     cflb_mac_t                mac;           /* this worker's, tokens */

@@ -23,6 +23,7 @@ static ngx_cflb_state_t *ngx_cflb_state_find(ngx_cflb_conf_t *ccf,
 static void ngx_cflb_runtime_drop(ngx_cflb_conf_t *ccf, ngx_cflb_pool_t *pool,
     ngx_cflb_endpoint_t *ep, const char *what);
 static void ngx_cflb_state_write(ngx_cflb_conf_t *ccf, ngx_log_t *log);
+static void ngx_cflb_state_lock(ngx_cflb_sh_t *sh);
 static u_char *ngx_cflb_state_json(ngx_cflb_conf_t *ccf, u_char *p);
 static u_char *ngx_cflb_state_str(u_char *p, ngx_str_t *s);
 static ngx_int_t ngx_cflb_state_save(ngx_str_t *file, u_char *data,
@@ -433,14 +434,6 @@ ngx_cflb_runtime_loaded(ngx_cflb_conf_t *ccf, ngx_log_t *log)
     /* the workers of this configuration apply the overrides first */
     (void) ngx_atomic_fetch_add(&ccf->sh->runtime_gen, 1);
 
-    ccf->state_mutex.spin = (ngx_uint_t) -1;      /* no semaphore: the
-                                                     mutex is per process */
-    if (ngx_shmtx_create(&ccf->state_mutex, &ccf->sh->state_lock, NULL)
-        != NGX_OK)
-    {
-        ccf->state_file.len = 0;
-    }
-
     if (ccf->state) {
         st = ccf->state->elts;
 
@@ -467,8 +460,9 @@ ngx_cflb_runtime_loaded(ngx_cflb_conf_t *ccf, ngx_log_t *log)
 /*
  * The state file: the overrides of this configuration's objects, written
  * to FILE.tmp, synced and renamed over FILE, so that a reader sees the old
- * file or the new one.  Writers take the state lock (not the zone mutex,
- * which requests may wait for) so the last change is the last written.
+ * file or the new one.  Writers take a lock of their own (not the zone
+ * mutex, which requests may wait for), so the last change is the last
+ * written.
  */
 
 static void
@@ -502,7 +496,7 @@ ngx_cflb_state_write(ngx_cflb_conf_t *ccf, ngx_log_t *log)
         return;
     }
 
-    ngx_shmtx_lock(&ccf->state_mutex);
+    ngx_cflb_state_lock(ccf->sh);
 
     ngx_shmtx_lock(&ccf->shpool->mutex);
     p = ngx_cflb_state_json(ccf, buf);
@@ -512,9 +506,33 @@ ngx_cflb_state_write(ngx_cflb_conf_t *ccf, ngx_log_t *log)
         ccf->state_dirty = 0;
     }
 
-    ngx_shmtx_unlock(&ccf->state_mutex);
+    (void) ngx_atomic_cmp_set(&ccf->sh->state_lock, ngx_pid, 0);
 
     ngx_free(buf);
+}
+
+
+/*
+ * The writers' lock holds the pid of its owner, so that the lock of a
+ * worker that died while writing is taken over rather than waited for.
+ */
+
+static void
+ngx_cflb_state_lock(ngx_cflb_sh_t *sh)
+{
+    ngx_pid_t  pid;
+
+    for ( ;; ) {
+        pid = (ngx_pid_t) sh->state_lock;
+
+        if (pid == 0 || (kill(pid, 0) == -1 && ngx_errno == NGX_ESRCH)) {
+            if (ngx_atomic_cmp_set(&sh->state_lock, pid, ngx_pid)) {
+                return;
+            }
+        }
+
+        ngx_sched_yield();
+    }
 }
 
 
