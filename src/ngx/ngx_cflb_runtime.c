@@ -96,7 +96,7 @@ ngx_cflb_runtime_set_locked(ngx_cflb_conf_t *ccf, ngx_cflb_pool_t *pool,
 
         if (ch->enabled != NGX_CONF_UNSET_UINT && ch->enabled != old) {
             changed |= NGX_CFLB_RT_ENABLED;
-            shp->rt ^= NGX_CFLB_RT_ENABLED;     /* differs from base now */
+            shp->rt = (ch->enabled != base) ? NGX_CFLB_RT_ENABLED : 0;
             shp->rt_enabled = ch->enabled;
             shp->rt_enabled_base = base;
         }
@@ -110,7 +110,8 @@ ngx_cflb_runtime_set_locked(ngx_cflb_conf_t *ccf, ngx_cflb_pool_t *pool,
 
     if (ch->enabled != NGX_CONF_UNSET_UINT && ch->enabled != old) {
         changed |= NGX_CFLB_RT_ENABLED;
-        she->rt ^= NGX_CFLB_RT_ENABLED;
+        she->rt = (ch->enabled != base) ? she->rt | NGX_CFLB_RT_ENABLED
+                                         : she->rt & ~NGX_CFLB_RT_ENABLED;
         she->rt_enabled = ch->enabled;
         she->rt_enabled_base = base;
         ngx_cflb_drain(she, !ch->enabled);
