@@ -1,8 +1,12 @@
 
 /*
- * The parts of ngx_http_cflb_module split into their own files: the
- * runtime API (ngx_http_cflb_api.c) and the state file reader
- * (ngx_http_cflb_state.c).  Both parse JSON with jansson.
+ * What the files of the http module share: the module, the sending of a
+ * whole answer, the dashboard (cflb_dashboard), a page compiled into
+ * the module that renders the status document, the runtime API
+ * (ngx_http_cflb_api.c) and the state file reader (ngx_http_cflb_state.c).
+ * The dashboard's assets are byte arrays in a C source that
+ * dashboard/embed.sh writes into the build directory at configure time.
+ * The API and the state file parse JSON with jansson.
  */
 
 #ifndef _NGX_HTTP_CFLB_H_INCLUDED_
@@ -18,7 +22,24 @@
 #include "ngx_cflb.h"
 
 
+typedef struct {
+    ngx_str_t                 name;          /* ?asset=NAME */
+    ngx_str_t                 type;          /* its Content-Type */
+    ngx_str_t                 data;
+} ngx_http_cflb_asset_t;
+
+
+/* the assets, index.html first, ended by an empty name (generated) */
+extern const ngx_http_cflb_asset_t  ngx_http_cflb_dashboard_assets[];
+
 extern ngx_module_t  ngx_http_cflb_module;
+
+/* answers 200 with the buffer b (its last buffer) as Content-Type type */
+ngx_int_t ngx_http_cflb_send(ngx_http_request_t *r, ngx_str_t *type,
+    ngx_buf_t *b);
+
+/* cflb_dashboard's content: the page, its assets, the status JSON */
+ngx_int_t ngx_http_cflb_dashboard_handler(ngx_http_request_t *r);
 
 
 /* the module's location conf: set where cflb_api is */

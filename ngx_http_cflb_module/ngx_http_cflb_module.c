@@ -42,7 +42,7 @@ static ngx_int_t ngx_http_cflb_find(ngx_http_request_t *r,
 static ngx_int_t ngx_http_cflb_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cflb_set_cookie(ngx_http_request_t *r,
     ngx_http_cflb_peer_data_t *hpd);
-static char *ngx_http_cflb_status(ngx_conf_t *cf, ngx_command_t *cmd,
+static char *ngx_http_cflb_content(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_cflb_status_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cflb_add_variables(ngx_conf_t *cf);
@@ -58,10 +58,17 @@ static ngx_command_t  ngx_http_cflb_commands[] = {
 
     { ngx_string("cflb_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
-      ngx_http_cflb_status,
+      ngx_http_cflb_content,
       0,
       0,
-      NULL },
+      ngx_http_cflb_status_handler },
+
+    { ngx_string("cflb_dashboard"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_cflb_content,
+      0,
+      0,
+      ngx_http_cflb_dashboard_handler },
 
     { ngx_string("cflb_api"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
@@ -555,13 +562,15 @@ ngx_http_cflb_set_cookie(ngx_http_request_t *r,
 }
 
 
+/* cflb_status, cflb_dashboard: the location's content is cmd->post's */
+
 static char *
-ngx_http_cflb_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+ngx_http_cflb_content(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_core_loc_conf_t  *clcf;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    clcf->handler = ngx_http_cflb_status_handler;
+    clcf->handler = (ngx_http_handler_pt) cmd->post;
 
     return NGX_CONF_OK;
 }
@@ -571,8 +580,8 @@ static ngx_int_t
 ngx_http_cflb_status_handler(ngx_http_request_t *r)
 {
     ngx_int_t         rc;
+    ngx_str_t         type;
     ngx_buf_t        *b;
-    ngx_chain_t       out;
     ngx_cflb_conf_t  *ccf;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
@@ -596,8 +605,20 @@ ngx_http_cflb_status_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    ngx_str_set(&type, "application/json");
+
+    return ngx_http_cflb_send(r, &type, b);
+}
+
+
+ngx_int_t
+ngx_http_cflb_send(ngx_http_request_t *r, ngx_str_t *type, ngx_buf_t *b)
+{
+    ngx_int_t    rc;
+    ngx_chain_t  out;
+
+    r->headers_out.content_type = *type;
+    r->headers_out.content_type_len = type->len;
     r->headers_out.status = NGX_HTTP_OK;
     r->headers_out.content_length_n = b->last - b->pos;
 

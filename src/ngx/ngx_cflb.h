@@ -37,6 +37,7 @@ typedef struct ngx_cflb_conf_s     ngx_cflb_conf_t;
 typedef struct ngx_cflb_monitor_s  ngx_cflb_monitor_t;
 typedef struct ngx_cflb_pool_s     ngx_cflb_pool_t;
 typedef struct ngx_cflb_lb_s       ngx_cflb_lb_t;
+typedef struct ngx_cflb_notify_s   ngx_cflb_notify_t;
 
 
 /*
@@ -372,6 +373,7 @@ struct ngx_cflb_conf_s {
     ngx_flag_t                http;          /* layer 7: requests, Host */
     ngx_str_t                 key;           /* cflb_affinity_key, or empty */
     ngx_uint_t                affinity;      /* some lb uses tokens */
+    ngx_cflb_notify_t        *notify;        /* cflb_notify, or NULL */
     ngx_str_t                 state_file;    /* http: cflb_state_file */
     ngx_array_t              *state;         /* ngx_cflb_state_t, read */
     ngx_array_t              *apis;          /* http: cflb_api locations */
@@ -462,6 +464,8 @@ typedef struct {
       ngx_cflb_lb_random_steering, SOFF, 0, NULL },                           \
     { ngx_string("cflb_affinity_key"), MAIN|NGX_CONF_TAKE1,                   \
       ngx_cflb_affinity_key, MOFF, 0, NULL },                                 \
+    { ngx_string("cflb_notify"), MAIN|NGX_CONF_TAKE123,                       \
+      ngx_cflb_notify_directive, MOFF, 0, NULL },                             \
     NGX_CFLB_L7(UPS, SOFF, "session_affinity", TAKE1, mode),                  \
     NGX_CFLB_L7(UPS, SOFF, "session_affinity_ttl", TAKE1, ttl),               \
     NGX_CFLB_L7(UPS, SOFF, "session_affinity_samesite", TAKE1, samesite),     \
@@ -613,12 +617,57 @@ ngx_uint_t ngx_cflb_pool_critical(ngx_cflb_pool_t *pool);
 
 const char *ngx_cflb_reason_name(ngx_uint_t reason);
 
+/*
+ * Is the pool critical as alerts see it: an endpoint not checked yet
+ * counts as healthy (the product's assumption), so that starting nginx
+ * alerts only on what is down; with ep not NULL, ep's health taken as h.
+ */
+ngx_uint_t ngx_cflb_pool_alert_critical(ngx_cflb_pool_t *pool,
+    ngx_cflb_endpoint_t *ep, cflb_health_t *h);
+
 /* ngx_cflb_probe.c: one check of one endpoint */
 typedef void (*ngx_cflb_probe_done_pt)(ngx_cflb_endpoint_t *ep,
     ngx_uint_t reason, ngx_uint_t code, ngx_msec_t rtt);
 
 ngx_int_t ngx_cflb_probe_start(ngx_cflb_endpoint_t *ep, ngx_log_t *log,
     ngx_cflb_probe_done_pt done);
+
+/*
+ * Outbound connections, for probes and webhooks.  ngx_cflb_connect()
+ * starts a non-blocking connection to pc->sockaddr (pc's socklen, name,
+ * log and type set by the caller): both events go to handler with
+ * c->data = data and c->pool = pool, and the write event times out after
+ * timeout, one deadline for the whole exchange.  Returns NGX_OK
+ * (connected), NGX_AGAIN (in progress) or NGX_ERROR (nothing left open).
+ * ngx_cflb_connected() tells whether the connect ended: NGX_AGAIN, NGX_OK,
+ * or NGX_ERROR with the socket error in *err.  ngx_cflb_send() sends the
+ * rest of b: NGX_OK (all sent), NGX_AGAIN or NGX_ERROR.
+ */
+ngx_int_t ngx_cflb_connect(ngx_peer_connection_t *pc, void *data,
+    ngx_pool_t *pool, ngx_event_handler_pt handler, ngx_msec_t timeout);
+ngx_int_t ngx_cflb_connected(ngx_connection_t *c, ngx_err_t *err);
+ngx_int_t ngx_cflb_send(ngx_connection_t *c, ngx_buf_t *b);
+
+
+/*
+ * ngx_cflb_notify.c: alerts POSTed as JSON to the cflb_notify webhook,
+ * queued in the worker that saw the change and sent in the background.
+ * Each does nothing without cflb_notify.  ngx_cflb_notify_endpoint(): the
+ * endpoint's health changed (pool_changed: and so did its pool's);
+ * ngx_cflb_notify_pool(): the pool became healthy or critical, because
+ * of the endpoint cause (or NULL); ngx_cflb_notify_enabled(): the pool,
+ * or its endpoint ep if not NULL, was enabled or disabled (runtime API).
+ */
+char *ngx_cflb_notify_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_cflb_notify_endpoint(ngx_cflb_endpoint_t *ep,
+    ngx_uint_t pool_changed);
+void ngx_cflb_notify_pool(ngx_cflb_pool_t *pool, ngx_cflb_endpoint_t *cause);
+void ngx_cflb_notify_enabled(ngx_cflb_conf_t *ccf, ngx_cflb_pool_t *pool,
+    ngx_cflb_endpoint_t *ep, ngx_uint_t enabled);
+ngx_int_t ngx_cflb_notify_init_worker(ngx_cycle_t *cycle,
+    ngx_cflb_conf_t *ccf);
+void ngx_cflb_notify_exit_worker(ngx_cflb_conf_t *ccf);
 
 
 /* ngx_cflb_status.c: the status document (JSON), served by the modules */

@@ -141,6 +141,11 @@ void
 ngx_cflb_runtime_changed(ngx_cflb_conf_t *ccf, ngx_cflb_pool_t *pool,
     ngx_cflb_endpoint_t *ep, ngx_uint_t what)
 {
+    if (what != NGX_CFLB_CHANGE_WEIGHT) {
+        ngx_cflb_notify_enabled(ccf, pool, ep,
+                                what == NGX_CFLB_CHANGE_ENABLED);
+    }
+
     if (ep == NULL) {
         ngx_log_error(NGX_LOG_NOTICE, ccf->log, 0,
                       "cflb: pool \"%V\" %s at runtime", &pool->name,

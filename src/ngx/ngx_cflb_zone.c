@@ -426,7 +426,9 @@ ngx_cflb_init_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf)
 
     ccf->slot = free;
 
-    if (ngx_cflb_affinity_init_worker(ccf, cycle->log) != NGX_OK) {
+    if (ngx_cflb_affinity_init_worker(ccf, cycle->log) != NGX_OK
+        || ngx_cflb_notify_init_worker(cycle, ccf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -438,6 +440,7 @@ static void
 ngx_cflb_exit_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf)
 {
     ngx_cflb_affinity_exit_worker(ccf);
+    ngx_cflb_notify_exit_worker(ccf);
 
     if (ccf->sh == NULL || ccf->slot == NGX_CFLB_SLOTS) {
         return;
