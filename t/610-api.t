@@ -344,3 +344,37 @@ refuses every client
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*cflb_api needs a prefix location in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 11: enable and disable reach the cflb_notify webhook, weight changes do not
+--- http_config eval
+$::Http . q{
+    cflb_notify http://127.0.0.1:1995/hook;
+}
+--- config eval: $::Config
+--- init
+Cflb::webhook(1995, [], 30);
+Cflb::api(PATCH => '/api/pools/p1/endpoints/a', '{"enabled":false}');
+Cflb::api(PATCH => '/api/pools/p1/endpoints/a', '{"weight":0.4}');
+Cflb::api(PATCH => '/api/pools/p2', '{"enabled":false}');
+Cflb::api(PATCH => '/api/pools/p2', '{"enabled":true}');
+my @posts = Cflb::wait_posts(3, 10);
+$Cflb::note{out} = CORE::join '', map {
+    my $e = $_->{event};
+    "$e->{alert_type} $e->{event_source} "
+    . ($e->{event_source} eq 'origin'
+       ? CORE::join(',', map { $_->{name} } grep { $_->{changed} }
+                                                  @{ $e->{origins} })
+       : $e->{pool}{name})
+    . " enabled=" . ($e->{enabled} ? 'true' : 'false') . "\n" } @posts;
+--- request
+GET /t
+--- response_body_filters eval
+sub { $Cflb::note{out} }
+--- response_body
+load_balancing_pool_enablement_alert origin a enabled=false
+load_balancing_pool_enablement_alert pool p2 enabled=false
+load_balancing_pool_enablement_alert pool p2 enabled=true
+--- no_error_log
+[error]
