@@ -59,6 +59,10 @@ ngx_http_cflb_dashboard_handler(ngx_http_request_t *r)
 
         ccf = ngx_http_get_module_main_conf(r, ngx_http_cflb_module);
 
+        if (ccf->sh) {
+            ngx_cflb_runtime_sync(ccf);
+        }
+
         b = ngx_cflb_status_json(r->pool, ccf, NGX_CFLB_STATUS_DOC, NULL);
         if (b == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -6,11 +6,6 @@
  * proxy_next_upstream, proxy_ssl_*) work as with any upstream.
  */
 
-#include <ngx_config.h>
-#include <ngx_core.h>
-#include <ngx_http.h>
-
-#include "ngx_cflb.h"
 #include "ngx_http_cflb.h"
 
 
@@ -77,11 +72,25 @@ static ngx_command_t  ngx_http_cflb_commands[] = {
       0,
       ngx_http_cflb_dashboard_handler },
 
+    { ngx_string("cflb_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_cflb_api,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cflb_state_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_cflb_state_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
 
-NGX_CFLB_MODULE(http, HTTP, , NULL, NULL);
+NGX_CFLB_MODULE(http, HTTP, , ngx_http_cflb_create_loc_conf, NULL);
 
 
 /*
@@ -615,6 +624,10 @@ ngx_http_cflb_status_handler(ngx_http_request_t *r)
 
     ccf = ngx_http_get_module_main_conf(r, ngx_http_cflb_module);
 
+    if (ccf->sh) {
+        ngx_cflb_runtime_sync(ccf);
+    }
+
     if (ngx_http_arg(r, (u_char *) "format", 6, &format) != NGX_OK) {
         ngx_str_set(&format, "json");
     }
@@ -671,11 +684,20 @@ NGX_CFLB_VARIABLES(http, HTTP, ngx_http_request_t)
 static ngx_int_t
 ngx_http_cflb_postconfiguration(ngx_conf_t *cf)
 {
+    ngx_cflb_conf_t  *ccf;
+
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_cflb_header_filter;
 
-    return ngx_cflb_postconfiguration(cf,
-               ngx_http_conf_get_module_main_conf(cf, ngx_http_cflb_module));
+    ccf = ngx_http_conf_get_module_main_conf(cf, ngx_http_cflb_module);
+
+    if (ngx_http_cflb_api_check(cf, ccf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_cflb_state_read(cf, ccf);
+
+    return ngx_cflb_postconfiguration(cf, ccf);
 }
 
 

@@ -67,7 +67,17 @@ typedef struct {
     ngx_uint_t                refs;          /* endpoint records */
     ngx_uint_t                health;        /* cflb_pool_health_e */
     uint32_t                  rtt;           /* usec, moving average */
+
+    /* runtime override (ngx_cflb_runtime.c), under the mutex */
+    uint8_t                   rt;            /* NGX_CFLB_RT_ENABLED */
+    uint8_t                   rt_enabled;
+    uint8_t                   rt_enabled_base;  /* configured, overridden */
 } ngx_cflb_sh_pool_t;
+
+
+/* which runtime overrides a record holds */
+#define NGX_CFLB_RT_ENABLED    0x01
+#define NGX_CFLB_RT_WEIGHT     0x02
 
 
 /*
@@ -96,6 +106,17 @@ typedef struct {
 
     time_t                    disabled_at;   /* 0: enabled; drain start */
 
+    /*
+     * runtime overrides (ngx_cflb_runtime.c), under the mutex: each with
+     * the configured value it overrode, its base, so that a configuration
+     * that changes the value wins over it
+     */
+    uint16_t                  rt_weight;     /* 0..CFLB_WEIGHT_SCALE */
+    uint16_t                  rt_weight_base;
+    uint8_t                   rt;            /* NGX_CFLB_RT_* */
+    uint8_t                   rt_enabled;
+    uint8_t                   rt_enabled_base;
+
     /* each worker's share of "active", by slot */
     uint32_t                  slot_active[NGX_CFLB_SLOTS];
 } ngx_cflb_sh_endpoint_t;
@@ -120,6 +141,8 @@ typedef struct {
     ngx_queue_t               endpoints;     /* ngx_cflb_sh_endpoint_t */
     ngx_cflb_slot_t           slots[NGX_CFLB_SLOTS];
     ngx_atomic_t              health_gen;    /* moves on a health change */
+    ngx_atomic_t              runtime_gen;   /* moves on a runtime change */
+    ngx_atomic_t              state_lock;    /* pid writing the state file */
 
     /* session affinity: the key made with the zone, header sessions */
     u_char                    key[32];
@@ -200,10 +223,12 @@ typedef struct {
     ngx_addr_t                addr;          /* resolved at start */
     ngx_str_t                 host;          /* host= override, or empty */
     ngx_uint_t                weight;        /* 0..CFLB_WEIGHT_SCALE */
+    ngx_uint_t                conf_weight;   /* weight as configured */
     ngx_cflb_pool_t          *pool;
     ngx_cflb_sh_endpoint_t   *sh;
 
-    unsigned                  disabled:1;
+    unsigned                  disabled:1;    /* with runtime overrides */
+    unsigned                  conf_disabled:1;
     unsigned                  no_port:1;     /* stream: client's port */
 } ngx_cflb_endpoint_t;
 
@@ -217,8 +242,10 @@ struct ngx_cflb_pool_s {
     cflb_set_t                set;
     ngx_int_t                 policy;        /* cflb_policy_e */
     ngx_uint_t                minimum_origins;
-    ngx_flag_t                enabled;
+    ngx_flag_t                enabled;       /* with runtime overrides */
+    ngx_flag_t                conf_enabled;  /* as configured */
     ngx_uint_t                nusable;       /* enabled, weight > 0 */
+    ngx_pool_t               *rt_pool;       /* this worker's set rebuild */
     ngx_cflb_sh_pool_t       *sh;
     ngx_str_t                 monitor_name;
     ngx_cflb_monitor_t       *monitor;       /* NULL: health ignored */
@@ -352,10 +379,14 @@ struct ngx_cflb_conf_s {
     ngx_str_t                 key;           /* cflb_affinity_key, or empty */
     ngx_uint_t                affinity;      /* some lb uses tokens */
     ngx_cflb_notify_t        *notify;        /* cflb_notify, or NULL */
+    ngx_str_t                 state_file;    /* http: cflb_state_file */
+    ngx_array_t              *state;         /* ngx_cflb_state_t, read */
+    ngx_array_t              *apis;          /* http: cflb_api locations */
 
     ngx_slab_pool_t          *shpool;
     ngx_cflb_sh_t            *sh;
     ngx_uint_t                generation;    /* of this configuration */
+    ngx_uint_t                runtime_gen;   /* this worker's, applied */
     ngx_uint_t                slot;          /* this worker's */
     cflb_rng_t                rng;           /* this worker's */
     cflb_mac_t                mac;           /* this worker's, tokens */
@@ -363,6 +394,7 @@ struct ngx_cflb_conf_s {
     ngx_event_t               health_timer;  /* this worker's */
     ngx_log_t                *log;
     unsigned                  worker:1;      /* init_process has run */
+    unsigned                  state_dirty:1; /* the load changed overrides */
 };
 
 
@@ -514,6 +546,9 @@ ngx_int_t ngx_cflb_lb_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
 
 /* postconfiguration checks common to both subsystems */
 ngx_int_t ngx_cflb_postconfiguration(ngx_conf_t *cf, ngx_cflb_conf_t *ccf);
+
+/* the core's allocator over an nginx pool */
+void ngx_cflb_allocator(cflb_allocator_t *a, ngx_pool_t *pool);
 
 
 /* ngx_cflb_affinity.c: session affinity, drain, failover options */
@@ -670,6 +705,73 @@ time_t ngx_cflb_pool_drain(ngx_cflb_pool_t *pool);
  */
 ngx_buf_t *ngx_cflb_prometheus(ngx_pool_t *pool, ngx_cflb_conf_t *http,
     ngx_cflb_conf_t *stream);
+
+
+/*
+ * ngx_cflb_runtime.c: runtime overrides of pools and endpoints (set by
+ * the http API), kept in the zone, applied by every worker, and saved in
+ * the state file.
+ */
+
+/* an override read from the state file, applied at (re)load */
+typedef struct {
+    ngx_str_t                 pool;
+    ngx_str_t                 endpoint;      /* empty: the pool's own */
+    ngx_str_t                 address;
+    ngx_uint_t                rt;            /* NGX_CFLB_RT_* */
+    ngx_uint_t                enabled;
+    ngx_uint_t                enabled_base;
+    ngx_uint_t                weight;
+    ngx_uint_t                weight_base;
+    ngx_uint_t                used;          /* some object took it */
+} ngx_cflb_state_t;
+
+/* a change asked for: NGX_CONF_UNSET_UINT leaves that field alone */
+typedef struct {
+    ngx_uint_t                enabled;
+    ngx_uint_t                weight;        /* 0..CFLB_WEIGHT_SCALE */
+} ngx_cflb_change_t;
+
+/* what ngx_cflb_runtime_changed() reports */
+enum {
+    NGX_CFLB_CHANGE_ENABLED = 0,
+    NGX_CFLB_CHANGE_DISABLED,
+    NGX_CFLB_CHANGE_WEIGHT
+};
+
+/*
+ * ngx_cflb_runtime_set() applies ch to the pool (ep NULL) or endpoint in
+ * the zone, for every worker, starts or ends a drain, then updates this
+ * worker and the state file.  Takes the zone mutex.
+ */
+void ngx_cflb_runtime_set(ngx_cflb_conf_t *ccf, ngx_cflb_pool_t *pool,
+    ngx_cflb_endpoint_t *ep, ngx_cflb_change_t *ch);
+
+/* one change applied: the hook for alerts; logs it at notice */
+void ngx_cflb_runtime_changed(ngx_cflb_conf_t *ccf, ngx_cflb_pool_t *pool,
+    ngx_cflb_endpoint_t *ep, ngx_uint_t what);
+
+/* this worker takes the zone's overrides (sets rebuilt as needed) */
+void ngx_cflb_runtime_apply(ngx_cflb_conf_t *ccf);
+
+/* one atomic read where a request, a health round or a render starts */
+#define ngx_cflb_runtime_sync(ccf)                                            \
+    if ((ccf)->runtime_gen != (ccf)->sh->runtime_gen) {                       \
+        ngx_cflb_runtime_apply(ccf);                                          \
+    }
+
+/*
+ * At (re)load, in the master with the zone mutex held: drop overrides
+ * the configuration outdated, take those of the state file, and set the
+ * drain start from the resulting state.
+ */
+void ngx_cflb_runtime_bind_pool(ngx_cflb_conf_t *ccf, ngx_cflb_pool_t *pool,
+    ngx_cflb_sh_pool_t *shp);
+void ngx_cflb_runtime_bind_endpoint(ngx_cflb_conf_t *ccf,
+    ngx_cflb_endpoint_t *ep, ngx_cflb_sh_endpoint_t *she);
+
+/* after the bind, without the mutex: warnings, and the file rewritten */
+void ngx_cflb_runtime_loaded(ngx_cflb_conf_t *ccf, ngx_log_t *log);
 
 
 /* ngx_cflb_zone.c: the shared-memory zone and worker slots */

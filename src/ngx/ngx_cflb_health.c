@@ -117,6 +117,8 @@ ngx_cflb_health_tick(ngx_event_t *ev)
         return;
     }
 
+    ngx_cflb_runtime_sync(ccf);
+
     pools = ccf->pools.elts;
 
     for (i = 0; i < ccf->pools.nelts; i++) {

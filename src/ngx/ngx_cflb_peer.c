@@ -53,6 +53,8 @@ ngx_cflb_init_peer(ngx_cflb_peer_data_t *pd, ngx_pool_t *pool,
 {
     ngx_uint_t  n;
 
+    ngx_cflb_runtime_sync(lb->conf);
+
     pd->lb = lb;
     pd->client = client;
     pd->pool = pool;

@@ -1011,16 +1011,18 @@ sub reload_edit {
 # Another nginx, to play a second node: its own prefix directory, the same
 # modules, $workers workers, the given text inside http{}.  It listens
 # where that text says; the test waits until $port answers.  Stopped with
-# the test block (see reap).
+# the test block (see reap).  $dir: start it again in the prefix of one
+# stopped before (a restart), with a fresh error log.
 our @instances;
 
 sub instance {
-    my ($port, $http, $workers) = @_;
+    my ($port, $http, $workers, $dir) = @_;
 
     require File::Temp;
-    my $dir = File::Temp::tempdir('cflb-node-XXXXXX', TMPDIR => 1,
-                                  CLEANUP => 1);
+    $dir ||= File::Temp::tempdir('cflb-node-XXXXXX', TMPDIR => 1,
+                                 CLEANUP => 1);
     mkdir "$dir/logs";
+    unlink "$dir/logs/error.log";
 
     my $conf = CORE::join '',
         map({ "load_module $_;\n" } grep { length }
@@ -1096,6 +1098,40 @@ sub stop_instances {
     }
 
     @instances = ();
+}
+
+
+# ------------------------------------------------------------- runtime API
+
+# One request to the runtime API on a connection of its own: $method $path
+# with $body (bytes, or undef for none).  Returns { status, body, allow,
+# json (the body decoded, or undef) }.
+sub api {
+    my ($method, $path, $body, %o) = @_;
+
+    my $sock = connect_to($o{port} || $ServerPort);
+    my $req = "$method $path HTTP/1.1\r\nHost: localhost\r\n"
+              . "Connection: close\r\n";
+    $req .= "Content-Length: " . length($body) . "\r\n" if defined $body;
+    print $sock "$req\r\n", $body // '';
+
+    my $raw = '';
+    {
+        local $SIG{ALRM} = sub { die "cflb api: no answer in 10 s\n" };
+        alarm 10;
+        local $/;
+        $raw = <$sock> // '';
+        alarm 0;
+    }
+    close $sock;
+
+    my ($head, $rest) = split /\r\n\r\n/, $raw, 2;
+    my ($status) = ($head // '') =~ m{^HTTP/1\.[01] (\d{3})}
+        or die "cflb api: not an HTTP response: \"$raw\"\n";
+    my ($allow) = $head =~ /^Allow:\s*([^\r\n]*)/mi;
+
+    return { status => $status, body => $rest // '', allow => $allow,
+             json => scalar eval { decode_json($rest) } };
 }
 
 
