@@ -210,8 +210,8 @@
             shareCell(share, recent),
             el('td', 'num', rtt(ep.rtt_ms)),
             el('td', 'num', outstanding(ep)),
-            el('td', 'num', counts(ep)),
-            el('td', 'num', fails(ep)),
+            el('td', 'num wrap', counts(ep)),
+            el('td', 'num wrap', fails(ep)),
             drainCell(ep));
         return tr;
     }

@@ -756,9 +756,8 @@ void ngx_cflb_runtime_apply(ngx_cflb_conf_t *ccf);
 
 /* one atomic read where a request, a health round or a render starts */
 #define ngx_cflb_runtime_sync(ccf)                                            \
-    if ((ccf)->runtime_gen != (ccf)->sh->runtime_gen) {                       \
-        ngx_cflb_runtime_apply(ccf);                                          \
-    }
+    ((ccf)->runtime_gen != (ccf)->sh->runtime_gen                             \
+     ? ngx_cflb_runtime_apply(ccf) : (void) 0)
 
 /*
  * At (re)load, in the master with the zone mutex held: drop overrides
