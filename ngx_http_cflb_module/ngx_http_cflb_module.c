@@ -606,11 +606,15 @@ NGX_CFLB_VARIABLES(http, HTTP, ngx_http_request_t)
 static ngx_int_t
 ngx_http_cflb_postconfiguration(ngx_conf_t *cf)
 {
+    ngx_cflb_conf_t  *ccf;
+
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_cflb_header_filter;
 
-    return ngx_cflb_postconfiguration(cf,
-               ngx_http_conf_get_module_main_conf(cf, ngx_http_cflb_module));
+    ccf = ngx_http_conf_get_module_main_conf(cf, ngx_http_cflb_module);
+    ccf->trace = ngx_http_cflb_traced(cf);
+
+    return ngx_cflb_postconfiguration(cf, ccf);
 }
 
 

@@ -31,9 +31,15 @@ static ngx_cflb_endpoint_t *ngx_cflb_select(ngx_cflb_peer_data_t *pd,
     ngx_log_t *log, ngx_uint_t fallback);
 static ngx_cflb_endpoint_t *ngx_cflb_select_endpoint(ngx_cflb_peer_data_t *pd,
     ngx_cflb_lb_pool_t *entry);
+static ngx_uint_t ngx_cflb_pool_skip(ngx_cflb_peer_data_t *pd,
+    ngx_uint_t i);
 static int ngx_cflb_pool_usable(void *ctx, unsigned i);
+static int ngx_cflb_pool_usable_traced(void *ctx, unsigned i);
 static uint64_t ngx_cflb_pool_load(void *ctx, unsigned i);
+static ngx_uint_t ngx_cflb_endpoint_skip(ngx_cflb_peer_data_t *pd,
+    ngx_uint_t i);
 static int ngx_cflb_endpoint_usable(void *ctx, unsigned i);
+static int ngx_cflb_endpoint_usable_traced(void *ctx, unsigned i);
 static uint64_t ngx_cflb_endpoint_load(void *ctx, unsigned i);
 static uint64_t ngx_cflb_no_load(void *ctx, unsigned i);
 static ngx_uint_t ngx_cflb_pool_shed(ngx_cflb_peer_data_t *pd, ngx_uint_t i);
@@ -74,11 +80,13 @@ ngx_cflb_init_peer(ngx_cflb_peer_data_t *pd, ngx_pool_t *pool,
         }
     }
 
-    if (lb->stateful) {
-        pd->sess = ngx_pcalloc(pool, sizeof(ngx_cflb_sess_t));
+    if (lb->sess_size) {
+        pd->sess = ngx_pcalloc(pool, lb->sess_size);
         if (pd->sess == NULL) {
             return NGX_ERROR;
         }
+
+        pd->trace = lb->conf->trace;
     }
 
     pc->get = ngx_cflb_get_peer;
@@ -227,7 +235,18 @@ ngx_cflb_pin(ngx_cflb_peer_data_t *pd, ngx_log_t *log)
     {
         pd->sess->pinned = NULL;
         pd->new_session = 1;
+
+        if (pd->trace) {
+            ngx_cflb_trace(pd)->affinity = NGX_CFLB_AFF_SHED;
+        }
+
         return ngx_cflb_select(pd, log, 1);
+    }
+
+    if (pd->trace) {
+        ngx_cflb_trace(pd)->ep = pd->sess->pinned;
+        ngx_cflb_trace(pd)->pool_how = NGX_CFLB_HOW_AFFINITY;
+        ngx_cflb_trace(pd)->ep_how = NGX_CFLB_HOW_AFFINITY;
     }
 
     return pd->sess->pinned;
@@ -247,6 +266,10 @@ ngx_cflb_retry(ngx_cflb_peer_data_t *pd, ngx_log_t *log)
     ngx_cflb_endpoint_t  *ep;
 
     lb = pd->lb;
+
+    if (pd->trace) {
+        ngx_cflb_trace(pd)->failed = pd->last;
+    }
 
     if (pd->sess && pd->sess->pinned) {
         pd->sess->pinned = NULL;
@@ -289,7 +312,8 @@ ngx_cflb_select(ngx_cflb_peer_data_t *pd, ngx_log_t *log,
 
     lb = pd->lb;
 
-    pk.usable = ngx_cflb_pool_usable;
+    pk.usable = pd->trace ? ngx_cflb_pool_usable_traced
+                          : ngx_cflb_pool_usable;
     pk.load = ngx_cflb_pool_load;
     pk.ctx = pd;
 
@@ -317,6 +341,12 @@ ngx_cflb_select(ngx_cflb_peer_data_t *pd, ngx_log_t *log,
         ep = ngx_cflb_select_endpoint(pd, &lb->pools[i]);
 
         if (ep) {
+            if (pd->trace) {
+                ngx_cflb_trace(pd)->pool_how = pd->ip_pick
+                                               ? NGX_CFLB_HOW_IP_COOKIE
+                                               : NGX_CFLB_HOW_STEERING;
+            }
+
             return ep;
         }
 
@@ -335,6 +365,10 @@ ngx_cflb_select(ngx_cflb_peer_data_t *pd, ngx_log_t *log,
     ep = ngx_cflb_select_endpoint(pd, &lb->fallback);
     pd->ignore_health = 0;
 
+    if (pd->trace) {
+        ngx_cflb_trace(pd)->pool_how = NGX_CFLB_HOW_FALLBACK;
+    }
+
     return ep;
 }
 
@@ -342,9 +376,10 @@ ngx_cflb_select(ngx_cflb_peer_data_t *pd, ngx_log_t *log,
 static ngx_cflb_endpoint_t *
 ngx_cflb_select_endpoint(ngx_cflb_peer_data_t *pd, ngx_cflb_lb_pool_t *entry)
 {
-    int               i;
-    cflb_pick_t       pk;
-    ngx_cflb_pool_t  *pool;
+    int                   i;
+    cflb_pick_t           pk;
+    ngx_cflb_pool_t      *pool;
+    ngx_cflb_endpoint_t  *ep;
 
     pool = entry->pool;
 
@@ -354,7 +389,8 @@ ngx_cflb_select_endpoint(ngx_cflb_peer_data_t *pd, ngx_cflb_lb_pool_t *entry)
 
     pd->entry = entry;
 
-    pk.usable = ngx_cflb_endpoint_usable;
+    pk.usable = pd->trace ? ngx_cflb_endpoint_usable_traced
+                          : ngx_cflb_endpoint_usable;
     pk.load = ngx_cflb_endpoint_load;
     pk.ctx = pd;
     pk.key = 0;
@@ -381,28 +417,72 @@ ngx_cflb_select_endpoint(ngx_cflb_peer_data_t *pd, ngx_cflb_lb_pool_t *entry)
 
     i = cflb_set_pick(&pool->set, &pk);
 
-    if (i < 0) {
-        return NULL;
+    ep = (i < 0) ? NULL : (ngx_cflb_endpoint_t *) pool->endpoints.elts + i;
+
+    if (pd->trace) {
+        ngx_cflb_trace(pd)->ep = ep;
+        ngx_cflb_trace(pd)->ep_how = pd->ip_pick ? NGX_CFLB_HOW_IP_COOKIE
+                                                 : NGX_CFLB_HOW_STEERING;
     }
 
-    return (ngx_cflb_endpoint_t *) pool->endpoints.elts + i;
+    return ep;
+}
+
+
+/*
+ * Why pool i may not serve this request, or NGX_CFLB_SKIP_NONE: the one
+ * test of both usable() callbacks, inlined into the plain one.
+ */
+
+static ngx_inline ngx_uint_t
+ngx_cflb_pool_skip(ngx_cflb_peer_data_t *pd, ngx_uint_t i)
+{
+    ngx_cflb_pool_t  *pool;
+
+    pool = pd->lb->pools[i].pool;
+
+    if (pd->exhausted & ((uint64_t) 1 << i)) {
+        return NGX_CFLB_SKIP_EXHAUSTED;
+    }
+
+    if (!pool->enabled) {
+        return NGX_CFLB_SKIP_DISABLED;
+    }
+
+    if (pool->nusable == 0) {
+        return NGX_CFLB_SKIP_EXHAUSTED;
+    }
+
+    if (ngx_cflb_pool_critical(pool)) {
+        return NGX_CFLB_SKIP_CRITICAL;
+    }
+
+    return ngx_cflb_pool_shed(pd, i) ? NGX_CFLB_SKIP_SHED
+                                     : NGX_CFLB_SKIP_NONE;
 }
 
 
 static int
 ngx_cflb_pool_usable(void *ctx, unsigned i)
 {
-    ngx_cflb_peer_data_t *pd = ctx;
+    return ngx_cflb_pool_skip(ctx, i) == NGX_CFLB_SKIP_NONE;
+}
 
-    ngx_cflb_pool_t  *pool;
 
-    pool = pd->lb->pools[i].pool;
+static int
+ngx_cflb_pool_usable_traced(void *ctx, unsigned i)
+{
+    ngx_uint_t  reason;
 
-    return !(pd->exhausted & ((uint64_t) 1 << i))
-           && pool->enabled
-           && pool->nusable > 0
-           && !ngx_cflb_pool_critical(pool)
-           && !ngx_cflb_pool_shed(pd, i);
+    reason = ngx_cflb_pool_skip(ctx, i);
+
+    if (reason == NGX_CFLB_SKIP_NONE) {
+        return 1;
+    }
+
+    ngx_cflb_trace_pool(ctx, i, reason);
+
+    return 0;
 }
 
 
@@ -471,19 +551,53 @@ ngx_cflb_pool_load(void *ctx, unsigned i)
 }
 
 
-static int
-ngx_cflb_endpoint_usable(void *ctx, unsigned i)
-{
-    ngx_cflb_peer_data_t *pd = ctx;
+/* why endpoint i of pd->entry may not serve, as ngx_cflb_pool_skip() */
 
+static ngx_inline ngx_uint_t
+ngx_cflb_endpoint_skip(ngx_cflb_peer_data_t *pd, ngx_uint_t i)
+{
     ngx_cflb_endpoint_t  *ep;
 
     ep = (ngx_cflb_endpoint_t *) pd->entry->pool->endpoints.elts + i;
 
-    return !ep->disabled
-           && ep->weight > 0
-           && !ngx_cflb_tried(pd, pd->entry->base + i)
-           && (pd->ignore_health || ngx_cflb_endpoint_healthy(ep));
+    if (ep->disabled) {
+        return NGX_CFLB_SKIP_DISABLED;
+    }
+
+    if (ep->weight == 0) {
+        return NGX_CFLB_SKIP_WEIGHT0;
+    }
+
+    if (ngx_cflb_tried(pd, pd->entry->base + i)) {
+        return NGX_CFLB_SKIP_TRIED;
+    }
+
+    return (pd->ignore_health || ngx_cflb_endpoint_healthy(ep))
+           ? NGX_CFLB_SKIP_NONE : NGX_CFLB_SKIP_UNHEALTHY;
+}
+
+
+static int
+ngx_cflb_endpoint_usable(void *ctx, unsigned i)
+{
+    return ngx_cflb_endpoint_skip(ctx, i) == NGX_CFLB_SKIP_NONE;
+}
+
+
+static int
+ngx_cflb_endpoint_usable_traced(void *ctx, unsigned i)
+{
+    ngx_uint_t  reason;
+
+    reason = ngx_cflb_endpoint_skip(ctx, i);
+
+    if (reason == NGX_CFLB_SKIP_NONE) {
+        return 1;
+    }
+
+    ngx_cflb_trace_endpoint(ctx, i, reason);
+
+    return 0;
 }
 
 
@@ -512,6 +626,7 @@ const ngx_cflb_var_t  ngx_cflb_variables[] = {
     { ngx_string("cflb_pool"), NGX_CFLB_VAR_POOL },
     { ngx_string("cflb_endpoint"), NGX_CFLB_VAR_ENDPOINT },
     { ngx_string("cflb_endpoint_addr"), NGX_CFLB_VAR_ENDPOINT_ADDR },
+    { ngx_string("cflb_trace"), NGX_CFLB_VAR_TRACE },
     { ngx_null_string, 0 }
 };
 
@@ -522,6 +637,11 @@ ngx_cflb_variable(ngx_cflb_peer_data_t *pd, ngx_variable_value_t *v,
 {
     ngx_str_t            *s;
     ngx_cflb_endpoint_t  *ep;
+
+    if (data == NGX_CFLB_VAR_TRACE) {
+        ngx_cflb_trace_variable(pd, v);
+        return;
+    }
 
     if (pd == NULL || pd->last == NULL) {
         v->not_found = 1;
