@@ -375,3 +375,106 @@ sub { $Cflb::note{out} }
 lb=tcp pool=p(priority) endpoint=p/a(least_connections) skipped=p0:disabled,p/d:disabled
 --- no_error_log
 [error]
+
+
+
+=== TEST 12: a pool that sheds sessions breaks them: affinity=cookie:shed
+s1 takes all new traffic (default_percent=0) and sheds every session
+(session_percent=100): a session made on s1 is steered afresh to s2.
+--- http_config eval
+$::Backends . qq{
+    cflb_affinity_key $::Key;
+    cflb_pool s1 {
+        endpoint a 127.0.0.1:1990;
+        load_shedding default_percent=0 session_percent=100;
+    }
+    cflb_pool s2 { endpoint b 127.0.0.1:1991; }
+    cflb_lb www { pools s1 s2; session_affinity cookie; }
+}
+--- config eval: $::Config
+--- init
+my $first = Cflb::get();
+$Cflb::note{out} = CORE::join '', map { "$_\n" }
+    "first: $first->{body}: " . ($first->{headers}{'x-trace'} // 'none'),
+    "again: " . main::trace_with($first->{cookie});
+--- request
+GET /status
+--- response_body_filters eval
+sub { $Cflb::note{out} }
+--- response_body
+first: a: lb=www affinity=cookie:new pool=s1(priority) endpoint=s1/a(random)
+again: lb=www affinity=cookie:shed pool=s2(priority) endpoint=s2/b(random) skipped=s1:shed
+--- no_error_log
+[error]
+
+
+
+=== TEST 13: drain: a disabled endpoint serves its sessions while it drains (draining for others); unusable where it does not
+A session is pinned to b, then a reload disables b.  www drains for an
+hour; www0 (same pool and key, no drain) finds b unusable.
+--- http_config eval
+$::Backends . qq{
+    cflb_affinity_key $::Key;
+    cflb_pool c {
+        endpoint a 127.0.0.1:1990;
+        endpoint b 127.0.0.1:1991;
+        endpoint_steering least_outstanding_requests;
+    }
+    cflb_lb www { pools c; session_affinity cookie; drain_duration 1h; }
+    cflb_lb www0 { pools c; session_affinity cookie; }
+}
+--- config eval
+$::Config . q{
+    location /z {
+        proxy_pass http://www0;
+        add_header X-Trace $cflb_trace always;
+    }
+}
+--- init
+my $b = Cflb::pin('b')->{cookie};
+Cflb::reload_edit('endpoint b 127.0.0.1:1991;',
+                  'endpoint b 127.0.0.1:1991 disabled;');
+my $z = Cflb::get(path => '/z', headers => ["Cookie: __cflb=$b"]);
+$Cflb::note{out} = CORE::join '', map { "$_\n" }
+    "pinned: " . main::trace_with($b),
+    "new: " . main::trace_with(),
+    "no drain: " . ($z->{headers}{'x-trace'} // 'none');
+--- request
+GET /status
+--- response_body_filters eval
+sub { $Cflb::note{out} }
+--- response_body
+pinned: lb=www affinity=cookie:resumed pool=c(affinity) endpoint=c/b(affinity)
+new: lb=www affinity=cookie:new pool=c(priority) endpoint=c/a(least_outstanding_requests) skipped=c/b:draining
+no drain: lb=www0 affinity=cookie:unusable pool=c(priority) endpoint=c/a(least_outstanding_requests) skipped=c/b:disabled
+--- no_error_log
+[error]
+
+
+
+=== TEST 14: random draws that land on a skipped candidate again record it once
+Weighted random redraws after a miss, so q1 (critical) and q2/d
+(disabled) are each drawn, often more than once, in about half of the
+requests: 80 requests show the four combinations (each has probability
+(3/4)^80 < 1e-9 of not appearing), and none lists a candidate twice.
+--- http_config eval
+$::Backends . q{
+    cflb_pool q1 { endpoint x 127.0.0.1:1998; monitor t; }
+    cflb_pool q2 { endpoint d 127.0.0.1:1991 disabled; endpoint a 127.0.0.1:1990; }
+    cflb_lb www { pools q1 q2; steering random; }
+}
+--- config eval: $::Config
+--- init
+Cflb::wait_health('q1/x', 'unhealthy', 5);
+$Cflb::note{out} = main::traces(80);
+--- request
+GET /status
+--- response_body_filters eval
+sub { $Cflb::note{out} }
+--- response_body
+a: lb=www pool=q2(random) endpoint=q2/a(random)
+a: lb=www pool=q2(random) endpoint=q2/a(random) skipped=q1:critical
+a: lb=www pool=q2(random) endpoint=q2/a(random) skipped=q1:critical,q2/d:disabled
+a: lb=www pool=q2(random) endpoint=q2/a(random) skipped=q2/d:disabled
+--- no_error_log
+[error]
