@@ -362,8 +362,9 @@ struct ngx_cflb_conf_s {
 
 /*
  * The affinity and shedding state of a request, made only for load
- * balancers that use them: the peer data of every other request stays
- * small (it shares a 256-byte pool block at layer 4).
+ * balancers that use them, or as the head of a trace record when the
+ * configuration uses $cflb_trace: the peer data of every other request
+ * stays small (it shares a 256-byte pool block at layer 4).
  */
 typedef struct {
     ngx_cflb_endpoint_t      *pinned;        /* the session's, may serve */
