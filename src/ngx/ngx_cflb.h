@@ -718,6 +718,9 @@ void ngx_cflb_variable(ngx_cflb_peer_data_t *pd, ngx_variable_value_t *v,
 /* make every lb of ccf give its requests a trace (postconfiguration) */
 void ngx_cflb_trace_init(ngx_cflb_conf_t *ccf);
 
+/* record get_peer's choice ep (NULL: none), and on a retry what failed */
+void ngx_cflb_trace_pick(ngx_cflb_peer_data_t *pd, ngx_cflb_endpoint_t *ep);
+
 /* record why pool i of the lb, or endpoint i of pd->entry, was skipped */
 void ngx_cflb_trace_pool(ngx_cflb_peer_data_t *pd, ngx_uint_t i,
     ngx_uint_t reason);

@@ -136,6 +136,10 @@ ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
         ep = ngx_cflb_select(pd, pc->log, 1);
     }
 
+    if (pd->trace) {
+        ngx_cflb_trace_pick(pd, ep);
+    }
+
     pd->retry = 1;
 
     if (ep == NULL) {
@@ -243,12 +247,6 @@ ngx_cflb_pin(ngx_cflb_peer_data_t *pd, ngx_log_t *log)
         return ngx_cflb_select(pd, log, 1);
     }
 
-    if (pd->trace) {
-        ngx_cflb_trace(pd)->ep = pd->sess->pinned;
-        ngx_cflb_trace(pd)->pool_how = NGX_CFLB_HOW_AFFINITY;
-        ngx_cflb_trace(pd)->ep_how = NGX_CFLB_HOW_AFFINITY;
-    }
-
     return pd->sess->pinned;
 }
 
@@ -266,10 +264,6 @@ ngx_cflb_retry(ngx_cflb_peer_data_t *pd, ngx_log_t *log)
     ngx_cflb_endpoint_t  *ep;
 
     lb = pd->lb;
-
-    if (pd->trace) {
-        ngx_cflb_trace(pd)->failed = pd->last;
-    }
 
     if (pd->sess && pd->sess->pinned) {
         pd->sess->pinned = NULL;
@@ -341,12 +335,6 @@ ngx_cflb_select(ngx_cflb_peer_data_t *pd, ngx_log_t *log,
         ep = ngx_cflb_select_endpoint(pd, &lb->pools[i]);
 
         if (ep) {
-            if (pd->trace) {
-                ngx_cflb_trace(pd)->pool_how = pd->ip_pick
-                                               ? NGX_CFLB_HOW_IP_COOKIE
-                                               : NGX_CFLB_HOW_STEERING;
-            }
-
             return ep;
         }
 
@@ -365,10 +353,6 @@ ngx_cflb_select(ngx_cflb_peer_data_t *pd, ngx_log_t *log,
     ep = ngx_cflb_select_endpoint(pd, &lb->fallback);
     pd->ignore_health = 0;
 
-    if (pd->trace) {
-        ngx_cflb_trace(pd)->pool_how = NGX_CFLB_HOW_FALLBACK;
-    }
-
     return ep;
 }
 
@@ -376,10 +360,9 @@ ngx_cflb_select(ngx_cflb_peer_data_t *pd, ngx_log_t *log,
 static ngx_cflb_endpoint_t *
 ngx_cflb_select_endpoint(ngx_cflb_peer_data_t *pd, ngx_cflb_lb_pool_t *entry)
 {
-    int                   i;
-    cflb_pick_t           pk;
-    ngx_cflb_pool_t      *pool;
-    ngx_cflb_endpoint_t  *ep;
+    int               i;
+    cflb_pick_t       pk;
+    ngx_cflb_pool_t  *pool;
 
     pool = entry->pool;
 
@@ -417,24 +400,52 @@ ngx_cflb_select_endpoint(ngx_cflb_peer_data_t *pd, ngx_cflb_lb_pool_t *entry)
 
     i = cflb_set_pick(&pool->set, &pk);
 
-    ep = (i < 0) ? NULL : (ngx_cflb_endpoint_t *) pool->endpoints.elts + i;
-
-    if (pd->trace) {
-        ngx_cflb_trace(pd)->ep = ep;
-        ngx_cflb_trace(pd)->ep_how = pd->ip_pick ? NGX_CFLB_HOW_IP_COOKIE
-                                                 : NGX_CFLB_HOW_STEERING;
+    if (i < 0) {
+        return NULL;
     }
 
-    return ep;
+    return (ngx_cflb_endpoint_t *) pool->endpoints.elts + i;
+}
+
+
+static int
+ngx_cflb_pool_usable(void *ctx, unsigned i)
+{
+    ngx_cflb_peer_data_t *pd = ctx;
+
+    ngx_cflb_pool_t  *pool;
+
+    pool = pd->lb->pools[i].pool;
+
+    return !(pd->exhausted & ((uint64_t) 1 << i))
+           && pool->enabled
+           && pool->nusable > 0
+           && !ngx_cflb_pool_critical(pool)
+           && !ngx_cflb_pool_shed(pd, i);
 }
 
 
 /*
- * Why pool i may not serve this request, or NGX_CFLB_SKIP_NONE: the one
- * test of both usable() callbacks, inlined into the plain one.
+ * The traced requests' usable(): the same test, and for a pool that
+ * fails it, why (only then, so the untraced test stays as it is).
  */
 
-static ngx_inline ngx_uint_t
+static int
+ngx_cflb_pool_usable_traced(void *ctx, unsigned i)
+{
+    if (ngx_cflb_pool_usable(ctx, i)) {
+        return 1;
+    }
+
+    ngx_cflb_trace_pool(ctx, i, ngx_cflb_pool_skip(ctx, i));
+
+    return 0;
+}
+
+
+/* why pool i is not usable: ngx_cflb_pool_usable()'s tests, in order */
+
+static ngx_uint_t
 ngx_cflb_pool_skip(ngx_cflb_peer_data_t *pd, ngx_uint_t i)
 {
     ngx_cflb_pool_t  *pool;
@@ -457,32 +468,8 @@ ngx_cflb_pool_skip(ngx_cflb_peer_data_t *pd, ngx_uint_t i)
         return NGX_CFLB_SKIP_CRITICAL;
     }
 
-    return ngx_cflb_pool_shed(pd, i) ? NGX_CFLB_SKIP_SHED
-                                     : NGX_CFLB_SKIP_NONE;
-}
-
-
-static int
-ngx_cflb_pool_usable(void *ctx, unsigned i)
-{
-    return ngx_cflb_pool_skip(ctx, i) == NGX_CFLB_SKIP_NONE;
-}
-
-
-static int
-ngx_cflb_pool_usable_traced(void *ctx, unsigned i)
-{
-    ngx_uint_t  reason;
-
-    reason = ngx_cflb_pool_skip(ctx, i);
-
-    if (reason == NGX_CFLB_SKIP_NONE) {
-        return 1;
-    }
-
-    ngx_cflb_trace_pool(ctx, i, reason);
-
-    return 0;
+    /* load shedding, decided once per request and pool */
+    return NGX_CFLB_SKIP_SHED;
 }
 
 
@@ -551,9 +538,38 @@ ngx_cflb_pool_load(void *ctx, unsigned i)
 }
 
 
-/* why endpoint i of pd->entry may not serve, as ngx_cflb_pool_skip() */
+static int
+ngx_cflb_endpoint_usable(void *ctx, unsigned i)
+{
+    ngx_cflb_peer_data_t *pd = ctx;
 
-static ngx_inline ngx_uint_t
+    ngx_cflb_endpoint_t  *ep;
+
+    ep = (ngx_cflb_endpoint_t *) pd->entry->pool->endpoints.elts + i;
+
+    return !ep->disabled
+           && ep->weight > 0
+           && !ngx_cflb_tried(pd, pd->entry->base + i)
+           && (pd->ignore_health || ngx_cflb_endpoint_healthy(ep));
+}
+
+
+static int
+ngx_cflb_endpoint_usable_traced(void *ctx, unsigned i)
+{
+    if (ngx_cflb_endpoint_usable(ctx, i)) {
+        return 1;
+    }
+
+    ngx_cflb_trace_endpoint(ctx, i, ngx_cflb_endpoint_skip(ctx, i));
+
+    return 0;
+}
+
+
+/* why endpoint i of pd->entry is not usable, as ngx_cflb_pool_skip() */
+
+static ngx_uint_t
 ngx_cflb_endpoint_skip(ngx_cflb_peer_data_t *pd, ngx_uint_t i)
 {
     ngx_cflb_endpoint_t  *ep;
@@ -568,36 +584,8 @@ ngx_cflb_endpoint_skip(ngx_cflb_peer_data_t *pd, ngx_uint_t i)
         return NGX_CFLB_SKIP_WEIGHT0;
     }
 
-    if (ngx_cflb_tried(pd, pd->entry->base + i)) {
-        return NGX_CFLB_SKIP_TRIED;
-    }
-
-    return (pd->ignore_health || ngx_cflb_endpoint_healthy(ep))
-           ? NGX_CFLB_SKIP_NONE : NGX_CFLB_SKIP_UNHEALTHY;
-}
-
-
-static int
-ngx_cflb_endpoint_usable(void *ctx, unsigned i)
-{
-    return ngx_cflb_endpoint_skip(ctx, i) == NGX_CFLB_SKIP_NONE;
-}
-
-
-static int
-ngx_cflb_endpoint_usable_traced(void *ctx, unsigned i)
-{
-    ngx_uint_t  reason;
-
-    reason = ngx_cflb_endpoint_skip(ctx, i);
-
-    if (reason == NGX_CFLB_SKIP_NONE) {
-        return 1;
-    }
-
-    ngx_cflb_trace_endpoint(ctx, i, reason);
-
-    return 0;
+    return ngx_cflb_tried(pd, pd->entry->base + i) ? NGX_CFLB_SKIP_TRIED
+                                                   : NGX_CFLB_SKIP_UNHEALTHY;
 }
 
 

@@ -65,6 +65,45 @@ ngx_cflb_trace_init(ngx_cflb_conf_t *ccf)
 }
 
 
+/*
+ * How the choice was made follows from the state it left: the session's
+ * endpoint, the fallback's, or steering's (by the client address for
+ * ip_cookie).  A retry inside the same pool keeps how the pool came.
+ */
+
+void
+ngx_cflb_trace_pick(ngx_cflb_peer_data_t *pd, ngx_cflb_endpoint_t *ep)
+{
+    ngx_uint_t         how;
+    ngx_cflb_trace_t  *tr;
+
+    tr = ngx_cflb_trace(pd);
+
+    if (pd->retry) {
+        tr->failed = pd->last;
+    }
+
+    how = pd->ip_pick ? NGX_CFLB_HOW_IP_COOKIE : NGX_CFLB_HOW_STEERING;
+
+    if (ep == NULL) {
+        /* nothing */
+
+    } else if (ep == pd->sess->pinned) {
+        tr->pool_how = NGX_CFLB_HOW_AFFINITY;
+        how = NGX_CFLB_HOW_AFFINITY;
+
+    } else if (pd->entry == &pd->lb->fallback) {
+        tr->pool_how = NGX_CFLB_HOW_FALLBACK;
+
+    } else if (!pd->retry || tr->ep == NULL || tr->ep->pool != ep->pool) {
+        tr->pool_how = how;
+    }
+
+    tr->ep = ep;
+    tr->ep_how = how;
+}
+
+
 static void
 ngx_cflb_trace_add(ngx_cflb_trace_t *tr, ngx_cflb_pool_t *pool,
     ngx_cflb_endpoint_t *ep, ngx_uint_t reason)
