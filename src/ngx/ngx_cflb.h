@@ -721,10 +721,13 @@ void ngx_cflb_trace_init(ngx_cflb_conf_t *ccf);
 /* record get_peer's choice ep (NULL: none), and on a retry what failed */
 void ngx_cflb_trace_pick(ngx_cflb_peer_data_t *pd, ngx_cflb_endpoint_t *ep);
 
-/* record why pool i of the lb, or endpoint i of pd->entry, was skipped */
-void ngx_cflb_trace_pool(ngx_cflb_peer_data_t *pd, ngx_uint_t i,
+/*
+ * Record why pool i of the lb, or endpoint i of pd->entry, was skipped.
+ * Both return 0, the answer of the usable() test that calls them.
+ */
+int ngx_cflb_trace_pool(ngx_cflb_peer_data_t *pd, ngx_uint_t i,
     ngx_uint_t reason);
-void ngx_cflb_trace_endpoint(ngx_cflb_peer_data_t *pd, ngx_uint_t i,
+int ngx_cflb_trace_endpoint(ngx_cflb_peer_data_t *pd, ngx_uint_t i,
     ngx_uint_t reason);
 
 /* the trace as text, from pd->pool, in v */

@@ -433,13 +433,8 @@ ngx_cflb_pool_usable(void *ctx, unsigned i)
 static int
 ngx_cflb_pool_usable_traced(void *ctx, unsigned i)
 {
-    if (ngx_cflb_pool_usable(ctx, i)) {
-        return 1;
-    }
-
-    ngx_cflb_trace_pool(ctx, i, ngx_cflb_pool_skip(ctx, i));
-
-    return 0;
+    return ngx_cflb_pool_usable(ctx, i)
+           || ngx_cflb_trace_pool(ctx, i, ngx_cflb_pool_skip(ctx, i));
 }
 
 
@@ -557,13 +552,9 @@ ngx_cflb_endpoint_usable(void *ctx, unsigned i)
 static int
 ngx_cflb_endpoint_usable_traced(void *ctx, unsigned i)
 {
-    if (ngx_cflb_endpoint_usable(ctx, i)) {
-        return 1;
-    }
-
-    ngx_cflb_trace_endpoint(ctx, i, ngx_cflb_endpoint_skip(ctx, i));
-
-    return 0;
+    return ngx_cflb_endpoint_usable(ctx, i)
+           || ngx_cflb_trace_endpoint(ctx, i,
+                                      ngx_cflb_endpoint_skip(ctx, i));
 }
 
 

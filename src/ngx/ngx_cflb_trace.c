@@ -23,27 +23,43 @@ static u_char *ngx_cflb_trace_name(u_char *p, ngx_str_t *name);
 static u_char *ngx_cflb_trace_ep(u_char *p, ngx_cflb_endpoint_t *ep);
 
 
+#define ngx_cflb_trace_word(p, w)  ngx_cpymem(p, (w)->data, (w)->len)
+
+
 static const u_char  ngx_cflb_hex[] = "0123456789ABCDEF";
 
+/* the bytes a name keeps as they are: letters, digits and "-._~" */
+static const uint32_t  ngx_cflb_plain[] = {
+    0x00000000,                    /* 0x00 .. 0x1f */
+    0x03ff6000,                    /* "-", ".", "0" .. "9" */
+    0x87fffffe,                    /* "A" .. "Z", "_" */
+    0x47fffffe,                    /* "a" .. "z", "~" */
+    0, 0, 0, 0
+};
+
 /* by NGX_CFLB_SKIP_* */
-static const char  *const ngx_cflb_skip_words[] = {
-    "", "disabled", "critical", "shed", "exhausted", "weight0",
-    "unhealthy", "tried", "draining"
+static const ngx_str_t  ngx_cflb_skip_words[] = {
+    ngx_null_string, ngx_string(":disabled"), ngx_string(":critical"),
+    ngx_string(":shed"), ngx_string(":exhausted"), ngx_string(":weight0"),
+    ngx_string(":unhealthy"), ngx_string(":tried"), ngx_string(":draining")
 };
 
 /* by NGX_CFLB_HOW_* (NGX_CFLB_HOW_STEERING is the policy's name) */
-static const char  *const ngx_cflb_how_words[] = {
-    "", "fallback", "affinity", "ip_cookie"
+static const ngx_str_t  ngx_cflb_how_words[] = {
+    ngx_null_string, ngx_string("(fallback)"), ngx_string("(affinity)"),
+    ngx_string("(ip_cookie)")
 };
 
-/* by NGX_CFLB_AFFINITY_* and NGX_CFLB_AFF_* */
-static const char  *const ngx_cflb_mode_words[] = {
-    "none", "cookie", "ip_cookie", "header"
+/* by NGX_CFLB_AFFINITY_*, then NGX_CFLB_AFF_* */
+static const ngx_str_t  ngx_cflb_mode_words[] = {
+    ngx_null_string, ngx_string(" affinity=cookie:"),
+    ngx_string(" affinity=ip_cookie:"), ngx_string(" affinity=header:")
 };
 
-static const char  *const ngx_cflb_affinity_words[] = {
-    "none", "new", "resumed", "invalid", "expired", "unknown", "unusable",
-    "shed"
+static const ngx_str_t  ngx_cflb_affinity_words[] = {
+    ngx_string("none"), ngx_string("new"), ngx_string("resumed"),
+    ngx_string("invalid"), ngx_string("expired"), ngx_string("unknown"),
+    ngx_string("unusable"), ngx_string("shed")
 };
 
 
@@ -123,7 +139,7 @@ ngx_cflb_trace_add(ngx_cflb_trace_t *tr, ngx_cflb_pool_t *pool,
 
 /* once per request and candidate: pick() may ask about one many times */
 
-void
+int
 ngx_cflb_trace_pool(ngx_cflb_peer_data_t *pd, ngx_uint_t i, ngx_uint_t reason)
 {
     uint64_t           bit;
@@ -132,17 +148,16 @@ ngx_cflb_trace_pool(ngx_cflb_peer_data_t *pd, ngx_uint_t i, ngx_uint_t reason)
     tr = ngx_cflb_trace(pd);
     bit = (uint64_t) 1 << i;
 
-    if (tr->pools_seen & bit) {
-        return;
+    if (!(tr->pools_seen & bit)) {
+        tr->pools_seen |= bit;
+        ngx_cflb_trace_add(tr, pd->lb->pools[i].pool, NULL, reason);
     }
 
-    tr->pools_seen |= bit;
-
-    ngx_cflb_trace_add(tr, pd->lb->pools[i].pool, NULL, reason);
+    return 0;
 }
 
 
-void
+int
 ngx_cflb_trace_endpoint(ngx_cflb_peer_data_t *pd, ngx_uint_t i,
     ngx_uint_t reason)
 {
@@ -157,7 +172,7 @@ ngx_cflb_trace_endpoint(ngx_cflb_peer_data_t *pd, ngx_uint_t i,
     bit = (uintptr_t) 1 << n % (8 * sizeof(uintptr_t));
 
     if (*word & bit) {
-        return;
+        return 0;
     }
 
     *word |= bit;
@@ -173,6 +188,8 @@ ngx_cflb_trace_endpoint(ngx_cflb_peer_data_t *pd, ngx_uint_t i,
     }
 
     ngx_cflb_trace_add(tr, ep->pool, ep, reason);
+
+    return 0;
 }
 
 
@@ -233,9 +250,8 @@ ngx_cflb_trace_variable(ngx_cflb_peer_data_t *pd, ngx_variable_value_t *v)
     p = ngx_cflb_trace_name(p, &lb->name);
 
     if (lb->affinity.mode != NGX_CFLB_AFFINITY_NONE) {
-        p = ngx_sprintf(p, " affinity=%s:%s",
-                        ngx_cflb_mode_words[lb->affinity.mode],
-                        ngx_cflb_affinity_words[tr->affinity]);
+        p = ngx_cflb_trace_word(p, &ngx_cflb_mode_words[lb->affinity.mode]);
+        p = ngx_cflb_trace_word(p, &ngx_cflb_affinity_words[tr->affinity]);
     }
 
     if (tr->ep) {
@@ -294,7 +310,7 @@ ngx_cflb_trace_skips(u_char *p, ngx_cflb_trace_t *tr)
             p = ngx_cflb_trace_name(p, &sk[i].pool->name);
         }
 
-        p = ngx_sprintf(p, ":%s", ngx_cflb_skip_words[sk[i].reason]);
+        p = ngx_cflb_trace_word(p, &ngx_cflb_skip_words[sk[i].reason]);
     }
 
     if (tr->nskips > n) {
@@ -310,19 +326,23 @@ ngx_cflb_trace_skips(u_char *p, ngx_cflb_trace_t *tr)
 static u_char *
 ngx_cflb_trace_how(u_char *p, ngx_uint_t how, ngx_int_t policy)
 {
-    const char  *word;
+    const char  *name;
 
     if (how != NGX_CFLB_HOW_STEERING) {
-        word = ngx_cflb_how_words[how];
-
-    } else if (policy == CFLB_STEER_OFF) {
-        word = "priority";
-
-    } else {
-        word = cflb_steer_ops(policy)->name;
+        return ngx_cflb_trace_word(p, &ngx_cflb_how_words[how]);
     }
 
-    return ngx_sprintf(p, "(%s)", word);
+    if (policy == CFLB_STEER_OFF) {
+        return ngx_cpymem(p, "(priority)", 10);
+    }
+
+    name = cflb_steer_ops(policy)->name;
+
+    *p++ = '(';
+    p = ngx_cpymem(p, name, ngx_strlen(name));
+    *p++ = ')';
+
+    return p;
 }
 
 
@@ -350,10 +370,7 @@ ngx_cflb_trace_name(u_char *p, ngx_str_t *name)
     for (i = 0; i < name->len; i++) {
         c = name->data[i];
 
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-            || (c >= '0' && c <= '9')
-            || c == '-' || c == '.' || c == '_' || c == '~')
-        {
+        if (ngx_cflb_plain[c >> 5] & (1U << (c & 0x1f))) {
             *p++ = c;
             continue;
         }
