@@ -478,3 +478,49 @@ a: lb=www pool=q2(random) endpoint=q2/a(random) skipped=q1:critical,q2/d:disable
 a: lb=www pool=q2(random) endpoint=q2/a(random) skipped=q2/d:disabled
 --- no_error_log
 [error]
+
+
+
+=== TEST 15: failover across pools: the retry leaves the exhausted pool for the next one
+--- http_config eval
+$::Backends . q{
+    cflb_pool z1 { endpoint dead 127.0.0.1:1998; }
+    cflb_pool z2 { endpoint b 127.0.0.1:1991; }
+    cflb_lb www { pools z1 z2; failover_across_pools on; }
+}
+--- config eval: $::Config
+--- init
+$Cflb::note{out} = main::traces(3);
+--- request
+GET /status
+--- response_body_filters eval
+sub { $Cflb::note{out} }
+--- response_body
+b: lb=www pool=z2(priority) endpoint=z2/b(random) skipped=z1/dead:tried,z1:exhausted retry=z1/dead:failed
+--- error_log
+connect() failed (111: Connection refused)
+
+
+
+=== TEST 16: ip_cookie: the first choice is made from the client address, then the session is resumed
+--- http_config eval
+$::Backends . qq{
+    cflb_affinity_key $::Key;
+    cflb_pool i { endpoint a 127.0.0.1:1990; }
+    cflb_lb www { pools i; session_affinity ip_cookie; }
+}
+--- config eval: $::Config
+--- init
+my $first = Cflb::get();
+$Cflb::note{out} = CORE::join '', map { "$_\n" }
+    "first: " . ($first->{headers}{'x-trace'} // 'none'),
+    "again: " . main::trace_with($first->{cookie});
+--- request
+GET /status
+--- response_body_filters eval
+sub { $Cflb::note{out} }
+--- response_body
+first: lb=www affinity=ip_cookie:new pool=i(ip_cookie) endpoint=i/a(ip_cookie)
+again: lb=www affinity=ip_cookie:resumed pool=i(affinity) endpoint=i/a(affinity)
+--- no_error_log
+[error]
