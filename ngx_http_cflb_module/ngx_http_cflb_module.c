@@ -6,11 +6,7 @@
  * proxy_next_upstream, proxy_ssl_*) work as with any upstream.
  */
 
-#include <ngx_config.h>
-#include <ngx_core.h>
-#include <ngx_http.h>
-
-#include "ngx_cflb.h"
+#include "ngx_http_cflb.h"
 
 
 typedef struct {
@@ -35,6 +31,8 @@ static ngx_int_t ngx_http_cflb_init_peer(ngx_http_request_t *r,
     ngx_http_upstream_srv_conf_t *us);
 static ngx_int_t ngx_http_cflb_get_peer(ngx_peer_connection_t *pc,
     void *data);
+static void ngx_http_cflb_free_peer(ngx_peer_connection_t *pc, void *data,
+    ngx_uint_t state);
 static ngx_int_t ngx_http_cflb_set_host(ngx_http_cflb_peer_data_t *hpd,
     ngx_str_t *host);
 static void ngx_http_cflb_affinity(ngx_http_request_t *r,
@@ -46,7 +44,7 @@ static ngx_int_t ngx_http_cflb_find(ngx_http_request_t *r,
 static ngx_int_t ngx_http_cflb_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cflb_set_cookie(ngx_http_request_t *r,
     ngx_http_cflb_peer_data_t *hpd);
-static char *ngx_http_cflb_status(ngx_conf_t *cf, ngx_command_t *cmd,
+static char *ngx_http_cflb_content(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_cflb_status_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cflb_add_variables(ngx_conf_t *cf);
@@ -62,8 +60,29 @@ static ngx_command_t  ngx_http_cflb_commands[] = {
 
     { ngx_string("cflb_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
-      ngx_http_cflb_status,
+      ngx_http_cflb_content,
       0,
+      0,
+      ngx_http_cflb_status_handler },
+
+    { ngx_string("cflb_dashboard"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_cflb_content,
+      0,
+      0,
+      ngx_http_cflb_dashboard_handler },
+
+    { ngx_string("cflb_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_cflb_api,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cflb_state_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_cflb_state_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
 
@@ -71,7 +90,7 @@ static ngx_command_t  ngx_http_cflb_commands[] = {
 };
 
 
-NGX_CFLB_MODULE(http, HTTP, , NULL, NULL);
+NGX_CFLB_MODULE(http, HTTP, , ngx_http_cflb_create_loc_conf, NULL);
 
 
 /*
@@ -171,6 +190,7 @@ ngx_http_cflb_init_peer(ngx_http_request_t *r,
 
     hpd->r = r;
     r->upstream->peer.get = ngx_http_cflb_get_peer;
+    r->upstream->peer.free = ngx_http_cflb_free_peer;
 
     if (lb->affinity.mode != NGX_CFLB_AFFINITY_NONE) {
         ngx_http_cflb_affinity(r, hpd);
@@ -206,6 +226,31 @@ ngx_http_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * The attempt's bytes are in its upstream state: nginx sets them before
+ * it frees the peer, after a failed attempt as after the last one.
+ */
+
+static void
+ngx_http_cflb_free_peer(ngx_peer_connection_t *pc, void *data,
+    ngx_uint_t state)
+{
+    ngx_http_cflb_peer_data_t *hpd = data;
+
+    ngx_http_upstream_state_t  *us;
+
+    us = hpd->r->upstream->state;
+
+    if (us == NULL) {
+        ngx_cflb_free_peer(pc, data, state);
+        return;
+    }
+
+    ngx_cflb_free_peer_bytes(pc, data, state, us->bytes_sent,
+                             us->bytes_received);
 }
 
 
@@ -545,13 +590,15 @@ ngx_http_cflb_set_cookie(ngx_http_request_t *r,
 }
 
 
+/* cflb_status, cflb_dashboard: the location's content is cmd->post's */
+
 static char *
-ngx_http_cflb_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+ngx_http_cflb_content(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_core_loc_conf_t  *clcf;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    clcf->handler = ngx_http_cflb_status_handler;
+    clcf->handler = (ngx_http_handler_pt) cmd->post;
 
     return NGX_CONF_OK;
 }
@@ -561,8 +608,8 @@ static ngx_int_t
 ngx_http_cflb_status_handler(ngx_http_request_t *r)
 {
     ngx_int_t         rc;
+    ngx_str_t         type, format;
     ngx_buf_t        *b;
-    ngx_chain_t       out;
     ngx_cflb_conf_t  *ccf;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
@@ -577,13 +624,44 @@ ngx_http_cflb_status_handler(ngx_http_request_t *r)
 
     ccf = ngx_http_get_module_main_conf(r, ngx_http_cflb_module);
 
-    b = ngx_cflb_status_json(r->pool, ccf, NGX_CFLB_STATUS_DOC, NULL);
+    if (ccf->sh) {
+        ngx_cflb_runtime_sync(ccf);
+    }
+
+    if (ngx_http_arg(r, (u_char *) "format", 6, &format) != NGX_OK) {
+        ngx_str_set(&format, "json");
+    }
+
+    if (format.len == 10
+        && ngx_strncmp(format.data, "prometheus", 10) == 0)
+    {
+        b = ngx_cflb_prometheus(r->pool, ccf, ngx_cflb_status_stream(ccf));
+        ngx_str_set(&type, "text/plain; version=0.0.4; charset=utf-8");
+
+    } else if (format.len == 4 && ngx_strncmp(format.data, "json", 4) == 0) {
+        b = ngx_cflb_status_json(r->pool, ccf, NGX_CFLB_STATUS_DOC, NULL);
+        ngx_str_set(&type, "application/json");
+
+    } else {
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    return ngx_http_cflb_send(r, &type, b);
+}
+
+
+ngx_int_t
+ngx_http_cflb_send(ngx_http_request_t *r, ngx_str_t *type, ngx_buf_t *b)
+{
+    ngx_int_t    rc;
+    ngx_chain_t  out;
+
+    r->headers_out.content_type = *type;
+    r->headers_out.content_type_len = type->len;
     r->headers_out.status = NGX_HTTP_OK;
     r->headers_out.content_length_n = b->last - b->pos;
 
@@ -613,6 +691,12 @@ ngx_http_cflb_postconfiguration(ngx_conf_t *cf)
 
     ccf = ngx_http_conf_get_module_main_conf(cf, ngx_http_cflb_module);
     ccf->trace = ngx_http_cflb_traced(cf);
+
+    if (ngx_http_cflb_api_check(cf, ccf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_cflb_state_read(cf, ccf);
 
     return ngx_cflb_postconfiguration(cf, ccf);
 }

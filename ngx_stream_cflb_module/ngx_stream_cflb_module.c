@@ -12,12 +12,20 @@
 #include "ngx_cflb.h"
 
 
+typedef struct {
+    ngx_cflb_peer_data_t      pd;            /* must be first */
+    ngx_stream_upstream_t    *upstream;
+} ngx_stream_cflb_peer_data_t;
+
+
 static char *ngx_stream_cflb_lb_block(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_stream_cflb_init_upstream(ngx_conf_t *cf,
     ngx_stream_upstream_srv_conf_t *us);
 static ngx_int_t ngx_stream_cflb_init_peer(ngx_stream_session_t *s,
     ngx_stream_upstream_srv_conf_t *us);
+static void ngx_stream_cflb_free_peer(ngx_peer_connection_t *pc,
+    void *data, ngx_uint_t state);
 static ngx_int_t ngx_stream_cflb_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_stream_cflb_postconfiguration(ngx_conf_t *cf);
 static void *ngx_stream_cflb_create_main_conf(ngx_conf_t *cf);
@@ -104,27 +112,50 @@ static ngx_int_t
 ngx_stream_cflb_init_peer(ngx_stream_session_t *s,
     ngx_stream_upstream_srv_conf_t *us)
 {
-    ngx_cflb_lb_t         *lb;
-    ngx_cflb_peer_data_t  *pd;
+    ngx_cflb_lb_t                *lb;
+    ngx_stream_cflb_peer_data_t  *spd;
 
     lb = ngx_stream_conf_upstream_srv_conf(us, ngx_stream_cflb_module);
 
-    pd = ngx_pcalloc(s->connection->pool, sizeof(ngx_cflb_peer_data_t));
-    if (pd == NULL) {
+    spd = ngx_pcalloc(s->connection->pool,
+                      sizeof(ngx_stream_cflb_peer_data_t));
+    if (spd == NULL) {
         return NGX_ERROR;
     }
 
-    if (ngx_cflb_init_peer(pd, s->connection->pool, lb, &s->upstream->peer,
-                           s->connection->sockaddr,
+    if (ngx_cflb_init_peer(&spd->pd, s->connection->pool, lb,
+                           &s->upstream->peer, s->connection->sockaddr,
                            s->connection->local_sockaddr)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    ngx_stream_set_ctx(s, pd, ngx_stream_cflb_module);
+    spd->upstream = s->upstream;
+    s->upstream->peer.free = ngx_stream_cflb_free_peer;
+
+    ngx_stream_set_ctx(s, spd, ngx_stream_cflb_module);
 
     return NGX_OK;
+}
+
+
+/*
+ * The attempt's bytes, read from its connection: nginx frees the peer
+ * before it copies them to the upstream state.  Only the last attempt
+ * exchanges data (a retry follows a failed connect), so "received", a
+ * total of the session, is that attempt's.
+ */
+
+static void
+ngx_stream_cflb_free_peer(ngx_peer_connection_t *pc, void *data,
+    ngx_uint_t state)
+{
+    ngx_stream_cflb_peer_data_t *spd = data;
+
+    ngx_cflb_free_peer_bytes(pc, data, state,
+                             pc->connection ? pc->connection->sent : 0,
+                             spd->upstream->received);
 }
 
 

@@ -27,8 +27,10 @@ cd "$out/nginx"
 # compatible; stream is dynamic there, so it is built (and loaded) too
 # shellcheck disable=SC1091
 . ./conf_flags
-# and the source list in config: a new file needs a new objs/Makefile
+# and the source list in config: a new file needs a new objs/Makefile;
+# the dashboard's assets are compiled in by configure, so they count too
 stamp="${NGX_CONF_FLAGS[*]} ${CFLB_CC_OPT:-} $(cksum < "$top/config")"
+stamp="$stamp $(cat "$top"/ngx_http_cflb_module/dashboard/* | cksum)"
 if [ ! -f objs/Makefile ] || [ "$(cat objs/.cflb-stamp 2>/dev/null)" != "$stamp" ]
 then
     ./configure "${NGX_CONF_FLAGS[@]}" --with-stream=dynamic \

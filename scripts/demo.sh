@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The cflb demo: nginx with the cflb modules on 127.0.0.1:8080 in front of
 # five local endpoints in two pools.  Shows the traffic split, then an
-# outage of one pool and the failover, then the recovery.  Leaves both
+# outage of one pool and the failover, then the recovery, and prints the
+# dashboard's address (http://127.0.0.1:8080/cflb).  Leaves both
 # nginx instances running for you to try; "scripts/demo.sh stop" ends them.
 set -euo pipefail
 
@@ -116,6 +117,9 @@ cat <<END
 Shared counters of every pool and endpoint:
     curl http://127.0.0.1:8080/status
 $(curl -s http://127.0.0.1:8080/status | head -c 400)...
+
+Open the dashboard in a browser on this machine (it refreshes itself):
+    http://127.0.0.1:8080/cflb
 
 Try it yourself:
     curl -i http://127.0.0.1:8080/          (X-Cflb-Pool, X-Cflb-Endpoint)

@@ -431,3 +431,76 @@ qr/\[emerg\] .*duplicate cflb_monitor "m"/
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*invalid retries "9", it must be from 0 to 5/
+
+
+=== TEST 44: cflb_notify refuses https
+--- http_config
+    cflb_notify https://127.0.0.1/hook;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*https webhooks are not supported in "https:\/\/127\.0\.0\.1\/hook", use http:\/\/ \(to a local relay, for example\) in \S+nginx\.conf:\d+/
+
+
+=== TEST 45: cflb_notify needs an http:// URL
+--- http_config
+    cflb_notify 127.0.0.1:8080/hook;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid URL "127\.0\.0\.1:8080\/hook": it must start with "http:\/\/" in \S+nginx\.conf:\d+/
+
+
+=== TEST 46: cflb_notify with a bad port
+--- http_config
+    cflb_notify http://127.0.0.1:99999/hook;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid port in URL "http:\/\/127\.0\.0\.1:99999\/hook" in \S+nginx\.conf:\d+/
+
+
+=== TEST 47: cflb_notify retries out of range
+--- http_config
+    cflb_notify http://127.0.0.1/hook retries=101;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid parameter "retries=101" in \S+nginx\.conf:\d+/
+
+
+=== TEST 48: cflb_notify with a zero timeout
+--- http_config
+    cflb_notify http://127.0.0.1/hook timeout=0;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid parameter "timeout=0" in \S+nginx\.conf:\d+/
+
+
+=== TEST 49: cflb_notify with an unknown parameter
+--- http_config
+    cflb_notify http://127.0.0.1/hook queue=9;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid parameter "queue=9" in \S+nginx\.conf:\d+/
+
+
+=== TEST 50: cflb_notify twice
+--- http_config
+    cflb_notify http://127.0.0.1/a;
+    cflb_notify http://127.0.0.1/b;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"cflb_notify" directive is duplicate in \S+nginx\.conf:\d+/
+
+
+=== TEST 51: cflb_notify in stream{} shares the parser
+--- main_config
+    stream { cflb_notify http:///hook; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*no host in URL "http:\/\/\/hook" in \S+nginx\.conf:\d+/

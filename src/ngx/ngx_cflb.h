@@ -30,25 +30,31 @@
 #define NGX_CFLB_SLOTS         64
 
 #define NGX_CFLB_ZONE_MAGIC    0x62666c63      /* "cflb" */
-#define NGX_CFLB_ZONE_LAYOUT   3
+#define NGX_CFLB_ZONE_LAYOUT   4
 
 
 typedef struct ngx_cflb_conf_s     ngx_cflb_conf_t;
 typedef struct ngx_cflb_monitor_s  ngx_cflb_monitor_t;
 typedef struct ngx_cflb_pool_s     ngx_cflb_pool_t;
 typedef struct ngx_cflb_lb_s       ngx_cflb_lb_t;
+typedef struct ngx_cflb_notify_s   ngx_cflb_notify_t;
 
 
 /*
  * Counters of one endpoint or pool, kept in the zone.  "active" counts
  * requests in flight at layer 7 and open sessions at layer 4: nginx sends
  * one request at a time over an upstream connection, so in-flight
- * requests and connections in use are the same number there.
+ * requests and connections in use are the same number there.  All but
+ * "active" only grow; they share the cache line get and free touch.
  */
 typedef struct {
     ngx_atomic_t              active;
     ngx_atomic_t              requests;      /* total attempts */
     ngx_atomic_t              fails;         /* total failed attempts */
+    ngx_atomic_t              failovers;     /* attempts after the first */
+    ngx_atomic_t              sent;          /* bytes to the endpoint */
+    ngx_atomic_t              received;      /* bytes from the endpoint */
+    ngx_atomic_t              sessions;      /* affinity sessions made */
 } ngx_cflb_counters_t;
 
 
@@ -61,7 +67,17 @@ typedef struct {
     ngx_uint_t                refs;          /* endpoint records */
     ngx_uint_t                health;        /* cflb_pool_health_e */
     uint32_t                  rtt;           /* usec, moving average */
+
+    /* runtime override (ngx_cflb_runtime.c), under the mutex */
+    uint8_t                   rt;            /* NGX_CFLB_RT_ENABLED */
+    uint8_t                   rt_enabled;
+    uint8_t                   rt_enabled_base;  /* configured, overridden */
 } ngx_cflb_sh_pool_t;
+
+
+/* which runtime overrides a record holds */
+#define NGX_CFLB_RT_ENABLED    0x01
+#define NGX_CFLB_RT_WEIGHT     0x02
 
 
 /*
@@ -90,6 +106,17 @@ typedef struct {
 
     time_t                    disabled_at;   /* 0: enabled; drain start */
 
+    /*
+     * runtime overrides (ngx_cflb_runtime.c), under the mutex: each with
+     * the configured value it overrode, its base, so that a configuration
+     * that changes the value wins over it
+     */
+    uint16_t                  rt_weight;     /* 0..CFLB_WEIGHT_SCALE */
+    uint16_t                  rt_weight_base;
+    uint8_t                   rt;            /* NGX_CFLB_RT_* */
+    uint8_t                   rt_enabled;
+    uint8_t                   rt_enabled_base;
+
     /* each worker's share of "active", by slot */
     uint32_t                  slot_active[NGX_CFLB_SLOTS];
 } ngx_cflb_sh_endpoint_t;
@@ -114,6 +141,8 @@ typedef struct {
     ngx_queue_t               endpoints;     /* ngx_cflb_sh_endpoint_t */
     ngx_cflb_slot_t           slots[NGX_CFLB_SLOTS];
     ngx_atomic_t              health_gen;    /* moves on a health change */
+    ngx_atomic_t              runtime_gen;   /* moves on a runtime change */
+    ngx_atomic_t              state_lock;    /* pid writing the state file */
 
     /* session affinity: the key made with the zone, header sessions */
     u_char                    key[32];
@@ -194,10 +223,12 @@ typedef struct {
     ngx_addr_t                addr;          /* resolved at start */
     ngx_str_t                 host;          /* host= override, or empty */
     ngx_uint_t                weight;        /* 0..CFLB_WEIGHT_SCALE */
+    ngx_uint_t                conf_weight;   /* weight as configured */
     ngx_cflb_pool_t          *pool;
     ngx_cflb_sh_endpoint_t   *sh;
 
-    unsigned                  disabled:1;
+    unsigned                  disabled:1;    /* with runtime overrides */
+    unsigned                  conf_disabled:1;
     unsigned                  no_port:1;     /* stream: client's port */
 } ngx_cflb_endpoint_t;
 
@@ -211,8 +242,10 @@ struct ngx_cflb_pool_s {
     cflb_set_t                set;
     ngx_int_t                 policy;        /* cflb_policy_e */
     ngx_uint_t                minimum_origins;
-    ngx_flag_t                enabled;
+    ngx_flag_t                enabled;       /* with runtime overrides */
+    ngx_flag_t                conf_enabled;  /* as configured */
     ngx_uint_t                nusable;       /* enabled, weight > 0 */
+    ngx_pool_t               *rt_pool;       /* this worker's set rebuild */
     ngx_cflb_sh_pool_t       *sh;
     ngx_str_t                 monitor_name;
     ngx_cflb_monitor_t       *monitor;       /* NULL: health ignored */
@@ -346,10 +379,15 @@ struct ngx_cflb_conf_s {
     ngx_str_t                 key;           /* cflb_affinity_key, or empty */
     ngx_uint_t                affinity;      /* some lb uses tokens */
     ngx_flag_t                trace;         /* $cflb_trace is used */
+    ngx_cflb_notify_t        *notify;        /* cflb_notify, or NULL */
+    ngx_str_t                 state_file;    /* http: cflb_state_file */
+    ngx_array_t              *state;         /* ngx_cflb_state_t, read */
+    ngx_array_t              *apis;          /* http: cflb_api locations */
 
     ngx_slab_pool_t          *shpool;
     ngx_cflb_sh_t            *sh;
     ngx_uint_t                generation;    /* of this configuration */
+    ngx_uint_t                runtime_gen;   /* this worker's, applied */
     ngx_uint_t                slot;          /* this worker's */
     cflb_rng_t                rng;           /* this worker's */
     cflb_mac_t                mac;           /* this worker's, tokens */
@@ -357,6 +395,7 @@ struct ngx_cflb_conf_s {
     ngx_event_t               health_timer;  /* this worker's */
     ngx_log_t                *log;
     unsigned                  worker:1;      /* init_process has run */
+    unsigned                  state_dirty:1; /* the load changed overrides */
 };
 
 
@@ -496,6 +535,8 @@ typedef struct {
       ngx_cflb_lb_random_steering, SOFF, 0, NULL },                           \
     { ngx_string("cflb_affinity_key"), MAIN|NGX_CONF_TAKE1,                   \
       ngx_cflb_affinity_key, MOFF, 0, NULL },                                 \
+    { ngx_string("cflb_notify"), MAIN|NGX_CONF_TAKE123,                       \
+      ngx_cflb_notify_directive, MOFF, 0, NULL },                             \
     NGX_CFLB_L7(UPS, SOFF, "session_affinity", TAKE1, mode),                  \
     NGX_CFLB_L7(UPS, SOFF, "session_affinity_ttl", TAKE1, ttl),               \
     NGX_CFLB_L7(UPS, SOFF, "session_affinity_samesite", TAKE1, samesite),     \
@@ -572,6 +613,9 @@ ngx_int_t ngx_cflb_lb_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
 /* postconfiguration checks common to both subsystems */
 ngx_int_t ngx_cflb_postconfiguration(ngx_conf_t *cf, ngx_cflb_conf_t *ccf);
 
+/* the core's allocator over an nginx pool */
+void ngx_cflb_allocator(cflb_allocator_t *a, ngx_pool_t *pool);
+
 
 /* ngx_cflb_affinity.c: session affinity, drain, failover options */
 
@@ -644,12 +688,57 @@ ngx_uint_t ngx_cflb_pool_critical(ngx_cflb_pool_t *pool);
 
 const char *ngx_cflb_reason_name(ngx_uint_t reason);
 
+/*
+ * Is the pool critical as alerts see it: an endpoint not checked yet
+ * counts as healthy (the product's assumption), so that starting nginx
+ * alerts only on what is down; with ep not NULL, ep's health taken as h.
+ */
+ngx_uint_t ngx_cflb_pool_alert_critical(ngx_cflb_pool_t *pool,
+    ngx_cflb_endpoint_t *ep, cflb_health_t *h);
+
 /* ngx_cflb_probe.c: one check of one endpoint */
 typedef void (*ngx_cflb_probe_done_pt)(ngx_cflb_endpoint_t *ep,
     ngx_uint_t reason, ngx_uint_t code, ngx_msec_t rtt);
 
 ngx_int_t ngx_cflb_probe_start(ngx_cflb_endpoint_t *ep, ngx_log_t *log,
     ngx_cflb_probe_done_pt done);
+
+/*
+ * Outbound connections, for probes and webhooks.  ngx_cflb_connect()
+ * starts a non-blocking connection to pc->sockaddr (pc's socklen, name,
+ * log and type set by the caller): both events go to handler with
+ * c->data = data and c->pool = pool, and the write event times out after
+ * timeout, one deadline for the whole exchange.  Returns NGX_OK
+ * (connected), NGX_AGAIN (in progress) or NGX_ERROR (nothing left open).
+ * ngx_cflb_connected() tells whether the connect ended: NGX_AGAIN, NGX_OK,
+ * or NGX_ERROR with the socket error in *err.  ngx_cflb_send() sends the
+ * rest of b: NGX_OK (all sent), NGX_AGAIN or NGX_ERROR.
+ */
+ngx_int_t ngx_cflb_connect(ngx_peer_connection_t *pc, void *data,
+    ngx_pool_t *pool, ngx_event_handler_pt handler, ngx_msec_t timeout);
+ngx_int_t ngx_cflb_connected(ngx_connection_t *c, ngx_err_t *err);
+ngx_int_t ngx_cflb_send(ngx_connection_t *c, ngx_buf_t *b);
+
+
+/*
+ * ngx_cflb_notify.c: alerts POSTed as JSON to the cflb_notify webhook,
+ * queued in the worker that saw the change and sent in the background.
+ * Each does nothing without cflb_notify.  ngx_cflb_notify_endpoint(): the
+ * endpoint's health changed (pool_changed: and so did its pool's);
+ * ngx_cflb_notify_pool(): the pool became healthy or critical, because
+ * of the endpoint cause (or NULL); ngx_cflb_notify_enabled(): the pool,
+ * or its endpoint ep if not NULL, was enabled or disabled (runtime API).
+ */
+char *ngx_cflb_notify_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_cflb_notify_endpoint(ngx_cflb_endpoint_t *ep,
+    ngx_uint_t pool_changed);
+void ngx_cflb_notify_pool(ngx_cflb_pool_t *pool, ngx_cflb_endpoint_t *cause);
+void ngx_cflb_notify_enabled(ngx_cflb_conf_t *ccf, ngx_cflb_pool_t *pool,
+    ngx_cflb_endpoint_t *ep, ngx_uint_t enabled);
+ngx_int_t ngx_cflb_notify_init_worker(ngx_cycle_t *cycle,
+    ngx_cflb_conf_t *ccf);
+void ngx_cflb_notify_exit_worker(ngx_cflb_conf_t *ccf);
 
 
 /* ngx_cflb_status.c: the status document (JSON), served by the modules */
@@ -661,9 +750,94 @@ enum {
     NGX_CFLB_STATUS_ENDPOINT       /* one endpoint, obj */
 };
 
-/* what of the status of ccf, as JSON ending in a newline, in one buffer */
+/*
+ * What of the status of ccf, as JSON ending in a newline, in one buffer.
+ * The whole document of the http conf also holds the stream zone's load
+ * balancers and pools, when the stream module has any.
+ */
 ngx_buf_t *ngx_cflb_status_json(ngx_pool_t *pool, ngx_cflb_conf_t *ccf,
     ngx_uint_t what, void *obj);
+
+/* the stream conf beside the http conf ccf, if it has load balancers */
+ngx_cflb_conf_t *ngx_cflb_status_stream(ngx_cflb_conf_t *ccf);
+
+/* the largest drain_duration of the load balancers that use the pool */
+time_t ngx_cflb_pool_drain(ngx_cflb_pool_t *pool);
+
+
+/*
+ * ngx_cflb_prometheus.c: the same counters in the Prometheus text format
+ * 0.0.4, the http zone's and the stream zone's (either may be NULL).
+ */
+ngx_buf_t *ngx_cflb_prometheus(ngx_pool_t *pool, ngx_cflb_conf_t *http,
+    ngx_cflb_conf_t *stream);
+
+
+/*
+ * ngx_cflb_runtime.c: runtime overrides of pools and endpoints (set by
+ * the http API), kept in the zone, applied by every worker, and saved in
+ * the state file.
+ */
+
+/* an override read from the state file, applied at (re)load */
+typedef struct {
+    ngx_str_t                 pool;
+    ngx_str_t                 endpoint;      /* empty: the pool's own */
+    ngx_str_t                 address;
+    ngx_uint_t                rt;            /* NGX_CFLB_RT_* */
+    ngx_uint_t                enabled;
+    ngx_uint_t                enabled_base;
+    ngx_uint_t                weight;
+    ngx_uint_t                weight_base;
+    ngx_uint_t                used;          /* some object took it */
+} ngx_cflb_state_t;
+
+/* a change asked for: NGX_CONF_UNSET_UINT leaves that field alone */
+typedef struct {
+    ngx_uint_t                enabled;
+    ngx_uint_t                weight;        /* 0..CFLB_WEIGHT_SCALE */
+} ngx_cflb_change_t;
+
+/* what ngx_cflb_runtime_changed() reports */
+enum {
+    NGX_CFLB_CHANGE_ENABLED = 0,
+    NGX_CFLB_CHANGE_DISABLED,
+    NGX_CFLB_CHANGE_WEIGHT
+};
+
+/*
+ * ngx_cflb_runtime_set() applies ch to the pool (ep NULL) or endpoint in
+ * the zone, for every worker, starts or ends a drain, then updates this
+ * worker and the state file.  Takes the zone mutex.
+ */
+void ngx_cflb_runtime_set(ngx_cflb_conf_t *ccf, ngx_cflb_pool_t *pool,
+    ngx_cflb_endpoint_t *ep, ngx_cflb_change_t *ch);
+
+/* one change applied: the hook for alerts; logs it at notice */
+void ngx_cflb_runtime_changed(ngx_cflb_conf_t *ccf, ngx_cflb_pool_t *pool,
+    ngx_cflb_endpoint_t *ep, ngx_uint_t what);
+
+/* this worker takes the zone's overrides (sets rebuilt as needed) */
+void ngx_cflb_runtime_apply(ngx_cflb_conf_t *ccf);
+
+/* one atomic read where a request, a health round or a render starts */
+#define ngx_cflb_runtime_sync(ccf)                                            \
+    if ((ccf)->runtime_gen != (ccf)->sh->runtime_gen) {                       \
+        ngx_cflb_runtime_apply(ccf);                                          \
+    }
+
+/*
+ * At (re)load, in the master with the zone mutex held: drop overrides
+ * the configuration outdated, take those of the state file, and set the
+ * drain start from the resulting state.
+ */
+void ngx_cflb_runtime_bind_pool(ngx_cflb_conf_t *ccf, ngx_cflb_pool_t *pool,
+    ngx_cflb_sh_pool_t *shp);
+void ngx_cflb_runtime_bind_endpoint(ngx_cflb_conf_t *ccf,
+    ngx_cflb_endpoint_t *ep, ngx_cflb_sh_endpoint_t *she);
+
+/* after the bind, without the mutex: warnings, and the file rewritten */
+void ngx_cflb_runtime_loaded(ngx_cflb_conf_t *ccf, ngx_log_t *log);
 
 
 /* ngx_cflb_zone.c: the shared-memory zone and worker slots */
@@ -690,6 +864,14 @@ ngx_int_t ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data);
 uint64_t ngx_cflb_client_key(struct sockaddr *sa);
 void ngx_cflb_free_peer(ngx_peer_connection_t *pc, void *data,
     ngx_uint_t state);
+
+/*
+ * ngx_cflb_free_peer_bytes() is ngx_cflb_free_peer() for a subsystem that
+ * knows the bytes the ending attempt sent to and received from its
+ * endpoint: it counts them first.
+ */
+void ngx_cflb_free_peer_bytes(ngx_peer_connection_t *pc, void *data,
+    ngx_uint_t state, off_t sent, off_t received);
 
 /* the variables both subsystems offer, by what they tell */
 enum {

@@ -52,6 +52,7 @@ static void ngx_cflb_session_free(ngx_cflb_conf_t *ccf,
     ngx_cflb_session_t *s);
 static void ngx_cflb_session_expire(ngx_cflb_conf_t *ccf, ngx_uint_t n,
     time_t ttl);
+static void ngx_cflb_session_count(ngx_cflb_endpoint_t *ep);
 #if (NGX_OPENSSL)
 static int ngx_cflb_hmac(void *data, const unsigned char *in, size_t len,
     unsigned char *out);
@@ -646,8 +647,13 @@ ngx_cflb_affinity_commit(ngx_cflb_peer_data_t *pd, uint64_t *hkey,
         t.endpoint = ep->id;
         t.expires = (uint32_t) (ngx_time() + pd->lb->affinity.ttl);
 
-        return cflb_token_encode(&ccf->mac, &t, out) == CFLB_OK
-               ? NGX_OK : NGX_ERROR;
+        if (cflb_token_encode(&ccf->mac, &t, out) != CFLB_OK) {
+            return NGX_ERROR;
+        }
+
+        ngx_cflb_session_count(ep);
+
+        return NGX_OK;
     }
 
     ngx_shmtx_lock(&ccf->shpool->mutex);
@@ -692,7 +698,19 @@ ngx_cflb_affinity_commit(ngx_cflb_peer_data_t *pd, uint64_t *hkey,
 
     ngx_shmtx_unlock(&ccf->shpool->mutex);
 
+    ngx_cflb_session_count(ep);
+
     return NGX_DECLINED;
+}
+
+
+/* a session started on ep: the status document's "sessions" */
+
+static void
+ngx_cflb_session_count(ngx_cflb_endpoint_t *ep)
+{
+    (void) ngx_atomic_fetch_add(&ep->sh->c.sessions, 1);
+    (void) ngx_atomic_fetch_add(&ep->sh->pool->c.sessions, 1);
 }
 
 

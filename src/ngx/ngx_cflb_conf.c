@@ -119,10 +119,12 @@ ngx_cflb_pool_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_cflb_conf_t *ccf = conf;
 
-    char              *rv;
-    ngx_str_t         *value;
-    ngx_conf_t         save;
-    ngx_cflb_pool_t   *pool, **pp;
+    char                 *rv;
+    ngx_str_t            *value;
+    ngx_uint_t            i;
+    ngx_conf_t            save;
+    ngx_cflb_pool_t      *pool, **pp;
+    ngx_cflb_endpoint_t  *eps;
 
     value = cf->args->elts;
 
@@ -181,6 +183,15 @@ ngx_cflb_pool_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_conf_init_value(pool->policy, CFLB_STEER_RANDOM);
     ngx_conf_init_uint_value(pool->minimum_origins, 1);
     ngx_conf_init_value(pool->enabled, 1);
+
+    /* what runtime overrides start from and are checked against */
+    pool->conf_enabled = pool->enabled;
+    eps = pool->endpoints.elts;
+
+    for (i = 0; i < pool->endpoints.nelts; i++) {
+        eps[i].conf_weight = eps[i].weight;
+        eps[i].conf_disabled = eps[i].disabled;
+    }
 
     if (pool->minimum_origins > pool->endpoints.nelts) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -938,9 +949,7 @@ ngx_cflb_lb_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb, ngx_uint_t nservers,
 
     ngx_conf_init_value(lb->steering, CFLB_STEER_OFF);
 
-    a.alloc = ngx_cflb_palloc;
-    a.free = ngx_cflb_pfree;
-    a.data = cf->pool;
+    ngx_cflb_allocator(&a, cf->pool);
 
     if (cflb_set_init(&lb->set, lb->steering, lb->members, lb->npools, &a)
         != CFLB_OK)
@@ -1114,9 +1123,7 @@ ngx_cflb_pool_init(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
         }
     }
 
-    a.alloc = ngx_cflb_palloc;
-    a.free = ngx_cflb_pfree;
-    a.data = cf->pool;
+    ngx_cflb_allocator(&a, cf->pool);
 
     if (cflb_set_init(&pool->set, pool->policy, pool->members,
                       pool->endpoints.nelts, &a)
@@ -1235,6 +1242,15 @@ ngx_cflb_find_pool(ngx_cflb_conf_t *ccf, ngx_str_t *name)
     }
 
     return NULL;
+}
+
+
+void
+ngx_cflb_allocator(cflb_allocator_t *a, ngx_pool_t *pool)
+{
+    a->alloc = ngx_cflb_palloc;
+    a->free = ngx_cflb_pfree;
+    a->data = pool;
 }
 
 

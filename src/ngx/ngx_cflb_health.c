@@ -22,9 +22,12 @@ static void ngx_cflb_health_tick(ngx_event_t *ev);
 static ngx_uint_t ngx_cflb_health_claim(ngx_cflb_endpoint_t *ep);
 static void ngx_cflb_health_done(ngx_cflb_endpoint_t *ep, ngx_uint_t reason,
     ngx_uint_t code, ngx_msec_t rtt);
+static void ngx_cflb_health_alert(ngx_cflb_endpoint_t *ep,
+    cflb_health_t *old);
 static void ngx_cflb_pool_health_update(ngx_cflb_pool_t *pool,
     ngx_log_t *log);
-static cflb_pool_health_e ngx_cflb_pool_health_count(ngx_cflb_pool_t *pool);
+static cflb_pool_health_e ngx_cflb_pool_health_count(ngx_cflb_pool_t *pool,
+    ngx_cflb_endpoint_t *ep, cflb_health_t *h, ngx_uint_t assume);
 static char *ngx_cflb_pool_lbs(ngx_cflb_pool_t *pool, u_char *buf,
     size_t size);
 
@@ -113,6 +116,8 @@ ngx_cflb_health_tick(ngx_event_t *ev)
     if (ngx_exiting || ngx_quit || ngx_terminate) {
         return;
     }
+
+    ngx_cflb_runtime_sync(ccf);
 
     pools = ccf->pools.elts;
 
@@ -250,6 +255,40 @@ ngx_cflb_health_done(ngx_cflb_endpoint_t *ep, ngx_uint_t reason,
                   ngx_cflb_reason_name(reason), status);
 
     ngx_cflb_pool_health_update(ep->pool, ccf->log);
+
+    ngx_cflb_health_alert(ep, &old);
+}
+
+
+/*
+ * Alerts (cflb_notify): the endpoint's, when its health flipped as alerts
+ * see it (a first check that finds it healthy confirms what was assumed),
+ * and the pool's, when that made the pool cross minimum_origins.
+ */
+
+static void
+ngx_cflb_health_alert(ngx_cflb_endpoint_t *ep, cflb_health_t *old)
+{
+    ngx_uint_t  was, crossed;
+
+    if (ep->pool->conf->notify == NULL) {
+        return;
+    }
+
+    was = !old->known || old->healthy;
+
+    if (was == ep->sh->health.healthy) {
+        return;
+    }
+
+    crossed = ngx_cflb_pool_alert_critical(ep->pool, ep, old)
+              != ngx_cflb_pool_alert_critical(ep->pool, NULL, NULL);
+
+    ngx_cflb_notify_endpoint(ep, crossed);
+
+    if (crossed) {
+        ngx_cflb_notify_pool(ep->pool, ep);
+    }
 }
 
 
@@ -262,7 +301,7 @@ ngx_cflb_pool_health_update(ngx_cflb_pool_t *pool, ngx_log_t *log)
     ngx_uint_t          old;
     cflb_pool_health_e  now;
 
-    now = ngx_cflb_pool_health_count(pool);
+    now = ngx_cflb_pool_health_count(pool, NULL, NULL, 0);
 
     ngx_shmtx_lock(&pool->conf->shpool->mutex);
 
@@ -319,10 +358,17 @@ ngx_cflb_pool_lbs(ngx_cflb_pool_t *pool, u_char *buf, size_t size)
 }
 
 
+/*
+ * The pool's health from its enabled endpoints; with ep not NULL, ep's
+ * health taken as h; with assume set, one not checked yet counts healthy.
+ */
+
 static cflb_pool_health_e
-ngx_cflb_pool_health_count(ngx_cflb_pool_t *pool)
+ngx_cflb_pool_health_count(ngx_cflb_pool_t *pool, ngx_cflb_endpoint_t *ep,
+    cflb_health_t *h, ngx_uint_t assume)
 {
     ngx_uint_t            i, total, healthy;
+    cflb_health_t        *eh;
     ngx_cflb_endpoint_t  *eps;
 
     eps = pool->endpoints.elts;
@@ -334,14 +380,28 @@ ngx_cflb_pool_health_count(ngx_cflb_pool_t *pool)
             continue;
         }
 
+        eh = (&eps[i] == ep) ? h : &eps[i].sh->health;
+
         total++;
 
-        if (eps[i].sh->health.healthy) {
+        if (eh->healthy || (assume && !eh->known)) {
             healthy++;
         }
     }
 
     return cflb_pool_health(healthy, total, pool->minimum_origins);
+}
+
+
+ngx_uint_t
+ngx_cflb_pool_alert_critical(ngx_cflb_pool_t *pool, ngx_cflb_endpoint_t *ep,
+    cflb_health_t *h)
+{
+    if (pool->monitor == NULL) {
+        return 0;
+    }
+
+    return ngx_cflb_pool_health_count(pool, ep, h, 1) == CFLB_POOL_CRITICAL;
 }
 
 
@@ -362,7 +422,7 @@ ngx_cflb_pool_critical(ngx_cflb_pool_t *pool)
     gen = pool->conf->sh->health_gen + 1;
 
     if (pool->health_gen != gen) {
-        pool->critical = (ngx_cflb_pool_health_count(pool)
+        pool->critical = (ngx_cflb_pool_health_count(pool, NULL, NULL, 0)
                           == CFLB_POOL_CRITICAL);
         pool->health_gen = gen;
     }

@@ -59,6 +59,8 @@ ngx_cflb_init_peer(ngx_cflb_peer_data_t *pd, ngx_pool_t *pool,
 {
     ngx_uint_t  n;
 
+    ngx_cflb_runtime_sync(lb->conf);
+
     pd->lb = lb;
     pd->client = client;
     pd->pool = pool;
@@ -110,10 +112,12 @@ ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
 {
     ngx_cflb_peer_data_t *pd = data;
 
+    ngx_uint_t            failover;
     ngx_cflb_lb_t        *lb;
     ngx_cflb_endpoint_t  *ep;
 
     lb = pd->lb;
+    failover = pd->retry;
 
     ngx_log_debug2(lb->conf->debug, pc->log, 0,
                    "cflb get peer, lb: \"%V\", try: %ui", &lb->name,
@@ -122,7 +126,7 @@ ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
     pc->cached = 0;
     pc->connection = NULL;
 
-    if (pd->retry) {
+    if (failover) {
         ep = ngx_cflb_retry(pd, pc->log);
 
     } else if (pd->sess && pd->sess->pinned) {
@@ -181,6 +185,12 @@ ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
     (void) ngx_atomic_fetch_add(&ep->sh->c.requests, 1);
     (void) ngx_atomic_fetch_add(&ep->sh->pool->c.requests, 1);
 
+    if (failover) {
+        /* counted where the request went on to, as "requests" is */
+        (void) ngx_atomic_fetch_add(&ep->sh->c.failovers, 1);
+        (void) ngx_atomic_fetch_add(&ep->sh->pool->c.failovers, 1);
+    }
+
     ngx_log_debug3(lb->conf->debug, pc->log, 0,
                    "cflb get peer, pool: \"%V\", endpoint: \"%V\" %V",
                    &ep->pool->name, &ep->name, pc->name);
@@ -218,6 +228,27 @@ ngx_cflb_free_peer(ngx_peer_connection_t *pc, void *data, ngx_uint_t state)
     if (pc->tries) {
         pc->tries--;
     }
+}
+
+
+void
+ngx_cflb_free_peer_bytes(ngx_peer_connection_t *pc, void *data,
+    ngx_uint_t state, off_t sent, off_t received)
+{
+    ngx_cflb_peer_data_t *pd = data;
+
+    ngx_cflb_sh_endpoint_t  *she;
+
+    if (pd->current) {
+        she = pd->current->sh;
+
+        (void) ngx_atomic_fetch_add(&she->c.sent, sent);
+        (void) ngx_atomic_fetch_add(&she->c.received, received);
+        (void) ngx_atomic_fetch_add(&she->pool->c.sent, sent);
+        (void) ngx_atomic_fetch_add(&she->pool->c.received, received);
+    }
+
+    ngx_cflb_free_peer(pc, data, state);
 }
 
 

@@ -159,15 +159,13 @@ ngx_cflb_probe_target(ngx_cflb_probe_t *p)
 static ngx_int_t
 ngx_cflb_probe_connect(ngx_cflb_probe_t *p)
 {
-    ngx_int_t          rc;
-    ngx_connection_t  *c;
+    ngx_int_t  rc;
 
     ngx_memzero(&p->pc, sizeof(ngx_peer_connection_t));
 
     p->pc.sockaddr = (struct sockaddr *) p->sockaddr;
     p->pc.socklen = p->socklen;
     p->pc.name = &p->name;
-    p->pc.get = ngx_event_get_peer;
     p->pc.log = p->log;
     p->pc.log_error = NGX_ERROR_INFO;
 
@@ -187,26 +185,95 @@ ngx_cflb_probe_connect(ngx_cflb_probe_t *p)
         return ngx_cflb_probe_icmp(p);
     }
 
-    rc = ngx_event_connect_peer(&p->pc);
+    rc = ngx_cflb_connect(&p->pc, p, p->pool, ngx_cflb_probe_handler,
+                          p->mon->timeout);
 
-    if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
+    if (rc == NGX_ERROR) {
         ngx_cflb_probe_finish(p, NGX_CFLB_TCP_FAILED);
         return NGX_OK;
     }
 
-    c = p->pc.connection;
-    c->data = p;
-    c->pool = p->pool;
-    c->log = p->log;
-    c->read->log = p->log;
-    c->write->log = p->log;
-    c->read->handler = ngx_cflb_probe_handler;
-    c->write->handler = ngx_cflb_probe_handler;
-
-    ngx_add_timer(c->write, p->mon->timeout);
-
     if (rc == NGX_OK) {
-        ngx_cflb_probe_handler(c->write);
+        ngx_cflb_probe_handler(p->pc.connection->write);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Outbound connections of the glue (probes, webhooks): a non-blocking
+ * connect with one deadline for the whole exchange.
+ */
+
+ngx_int_t
+ngx_cflb_connect(ngx_peer_connection_t *pc, void *data, ngx_pool_t *pool,
+    ngx_event_handler_pt handler, ngx_msec_t timeout)
+{
+    ngx_int_t          rc;
+    ngx_connection_t  *c;
+
+    pc->get = ngx_event_get_peer;
+
+    rc = ngx_event_connect_peer(pc);
+
+    /* on failure nginx closed what it opened */
+    if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
+        return NGX_ERROR;
+    }
+
+    c = pc->connection;
+    c->data = data;
+    c->pool = pool;
+    c->log = pc->log;
+    c->read->log = pc->log;
+    c->write->log = pc->log;
+    c->read->handler = handler;
+    c->write->handler = handler;
+
+    ngx_add_timer(c->write, timeout);
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_cflb_connected(ngx_connection_t *c, ngx_err_t *err)
+{
+    socklen_t  len;
+
+    if (!c->write->ready && !c->read->ready) {
+        return NGX_AGAIN;
+    }
+
+    *err = 0;
+    len = sizeof(int);
+
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, (void *) err, &len) == -1) {
+        *err = ngx_socket_errno;
+    }
+
+    return *err ? NGX_ERROR : NGX_OK;
+}
+
+
+ngx_int_t
+ngx_cflb_send(ngx_connection_t *c, ngx_buf_t *b)
+{
+    ssize_t  n;
+
+    while (b->pos < b->last) {
+        n = c->send(c, b->pos, b->last - b->pos);
+
+        if (n == NGX_AGAIN) {
+            return NGX_AGAIN;
+        }
+
+        if (n <= 0) {
+            return NGX_ERROR;
+        }
+
+        b->pos += n;
     }
 
     return NGX_OK;
@@ -279,24 +346,16 @@ ngx_cflb_probe_handler(ngx_event_t *ev)
 static ngx_int_t
 ngx_cflb_probe_connected(ngx_cflb_probe_t *p)
 {
-    int                err;
-    socklen_t          len;
-    ngx_connection_t  *c;
+    ngx_int_t  rc;
+    ngx_err_t  err;
 
-    c = p->pc.connection;
+    rc = ngx_cflb_connected(p->pc.connection, &err);
 
-    if (!c->write->ready && !c->read->ready) {
+    if (rc == NGX_AGAIN) {
         return NGX_AGAIN;
     }
 
-    err = 0;
-    len = sizeof(int);
-
-    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, (void *) &err, &len) == -1) {
-        err = ngx_socket_errno;
-    }
-
-    if (err) {
+    if (rc == NGX_ERROR) {
         return NGX_CFLB_PROBE_FAIL(ngx_cflb_probe_errno(err));
     }
 
@@ -492,23 +551,16 @@ ngx_cflb_probe_request(ngx_cflb_probe_t *p)
 static ngx_int_t
 ngx_cflb_probe_send(ngx_cflb_probe_t *p)
 {
-    ssize_t            n;
-    ngx_connection_t  *c;
+    ngx_int_t  rc;
 
-    c = p->pc.connection;
+    rc = ngx_cflb_send(p->pc.connection, p->out);
 
-    while (p->out->pos < p->out->last) {
-        n = c->send(c, p->out->pos, p->out->last - p->out->pos);
+    if (rc == NGX_AGAIN) {
+        return NGX_AGAIN;
+    }
 
-        if (n == NGX_AGAIN) {
-            return NGX_AGAIN;
-        }
-
-        if (n <= 0) {
-            return NGX_CFLB_PROBE_FAIL(NGX_CFLB_RESET);
-        }
-
-        p->out->pos += n;
+    if (rc == NGX_ERROR) {
+        return NGX_CFLB_PROBE_FAIL(NGX_CFLB_RESET);
     }
 
     return ngx_cflb_probe_read(p);

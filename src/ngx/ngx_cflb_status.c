@@ -2,7 +2,9 @@
 /*
  * The status document: every load balancer, pool and endpoint with its
  * configuration and its shared counters, as JSON.  Both subsystems serve
- * the same document from their own conf.
+ * the same document from their own conf; the http one adds the stream
+ * zone's, found through the cycle's shared memory (each dynamic module
+ * has its own copy of this code, so no symbol of the other is named).
  */
 
 #include <ngx_config.h>
@@ -11,29 +13,52 @@
 #include "ngx_cflb.h"
 
 
+static u_char *ngx_cflb_status_doc(u_char *p, ngx_cflb_conf_t *ccf);
 static u_char *ngx_cflb_status_lbs(u_char *p, ngx_cflb_conf_t *ccf);
 static u_char *ngx_cflb_status_pools(u_char *p, ngx_cflb_conf_t *ccf);
 static u_char *ngx_cflb_status_lb(u_char *p, ngx_cflb_lb_t *lb);
 static u_char *ngx_cflb_status_pool(u_char *p, ngx_cflb_pool_t *pool);
+static u_char *ngx_cflb_status_counters(u_char *p, ngx_cflb_counters_t *c);
 static u_char *ngx_cflb_status_endpoint(u_char *p, ngx_cflb_pool_t *pool,
     ngx_cflb_endpoint_t *ep);
+static u_char *ngx_cflb_status_drain(u_char *p, ngx_cflb_endpoint_t *ep);
 static size_t ngx_cflb_status_size(ngx_cflb_conf_t *ccf);
 static u_char *ngx_cflb_json_str(u_char *p, ngx_str_t *s);
 static const char *ngx_cflb_policy_name(ngx_int_t policy);
 
 
 /* the most one object of the document takes, besides its names */
-#define NGX_CFLB_STATUS_OBJ   512
+#define NGX_CFLB_STATUS_OBJ   1024
+
+
+static const char  *ngx_cflb_affinity_names[] = {
+    "none", "cookie", "ip_cookie", "header"
+};
+
+static const char  *ngx_cflb_zdf_names[] = { "none", "temporary", "sticky" };
 
 
 ngx_buf_t *
 ngx_cflb_status_json(ngx_pool_t *pool, ngx_cflb_conf_t *ccf, ngx_uint_t what,
     void *obj)
 {
-    u_char      *p;
-    ngx_buf_t   *b;
+    u_char           *p;
+    size_t            size;
+    ngx_buf_t        *b;
+    ngx_cflb_conf_t  *stream;
 
-    b = ngx_create_temp_buf(pool, ngx_cflb_status_size(ccf));
+    size = ngx_cflb_status_size(ccf);
+    stream = NULL;
+
+    if (what == NGX_CFLB_STATUS_DOC) {
+        stream = ngx_cflb_status_stream(ccf);
+
+        if (stream) {
+            size += ngx_cflb_status_size(stream);
+        }
+    }
+
+    b = ngx_create_temp_buf(pool, size);
     if (b == NULL) {
         return NULL;
     }
@@ -60,10 +85,16 @@ ngx_cflb_status_json(ngx_pool_t *pool, ngx_cflb_conf_t *ccf, ngx_uint_t what,
         break;
 
     default: /* NGX_CFLB_STATUS_DOC */
-        p = ngx_sprintf(p, "{\"lbs\":");
-        p = ngx_cflb_status_lbs(p, ccf);
-        p = ngx_sprintf(p, ",\"pools\":");
-        p = ngx_cflb_status_pools(p, ccf);
+        p = ngx_sprintf(p, "{\"time\":%T,\"subsystem\":\"%s\",",
+                        ngx_time(), ccf->http ? "http" : "stream");
+        p = ngx_cflb_status_doc(p, ccf);
+
+        if (stream) {
+            p = ngx_sprintf(p, ",\"stream\":{");
+            p = ngx_cflb_status_doc(p, stream);
+            *p++ = '}';
+        }
+
         *p++ = '}';
     }
 
@@ -74,6 +105,79 @@ ngx_cflb_status_json(ngx_pool_t *pool, ngx_cflb_conf_t *ccf, ngx_uint_t what,
     b->last_in_chain = 1;
 
     return b;
+}
+
+
+/*
+ * The stream module's conf: the data of the zone tagged with the module
+ * of that name, if the cycle has one.  Both modules are built from one
+ * tree, so the conf has the layout this code knows.
+ */
+
+ngx_cflb_conf_t *
+ngx_cflb_status_stream(ngx_cflb_conf_t *ccf)
+{
+    ngx_uint_t        i;
+    ngx_module_t     *m;
+    ngx_shm_zone_t   *zone;
+    ngx_list_part_t  *part;
+    ngx_cflb_conf_t  *scf;
+
+    if (!ccf->http) {
+        return NULL;
+    }
+
+    m = NULL;
+
+    for (i = 0; ngx_cycle->modules[i]; i++) {
+        if (ngx_strcmp(ngx_cycle->modules[i]->name, "ngx_stream_cflb_module")
+            == 0)
+        {
+            m = ngx_cycle->modules[i];
+            break;
+        }
+    }
+
+    if (m == NULL) {
+        return NULL;
+    }
+
+    part = (ngx_list_part_t *) &ngx_cycle->shared_memory.part;
+    zone = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            zone = part->elts;
+            i = 0;
+        }
+
+        if (zone[i].tag != m) {
+            continue;
+        }
+
+        scf = zone[i].data;
+
+        return (scf->sh && scf->lbs.nelts) ? scf : NULL;
+    }
+}
+
+
+/* "lbs" and "pools" of one conf */
+
+static u_char *
+ngx_cflb_status_doc(u_char *p, ngx_cflb_conf_t *ccf)
+{
+    p = ngx_sprintf(p, "\"lbs\":");
+    p = ngx_cflb_status_lbs(p, ccf);
+    p = ngx_sprintf(p, ",\"pools\":");
+
+    return ngx_cflb_status_pools(p, ccf);
 }
 
 
@@ -135,6 +239,19 @@ ngx_cflb_status_lb(u_char *p, ngx_cflb_lb_t *lb)
     p = ngx_sprintf(p, ",\"steering\":\"%s\",\"fallback_pool\":",
                     ngx_cflb_policy_name(lb->steering));
     p = ngx_cflb_json_str(p, &lb->fallback.pool->name);
+
+    if (lb->conf->http) {
+        p = ngx_sprintf(p, ",\"session_affinity\":\"%s\","
+                        "\"session_affinity_ttl\":%T,"
+                        "\"drain_duration\":%T,"
+                        "\"zero_downtime_failover\":\"%s\","
+                        "\"failover_across_pools\":%s",
+                        ngx_cflb_affinity_names[lb->affinity.mode],
+                        lb->affinity.ttl, lb->affinity.drain,
+                        ngx_cflb_zdf_names[lb->affinity.zdf],
+                        lb->affinity.across_pools ? "true" : "false");
+    }
+
     p = ngx_sprintf(p, ",\"pools\":[");
 
     for (i = 0; i < lb->npools; i++) {
@@ -175,9 +292,8 @@ ngx_cflb_status_pool(u_char *p, ngx_cflb_pool_t *pool)
         p = ngx_sprintf(p, "null,\"health\":\"unmonitored\"");
     }
 
-    p = ngx_sprintf(p, ",\"active\":%A,\"requests\":%A,\"fails\":%A,"
-                    "\"endpoints\":[", pool->sh->c.active,
-                    pool->sh->c.requests, pool->sh->c.fails);
+    p = ngx_cflb_status_counters(p, &pool->sh->c);
+    p = ngx_sprintf(p, ",\"endpoints\":[");
 
     for (i = 0; i < pool->endpoints.nelts; i++) {
         p = ngx_cflb_status_endpoint(p, pool,
@@ -204,7 +320,7 @@ ngx_cflb_status_endpoint(u_char *p, ngx_cflb_pool_t *pool,
     p = ngx_cflb_json_str(p, &ep->addr.name);
     p = ngx_sprintf(p, ",\"weight\":%ui.%02ui,\"enabled\":%s,",
                     ep->weight / 100, ep->weight % 100,
-                    ep->disabled ? "false" : "true");
+                    (ep->disabled || she->disabled_at) ? "false" : "true");
 
     if (pool->monitor) {
         p = ngx_sprintf(p, "\"healthy\":%s,\"health\":\"%s\","
@@ -225,8 +341,78 @@ ngx_cflb_status_endpoint(u_char *p, ngx_cflb_pool_t *pool,
                         she->probes, she->prober);
     }
 
-    return ngx_sprintf(p, "\"active\":%A,\"requests\":%A,\"fails\":%A}",
-                       she->c.active, she->c.requests, she->c.fails);
+    p = ngx_cflb_status_drain(p, ep);
+    p = ngx_cflb_status_counters(p, &she->c);
+
+    return ngx_sprintf(p, "}");
+}
+
+
+/* the counters, after another field; "outstanding" is "active" renamed */
+
+static u_char *
+ngx_cflb_status_counters(u_char *p, ngx_cflb_counters_t *c)
+{
+    return ngx_sprintf(p, ",\"active\":%A,\"outstanding\":%A,"
+                       "\"requests\":%A,\"fails\":%A,\"failovers\":%A,"
+                       "\"bytes_sent\":%A,\"bytes_received\":%A,"
+                       "\"sessions\":%A",
+                       c->active, c->active, c->requests, c->fails,
+                       c->failovers, c->sent, c->received, c->sessions);
+}
+
+
+/* null, or since when the endpoint drains and for how long still */
+
+static u_char *
+ngx_cflb_status_drain(u_char *p, ngx_cflb_endpoint_t *ep)
+{
+    time_t  since, duration, left;
+
+    since = ep->sh->disabled_at;
+
+    if (since == 0) {
+        return ngx_sprintf(p, "\"drain\":null");
+    }
+
+    duration = ngx_cflb_pool_drain(ep->pool);
+    left = since + duration - ngx_time();
+
+    return ngx_sprintf(p, "\"drain\":{\"since\":%T,\"duration\":%T,"
+                       "\"remaining\":%T}",
+                       since, duration, left > 0 ? left : 0);
+}
+
+
+time_t
+ngx_cflb_pool_drain(ngx_cflb_pool_t *pool)
+{
+    time_t           drain;
+    ngx_uint_t       i, j;
+    ngx_cflb_lb_t  **lbs, *lb;
+
+    drain = 0;
+    lbs = pool->conf->lbs.elts;
+
+    for (i = 0; i < pool->conf->lbs.nelts; i++) {
+        lb = lbs[i];
+
+        if (lb->affinity.drain <= drain) {
+            continue;
+        }
+
+        for (j = 0; j < lb->npools; j++) {
+            if (lb->pools[j].pool == pool) {
+                break;
+            }
+        }
+
+        if (j < lb->npools || lb->fallback.pool == pool) {
+            drain = lb->affinity.drain;
+        }
+    }
+
+    return drain;
 }
 
 
@@ -241,7 +427,8 @@ ngx_cflb_status_size(ngx_cflb_conf_t *ccf)
     ngx_cflb_pool_t     **pools;
     ngx_cflb_endpoint_t  *ep;
 
-    size = 64;
+    /* the top level: time, subsystem, the arrays, "stream" */
+    size = 256;
 
     lbs = ccf->lbs.elts;
 

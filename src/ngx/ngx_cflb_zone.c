@@ -105,9 +105,12 @@ ngx_cflb_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
                       "cflb zone \"%V\" is full, make it larger",
                       &shm_zone->shm.name);
+        return rc;
     }
 
-    return rc;
+    ngx_cflb_runtime_loaded(ccf, shm_zone->shm.log);
+
+    return NGX_OK;
 }
 
 
@@ -157,6 +160,8 @@ ngx_cflb_zone_pool(ngx_cflb_conf_t *ccf, ngx_cflb_pool_t *pool)
         ngx_queue_insert_tail(&ccf->sh->pools, &shp->queue);
     }
 
+    ngx_cflb_runtime_bind_pool(ccf, pool, shp);
+
     shp->generation = ccf->generation;
 
     return shp;
@@ -200,13 +205,7 @@ ngx_cflb_zone_endpoint(ngx_cflb_conf_t *ccf, ngx_cflb_endpoint_t *ep,
         shp->refs++;
     }
 
-    /* a drain runs from the first configuration that disabled it */
-    if (!ep->disabled) {
-        she->disabled_at = 0;
-
-    } else if (she->disabled_at == 0) {
-        she->disabled_at = ngx_time();
-    }
+    ngx_cflb_runtime_bind_endpoint(ccf, ep, she);
 
     she->generation = ccf->generation;
 
@@ -392,6 +391,7 @@ ngx_cflb_init_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf)
 
     sh = ccf->sh;
     free = NGX_CFLB_SLOTS;
+    ccf->log = cycle->log;
 
     ngx_shmtx_lock(&ccf->shpool->mutex);
 
@@ -426,7 +426,9 @@ ngx_cflb_init_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf)
 
     ccf->slot = free;
 
-    if (ngx_cflb_affinity_init_worker(ccf, cycle->log) != NGX_OK) {
+    if (ngx_cflb_affinity_init_worker(ccf, cycle->log) != NGX_OK
+        || ngx_cflb_notify_init_worker(cycle, ccf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -438,6 +440,7 @@ static void
 ngx_cflb_exit_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf)
 {
     ngx_cflb_affinity_exit_worker(ccf);
+    ngx_cflb_notify_exit_worker(ccf);
 
     if (ccf->sh == NULL || ccf->slot == NGX_CFLB_SLOTS) {
         return;

@@ -5,7 +5,7 @@ package Cflb;
 # cflb_status document into lines a test can compare exactly; for layer 4,
 # stream{} blocks, TCP and UDP sessions (from chosen client addresses),
 # sessions held open, endpoints a test can kill, waits on nginx's logs,
-# and a reload.
+# and a reload; a webhook receiver that records what cflb_notify posts.
 
 use strict;
 use warnings;
@@ -1012,16 +1012,18 @@ sub reload_edit {
 # Another nginx, to play a second node: its own prefix directory, the same
 # modules, $workers workers, the given text inside http{}.  It listens
 # where that text says; the test waits until $port answers.  Stopped with
-# the test block (see reap).
+# the test block (see reap).  $dir: start it again in the prefix of one
+# stopped before (a restart), with a fresh error log.
 our @instances;
 
 sub instance {
-    my ($port, $http, $workers) = @_;
+    my ($port, $http, $workers, $dir) = @_;
 
     require File::Temp;
-    my $dir = File::Temp::tempdir('cflb-node-XXXXXX', TMPDIR => 1,
-                                  CLEANUP => 1);
+    $dir ||= File::Temp::tempdir('cflb-node-XXXXXX', TMPDIR => 1,
+                                 CLEANUP => 1);
     mkdir "$dir/logs";
+    unlink "$dir/logs/error.log";
 
     my $conf = CORE::join '',
         map({ "load_module $_;\n" } grep { length }
@@ -1097,6 +1099,301 @@ sub stop_instances {
     }
 
     @instances = ();
+}
+
+
+# ------------------------------------------------------------- runtime API
+
+# One request to the runtime API on a connection of its own: $method $path
+# with $body (bytes, or undef for none).  Returns { status, body, allow,
+# json (the body decoded, or undef) }.
+sub api {
+    my ($method, $path, $body, %o) = @_;
+
+    my $sock = connect_to($o{port} || $ServerPort);
+    my $req = "$method $path HTTP/1.1\r\nHost: localhost\r\n"
+              . "Connection: close\r\n";
+    $req .= "Content-Length: " . length($body) . "\r\n" if defined $body;
+    print $sock "$req\r\n", $body // '';
+
+    my $raw = '';
+    {
+        local $SIG{ALRM} = sub { die "cflb api: no answer in 10 s\n" };
+        alarm 10;
+        local $/;
+        $raw = <$sock> // '';
+        alarm 0;
+    }
+    close $sock;
+
+    my ($head, $rest) = split /\r\n\r\n/, $raw, 2;
+    my ($status) = ($head // '') =~ m{^HTTP/1\.[01] (\d{3})}
+        or die "cflb api: not an HTTP response: \"$raw\"\n";
+    my ($allow) = $head =~ /^Allow:\s*([^\r\n]*)/mi;
+
+    return { status => $status, body => $rest // '', allow => $allow,
+             json => scalar eval { decode_json($rest) } };
+}
+
+
+# ---------------------------------------------------------------- webhooks
+
+# A webhook receiver on 127.0.0.1:$port (cflb_notify): answers the
+# statuses of @$statuses to the first requests, one each, then 200, and
+# records every request it read, before answering, as one JSON line of
+# logs/webhook.log: { t (arrival, Unix seconds), status (answered),
+# method, path, headers (names in lower case), body }.  Lives $secs
+# seconds, or until its test block ends.
+sub webhook {
+    my ($port, $statuses, $secs) = @_;
+
+    my $file = "$ServRoot/logs/webhook.log";
+    unlink $file;
+
+    my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                  LocalPort => $port, Listen => 16,
+                                  ReuseAddr => 1)
+        or die "cflb: webhook cannot listen on $port: $!\n";
+
+    my $pid = fork();
+    die "cflb: fork: $!\n" unless defined $pid;
+
+    if ($pid == 0) {
+        my @answers = @{ $statuses || [] };
+        local $SIG{ALRM} = sub { POSIX::_exit(0) };
+        alarm($secs || 30);
+
+        while (my $c = $l->accept) {
+            my $req = webhook_read($c) or next;
+            $req->{status} = @answers ? shift @answers : 200;
+
+            open my $log, '>>', $file or POSIX::_exit(1);
+            print $log encode_json($req), "\n";
+            close $log;
+
+            print $c "HTTP/1.1 $req->{status} X\r\nContent-Length: 0\r\n"
+                     . "Connection: close\r\n\r\n";
+            close $c;
+        }
+
+        POSIX::_exit(0);
+    }
+
+    close $l;
+    push @children, $pid;
+
+    return $pid;
+}
+
+
+# one request of a webhook client: head, then a Content-Length body
+sub webhook_read {
+    my ($c) = @_;
+
+    local $/ = "\r\n";
+
+    my $line = <$c> // return undef;
+    my ($method, $path) = $line =~ m{^(\S+) (\S+) HTTP/1\.1\r\n$}
+        or return undef;
+    my %h;
+
+    while (defined($line = <$c>) && $line ne "\r\n") {
+        $line =~ s/\r\n$//;
+        my ($k, $v) = split /:\s*/, $line, 2;
+        $h{lc $k} = $v;
+    }
+
+    my $body = '';
+    read($c, $body, $h{'content-length'} || 0);
+
+    return { t => time, method => $method, path => $path, headers => \%h,
+             body => $body };
+}
+
+
+# the requests the webhook recorded, oldest first, bodies decoded into
+# {event} (undef when the body is not JSON)
+sub webhook_posts {
+    my @posts = map { decode_json($_) } log_lines('logs/webhook.log');
+
+    $_->{event} = eval { decode_json($_->{body}) } for @posts;
+
+    return @posts;
+}
+
+
+# wait until the webhook recorded $n requests answered 2xx; returns them
+# all (webhook_posts), or dies
+sub wait_posts {
+    my ($n, $secs) = @_;
+
+    wait_until(sub { (grep { $_->{status} =~ /^2/ } webhook_posts()) >= $n },
+               $secs)
+        or die "cflb: the webhook did not get $n events in ${secs}s\n";
+
+    return webhook_posts();
+}
+
+
+# ------------------------------------------------------------- dashboard
+
+# Debian's chromium, headless, on $url: returns the DOM once the page ran
+# for $o{budget} ms of virtual time (--dump-dom), or with png => FILE
+# saves a screenshot of the window ($o{size}, "1280,900") there instead.
+# Bounded by timeout(1); dies when chromium is missing or fails, so a
+# test that needs it fails rather than skips.
+sub chromium {
+    my ($url, %o) = @_;
+
+    my $bin = $ENV{TEST_NGINX_CHROMIUM} || '/usr/bin/chromium';
+    die "cflb: $bin is missing (Debian's chromium, see scripts/deps.sh)\n"
+        unless -x $bin;
+
+    require File::Temp;
+    my $profile = File::Temp::tempdir('cflb-chromium-XXXXXX', TMPDIR => 1,
+                                      CLEANUP => 1);
+
+    my @cmd = ('timeout', '-k', '5', '60', $bin, '--headless=new',
+               '--no-sandbox', '--disable-gpu', '--no-first-run',
+               '--disable-extensions', '--disable-background-networking',
+               '--hide-scrollbars', "--user-data-dir=$profile",
+               '--window-size=' . ($o{size} || '1280,900'),
+               '--virtual-time-budget=' . ($o{budget} || 4000),
+               $o{png} ? "--screenshot=$o{png}" : '--dump-dom', $url);
+
+    my $pid = open(my $fh, '-|');
+    die "cflb: fork: $!\n" unless defined $pid;
+
+    if ($pid == 0) {
+        open STDERR, '>', '/dev/null';
+        exec(@cmd) or POSIX::_exit(127);
+    }
+
+    my $out = do { local $/; <$fh> } // '';
+    close $fh;
+
+    die "cflb: chromium on $url failed (status $?)\n" if $?;
+    die "cflb: chromium wrote no screenshot to $o{png}\n"
+        if $o{png} && !-s $o{png};
+
+    return $out;
+}
+
+
+# A PNG file decoded (8-bit RGB or RGBA, not interlaced: what chromium
+# writes): { width, height, bpp, pixels => the unfiltered rows, packed }
+sub png_read {
+    my ($file) = @_;
+
+    require Compress::Zlib;
+
+    open my $fh, '<:raw', $file or die "cflb: $file: $!\n";
+    my $data = do { local $/; <$fh> };
+    close $fh;
+
+    die "cflb: $file is not a PNG\n"
+        unless substr($data, 0, 8) eq "\x89PNG\r\n\x1a\n";
+
+    my ($pos, $idat, %h) = (8, '');
+
+    while ($pos + 8 <= length $data) {
+        my ($len, $type) = unpack 'N a4', substr($data, $pos, 8);
+        my $body = substr($data, $pos + 8, $len);
+        $pos += 12 + $len;
+
+        if ($type eq 'IHDR') {
+            @h{qw(width height depth ctype compr filter interlace)}
+                = unpack 'N N C C C C C', $body;
+
+        } elsif ($type eq 'IDAT') {
+            $idat .= $body;
+
+        } elsif ($type eq 'IEND') {
+            last;
+        }
+    }
+
+    die "cflb: $file: not 8-bit RGB(A), or interlaced\n"
+        unless $h{depth} == 8 && ($h{ctype} == 2 || $h{ctype} == 6)
+               && !$h{interlace};
+
+    my $bpp = $h{ctype} == 6 ? 4 : 3;
+    my $stride = $h{width} * $bpp;
+    my $raw = Compress::Zlib::uncompress($idat)
+        // die "cflb: $file: bad image data\n";
+
+    die "cflb: $file: the image data is short\n"
+        unless length $raw == $h{height} * ($stride + 1);
+
+    my @prev = (0) x $stride;
+    my $pixels = '';
+
+    for my $y (0 .. $h{height} - 1) {
+        my $f = ord substr($raw, $y * ($stride + 1), 1);
+        my @cur = unpack 'C*', substr($raw, $y * ($stride + 1) + 1, $stride);
+
+        png_unfilter($f, \@cur, \@prev, $bpp);
+        $pixels .= pack 'C*', @cur;
+        @prev = @cur;
+    }
+
+    return { width => $h{width}, height => $h{height}, bpp => $bpp,
+             pixels => $pixels };
+}
+
+
+# undo one scanline's filter (PNG spec, 9.2) in place
+sub png_unfilter {
+    my ($f, $cur, $prev, $bpp) = @_;
+
+    my $n = @$cur;
+
+    return if $f == 0;
+
+    if ($f == 1) {
+        $cur->[$_] = ($cur->[$_] + $cur->[$_ - $bpp]) & 255 for $bpp .. $n - 1;
+
+    } elsif ($f == 2) {
+        $cur->[$_] = ($cur->[$_] + $prev->[$_]) & 255 for 0 .. $n - 1;
+
+    } elsif ($f == 3) {
+        for my $i (0 .. $n - 1) {
+            my $a = $i >= $bpp ? $cur->[$i - $bpp] : 0;
+            $cur->[$i] = ($cur->[$i] + (($a + $prev->[$i]) >> 1)) & 255;
+        }
+
+    } elsif ($f == 4) {
+        for my $i (0 .. $n - 1) {
+            my ($a, $c) = $i >= $bpp ? ($cur->[$i - $bpp], $prev->[$i - $bpp])
+                                     : (0, 0);
+            my $b = $prev->[$i];
+            my $p = $a + $b - $c;
+            my ($pa, $pb, $pc) = (abs($p - $a), abs($p - $b), abs($p - $c));
+            my $pred = ($pa <= $pb && $pa <= $pc) ? $a : ($pb <= $pc ? $b : $c);
+            $cur->[$i] = ($cur->[$i] + $pred) & 255;
+        }
+
+    } else {
+        die "cflb: PNG filter type $f is not defined\n";
+    }
+}
+
+
+# how many pixels of a png_read() image are within $tol of the colour
+# "#rrggbb" in each of red, green and blue
+sub png_count {
+    my ($img, $hex, $tol) = @_;
+
+    my @want = map { hex } $hex =~ /^#(..)(..)(..)$/ or die "cflb: $hex\n";
+    my ($px, $bpp, $n) = ($img->{pixels}, $img->{bpp}, 0);
+
+    for (my $i = 0; $i < length $px; $i += $bpp) {
+        my ($r, $g, $b) = unpack 'C3', substr($px, $i, 3);
+        $n++ if abs($r - $want[0]) <= $tol && abs($g - $want[1]) <= $tol
+                && abs($b - $want[2]) <= $tol;
+    }
+
+    return $n;
 }
 
 
