@@ -19,6 +19,8 @@
 #   cflb_cookie cflb_rnd with session_affinity cookie; every request
 #             carries a valid __cflb cookie (obtained with curl when the
 #             front end starts), so it measures the pinned path
+#   cflb_trace cflb_rnd with "add_header X-Cflb-Trace $cflb_trace": the
+#             traced path (docs/trace.md); cflb_rnd is the untraced one
 #
 # Numbers per variant:
 #   req/s     wrk -t1 -c32 for BENCH_SECONDS, median of BENCH_ROUNDS rounds
@@ -73,7 +75,7 @@ fi
 # such cap).  4 backends x 32 clients = 128: nothing ever has to be closed.
 keepalive=${BENCH_KEEPALIVE:-128}
 
-variants=(rr lc haproxy cflb_rnd cflb_lors cflb_cookie)
+variants=(rr lc haproxy cflb_rnd cflb_lors cflb_cookie cflb_trace)
 declare -A describe=(
     [rr]="nginx upstream round robin"
     [lc]="nginx upstream least_conn"
@@ -81,6 +83,7 @@ declare -A describe=(
     [cflb_rnd]="cflb random"
     [cflb_lors]="cflb least_outstanding_requests"
     [cflb_cookie]="cflb cookie affinity, pinned"
+    [cflb_trace]="cflb random, \$cflb_trace header"
 )
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cflb-bench.XXXXXX")
@@ -144,7 +147,7 @@ upstream_block() {
         echo "        keepalive $keepalive;"
         echo "    }"
         ;;
-    cflb_rnd|cflb_lors|cflb_cookie)
+    cflb_rnd|cflb_lors|cflb_cookie|cflb_trace)
         echo "    cflb_zone cflb 4m;"
         [ "$1" = cflb_cookie ] && echo "    cflb_affinity_key $tmp/cflb.key;"
         echo "    cflb_pool p1 {"
@@ -188,6 +191,8 @@ write_nginx_front_conf() {
         echo "    server {"
         echo "        listen 127.0.0.1:$front_port;"
         echo "        location / { proxy_pass http://backends; }"
+        [ "$v" = cflb_trace ] &&
+            echo "        add_header X-Cflb-Trace \$cflb_trace;"
         echo "    }"
         echo "}"
     } > "$d.conf"
@@ -313,7 +318,7 @@ clk_tck=$(getconf CLK_TCK)
 write_backend_conf
 write_haproxy_conf http
 head -c 32 /dev/urandom > "$tmp/cflb.key"
-for v in rr lc cflb_rnd cflb_lors cflb_cookie; do
+for v in rr lc cflb_rnd cflb_lors cflb_cookie cflb_trace; do
     write_nginx_front_conf "$v"
 done
 for v in "${variants[@]}"; do
@@ -419,7 +424,7 @@ echo
 
 echo "Where the instructions go (plain shape, difference method per function,"
 echo "next to nginx round robin):"
-for v in cflb_rnd cflb_lors cflb_cookie; do
+for v in cflb_rnd cflb_lors cflb_cookie cflb_trace; do
     echo "  ${describe[$v]}:"
     profile_vs_rr "$v" 14
 done

@@ -690,6 +690,7 @@ ngx_http_cflb_postconfiguration(ngx_conf_t *cf)
     ngx_http_top_header_filter = ngx_http_cflb_header_filter;
 
     ccf = ngx_http_conf_get_module_main_conf(cf, ngx_http_cflb_module);
+    ccf->trace = ngx_http_cflb_traced(cf);
 
     if (ngx_http_cflb_api_check(cf, ccf) != NGX_OK) {
         return NGX_ERROR;

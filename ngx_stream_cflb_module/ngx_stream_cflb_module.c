@@ -165,9 +165,12 @@ NGX_CFLB_VARIABLES(stream, STREAM, ngx_stream_session_t)
 static ngx_int_t
 ngx_stream_cflb_postconfiguration(ngx_conf_t *cf)
 {
-    return ngx_cflb_postconfiguration(cf,
-               ngx_stream_conf_get_module_main_conf(cf,
-                                                    ngx_stream_cflb_module));
+    ngx_cflb_conf_t  *ccf;
+
+    ccf = ngx_stream_conf_get_module_main_conf(cf, ngx_stream_cflb_module);
+    ccf->trace = ngx_stream_cflb_traced(cf);
+
+    return ngx_cflb_postconfiguration(cf, ccf);
 }
 
 

@@ -361,8 +361,8 @@ struct ngx_cflb_lb_s {
 
     u_char                   *file;
     ngx_uint_t                line;
+    size_t                    sess_size;     /* of pd->sess, 0: none */
     unsigned                  initialized:1;
-    unsigned                  stateful:1;    /* affinity or shedding */
 };
 
 
@@ -378,6 +378,7 @@ struct ngx_cflb_conf_s {
     ngx_flag_t                http;          /* layer 7: requests, Host */
     ngx_str_t                 key;           /* cflb_affinity_key, or empty */
     ngx_uint_t                affinity;      /* some lb uses tokens */
+    ngx_flag_t                trace;         /* $cflb_trace is used */
     ngx_cflb_notify_t        *notify;        /* cflb_notify, or NULL */
     ngx_str_t                 state_file;    /* http: cflb_state_file */
     ngx_array_t              *state;         /* ngx_cflb_state_t, read */
@@ -400,8 +401,9 @@ struct ngx_cflb_conf_s {
 
 /*
  * The affinity and shedding state of a request, made only for load
- * balancers that use them: the peer data of every other request stays
- * small (it shares a 256-byte pool block at layer 4).
+ * balancers that use them, or as the head of a trace record when the
+ * configuration uses $cflb_trace: the peer data of every other request
+ * stays small (it shares a 256-byte pool block at layer 4).
  */
 typedef struct {
     ngx_cflb_endpoint_t      *pinned;        /* the session's, may serve */
@@ -438,7 +440,71 @@ typedef struct {
     unsigned                  ignore_health:1;  /* picking the fallback */
     unsigned                  ip_pick:1;     /* steer by client address */
     unsigned                  new_session:1; /* the response makes one */
+    unsigned                  trace:1;       /* sess is a trace's */
 } ngx_cflb_peer_data_t;
+
+
+/* $cflb_trace: why a candidate was left out (ngx_cflb_trace_words) */
+enum {
+    NGX_CFLB_SKIP_NONE = 0,
+    NGX_CFLB_SKIP_DISABLED,        /* pool or endpoint, by configuration */
+    NGX_CFLB_SKIP_CRITICAL,        /* pool: fewer than minimum_origins */
+    NGX_CFLB_SKIP_SHED,            /* pool: load shedding */
+    NGX_CFLB_SKIP_EXHAUSTED,       /* pool: no endpoint it could use */
+    NGX_CFLB_SKIP_WEIGHT0,         /* endpoint: weight=0 */
+    NGX_CFLB_SKIP_UNHEALTHY,       /* endpoint: its monitor says down */
+    NGX_CFLB_SKIP_TRIED,           /* endpoint: failed this request */
+    NGX_CFLB_SKIP_DRAINING         /* endpoint: disabled, drain running */
+};
+
+/* $cflb_trace: how the pool or endpoint was chosen */
+enum {
+    NGX_CFLB_HOW_STEERING = 0,     /* the policy of the lb or pool */
+    NGX_CFLB_HOW_FALLBACK,         /* pool: no other pool could serve */
+    NGX_CFLB_HOW_AFFINITY,         /* the session's */
+    NGX_CFLB_HOW_IP_COOKIE         /* ip_cookie's pick by the address */
+};
+
+/* $cflb_trace: what became of the request's session */
+enum {
+    NGX_CFLB_AFF_NONE = 0,         /* no session key (header mode) */
+    NGX_CFLB_AFF_NEW,              /* none presented: a new one */
+    NGX_CFLB_AFF_RESUMED,
+    NGX_CFLB_AFF_INVALID,          /* malformed or a wrong MAC */
+    NGX_CFLB_AFF_EXPIRED,
+    NGX_CFLB_AFF_UNKNOWN,          /* names no endpoint of this lb */
+    NGX_CFLB_AFF_UNUSABLE,         /* its endpoint may not serve now */
+    NGX_CFLB_AFF_SHED              /* its pool sheds sessions */
+};
+
+/* skipped candidates a trace keeps; more are counted, shown as "+N" */
+#define NGX_CFLB_TRACE_SKIPS   8
+
+typedef struct {
+    ngx_cflb_pool_t          *pool;
+    ngx_cflb_endpoint_t      *ep;            /* NULL: the pool was */
+    ngx_uint_t                reason;        /* NGX_CFLB_SKIP_* */
+} ngx_cflb_skip_t;
+
+/*
+ * The decision trace of a request, made only when the configuration
+ * uses $cflb_trace: it carries the request's sess (so pd stays as it
+ * is), then a bitmap of the peers recorded, one bit per peer of the lb.
+ */
+typedef struct {
+    ngx_cflb_sess_t           sess;          /* must be first */
+    ngx_cflb_endpoint_t      *ep;            /* the latest pick, or NULL */
+    ngx_cflb_endpoint_t      *failed;        /* retried after it failed */
+    uint64_t                  pools_seen;    /* pools recorded, bitmap */
+    ngx_uint_t                nskips;        /* recorded, may exceed cap */
+    ngx_cflb_skip_t           skips[NGX_CFLB_TRACE_SKIPS];
+    uint8_t                   pool_how;      /* NGX_CFLB_HOW_* */
+    uint8_t                   ep_how;
+    uint8_t                   affinity;      /* NGX_CFLB_AFF_* */
+    uintptr_t                 seen[1];       /* peers recorded */
+} ngx_cflb_trace_t;
+
+#define ngx_cflb_trace(pd)     ((ngx_cflb_trace_t *) (pd)->sess)
 
 
 /* the largest number of pools one load balancer may list */
@@ -811,7 +877,8 @@ enum {
     NGX_CFLB_VAR_LB = 0,
     NGX_CFLB_VAR_POOL,
     NGX_CFLB_VAR_ENDPOINT,
-    NGX_CFLB_VAR_ENDPOINT_ADDR
+    NGX_CFLB_VAR_ENDPOINT_ADDR,
+    NGX_CFLB_VAR_TRACE
 };
 
 /* the variables' names, each with its NGX_CFLB_VAR_* as data */
@@ -826,11 +893,35 @@ extern const ngx_cflb_var_t  ngx_cflb_variables[];
 void ngx_cflb_variable(ngx_cflb_peer_data_t *pd, ngx_variable_value_t *v,
     uintptr_t data);
 
+
+/* ngx_cflb_trace.c: $cflb_trace, the decision trace of a request */
+
+/* make every lb of ccf give its requests a trace (postconfiguration) */
+void ngx_cflb_trace_init(ngx_cflb_conf_t *ccf);
+
+/* record get_peer's choice ep (NULL: none), and on a retry what failed */
+void ngx_cflb_trace_pick(ngx_cflb_peer_data_t *pd, ngx_cflb_endpoint_t *ep);
+
 /*
- * The variables' get handler and their registration (preconfiguration),
- * written once for both subsystems: sub is http or stream, SUB the same
- * in capitals, req what the subsystem's handlers get (ngx_http_request_t
- * or ngx_stream_session_t).  The peer data is the module's context.
+ * Record why pool i of the lb, or endpoint i of pd->entry, was skipped.
+ * Both return 0, the answer of the usable() test that calls them.
+ */
+int ngx_cflb_trace_pool(ngx_cflb_peer_data_t *pd, ngx_uint_t i,
+    ngx_uint_t reason);
+int ngx_cflb_trace_endpoint(ngx_cflb_peer_data_t *pd, ngx_uint_t i,
+    ngx_uint_t reason);
+
+/* the trace as text, from pd->pool, in v */
+void ngx_cflb_trace_variable(ngx_cflb_peer_data_t *pd,
+    ngx_variable_value_t *v);
+
+/*
+ * The variables' get handler, their registration (preconfiguration) and
+ * whether the configuration uses $cflb_trace (postconfiguration, when
+ * every directive has indexed the variables it uses), written once for
+ * both subsystems: sub is http or stream, SUB the same in capitals, req
+ * what the subsystem's handlers get (ngx_http_request_t or
+ * ngx_stream_session_t).  The peer data is the module's context.
  */
 #define NGX_CFLB_VARIABLES(sub, SUB, req)                                     \
                                                                               \
@@ -860,6 +951,31 @@ ngx_##sub##_cflb_add_variables(ngx_conf_t *cf)                                \
     }                                                                         \
                                                                               \
     return NGX_OK;                                                            \
+}                                                                             \
+                                                                              \
+/* is $cflb_trace used: indexed by a log format, add_header, map...  */      \
+static ngx_flag_t                                                             \
+ngx_##sub##_cflb_traced(ngx_conf_t *cf)                                       \
+{                                                                             \
+    ngx_str_t                       *name;                                    \
+    ngx_uint_t                       i;                                       \
+    ngx_##sub##_variable_t          *v;                                       \
+    ngx_##sub##_core_main_conf_t    *cmcf;                                    \
+                                                                              \
+    cmcf = ngx_##sub##_conf_get_module_main_conf(cf,                          \
+                                                 ngx_##sub##_core_module);    \
+    name = (ngx_str_t *) &ngx_cflb_variables[NGX_CFLB_VAR_TRACE].name;        \
+    v = cmcf->variables.elts;                                                 \
+                                                                              \
+    for (i = 0; i < cmcf->variables.nelts; i++) {                             \
+        if (v[i].name.len == name->len                                        \
+            && ngx_strncmp(v[i].name.data, name->data, name->len) == 0)       \
+        {                                                                     \
+            return 1;                                                         \
+        }                                                                     \
+    }                                                                         \
+                                                                              \
+    return 0;                                                                 \
 }
 
 

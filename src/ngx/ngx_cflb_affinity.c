@@ -491,6 +491,7 @@ ngx_cflb_affinity_resume(ngx_cflb_peer_data_t *pd, ngx_str_t *token,
 {
     time_t                now;
     ngx_int_t             rc;
+    ngx_uint_t            aff;
     cflb_token_t          t;
     ngx_cflb_lb_t        *lb;
     ngx_cflb_conf_t      *ccf;
@@ -502,17 +503,25 @@ ngx_cflb_affinity_resume(ngx_cflb_peer_data_t *pd, ngx_str_t *token,
     ccf = lb->conf;
     now = ngx_time();
     ep = NULL;
+    aff = NGX_CFLB_AFF_NEW;
 
     pd->new_session = 1;
 
     if (token && ccf->mac.mac) {
+        /* the token's fields are filled only once its MAC verified */
+        t.expires = 0;
+
         rc = cflb_token_verify(&ccf->mac, &ccf->tokens, token->data,
                                token->len, (uint32_t) now, &t);
         if (rc == CFLB_OK) {
             ep = ngx_cflb_affinity_find(lb, t.pool, t.endpoint, &entry);
+            aff = NGX_CFLB_AFF_UNKNOWN;
 
             /* the token's fields are its identity: the MAC adds none */
             pd->sess->session = t.pool ^ t.endpoint ^ t.expires;
+
+        } else {
+            aff = t.expires ? NGX_CFLB_AFF_EXPIRED : NGX_CFLB_AFF_INVALID;
         }
 
     } else if (hkey) {
@@ -523,6 +532,7 @@ ngx_cflb_affinity_resume(ngx_cflb_peer_data_t *pd, ngx_str_t *token,
         if (s && now - s->used > lb->affinity.ttl) {
             ngx_cflb_session_free(ccf, s);
             s = NULL;
+            aff = NGX_CFLB_AFF_EXPIRED;
         }
 
         if (s) {
@@ -530,6 +540,7 @@ ngx_cflb_affinity_resume(ngx_cflb_peer_data_t *pd, ngx_str_t *token,
             ngx_queue_remove(&s->queue);
             ngx_queue_insert_head(&ccf->sh->sessions, &s->queue);
             ep = ngx_cflb_affinity_find(lb, s->pool, s->endpoint, &entry);
+            aff = NGX_CFLB_AFF_UNKNOWN;
         }
 
         ngx_shmtx_unlock(&ccf->shpool->mutex);
@@ -541,6 +552,10 @@ ngx_cflb_affinity_resume(ngx_cflb_peer_data_t *pd, ngx_str_t *token,
         ngx_log_debug1(ccf->debug, log, 0, "cflb affinity: %s",
                        ep ? "endpoint unusable" : "no session");
         pd->sess->session = 0;
+
+        if (pd->trace) {
+            ngx_cflb_trace(pd)->affinity = ep ? NGX_CFLB_AFF_UNUSABLE : aff;
+        }
 
         if (lb->affinity.mode == NGX_CFLB_AFFINITY_IP_COOKIE) {
             /* the first choice follows from the client address */
@@ -559,6 +574,10 @@ ngx_cflb_affinity_resume(ngx_cflb_peer_data_t *pd, ngx_str_t *token,
     pd->sess->pinned = ep;
     pd->entry = entry;
     pd->new_session = 0;
+
+    if (pd->trace) {
+        ngx_cflb_trace(pd)->affinity = NGX_CFLB_AFF_RESUMED;
+    }
 }
 
 

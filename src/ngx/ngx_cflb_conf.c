@@ -900,7 +900,7 @@ ngx_int_t
 ngx_cflb_lb_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb, ngx_uint_t nservers,
     void *zone)
 {
-    ngx_uint_t         i;
+    ngx_uint_t         i, stateful;
     cflb_allocator_t   a;
 
     if (nservers) {
@@ -931,7 +931,7 @@ ngx_cflb_lb_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb, ngx_uint_t nservers,
         return NGX_ERROR;
     }
 
-    lb->stateful = (lb->affinity.mode != NGX_CFLB_AFFINITY_NONE);
+    stateful = (lb->affinity.mode != NGX_CFLB_AFFINITY_NONE);
 
     for (i = 0; i < lb->npools; i++) {
         lb->members[i].name.data = lb->pools[i].pool->name.data;
@@ -941,9 +941,11 @@ ngx_cflb_lb_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb, ngx_uint_t nservers,
         if (lb->pools[i].pool->shed_default
             || lb->pools[i].pool->shed_session)
         {
-            lb->stateful = 1;
+            stateful = 1;
         }
     }
+
+    lb->sess_size = stateful ? sizeof(ngx_cflb_sess_t) : 0;
 
     ngx_conf_init_value(lb->steering, CFLB_STEER_OFF);
 
@@ -1151,6 +1153,10 @@ ngx_cflb_postconfiguration(ngx_conf_t *cf, ngx_cflb_conf_t *ccf)
                           &lbs[i]->name, lbs[i]->file, lbs[i]->line);
             return NGX_ERROR;
         }
+    }
+
+    if (ccf->trace) {
+        ngx_cflb_trace_init(ccf);
     }
 
     pools = ccf->pools.elts;

@@ -31,9 +31,15 @@ static ngx_cflb_endpoint_t *ngx_cflb_select(ngx_cflb_peer_data_t *pd,
     ngx_log_t *log, ngx_uint_t fallback);
 static ngx_cflb_endpoint_t *ngx_cflb_select_endpoint(ngx_cflb_peer_data_t *pd,
     ngx_cflb_lb_pool_t *entry);
+static ngx_uint_t ngx_cflb_pool_skip(ngx_cflb_peer_data_t *pd,
+    ngx_uint_t i);
 static int ngx_cflb_pool_usable(void *ctx, unsigned i);
+static int ngx_cflb_pool_usable_traced(void *ctx, unsigned i);
 static uint64_t ngx_cflb_pool_load(void *ctx, unsigned i);
+static ngx_uint_t ngx_cflb_endpoint_skip(ngx_cflb_peer_data_t *pd,
+    ngx_uint_t i);
 static int ngx_cflb_endpoint_usable(void *ctx, unsigned i);
+static int ngx_cflb_endpoint_usable_traced(void *ctx, unsigned i);
 static uint64_t ngx_cflb_endpoint_load(void *ctx, unsigned i);
 static uint64_t ngx_cflb_no_load(void *ctx, unsigned i);
 static ngx_uint_t ngx_cflb_pool_shed(ngx_cflb_peer_data_t *pd, ngx_uint_t i);
@@ -76,11 +82,13 @@ ngx_cflb_init_peer(ngx_cflb_peer_data_t *pd, ngx_pool_t *pool,
         }
     }
 
-    if (lb->stateful) {
-        pd->sess = ngx_pcalloc(pool, sizeof(ngx_cflb_sess_t));
+    if (lb->sess_size) {
+        pd->sess = ngx_pcalloc(pool, lb->sess_size);
         if (pd->sess == NULL) {
             return NGX_ERROR;
         }
+
+        pd->trace = lb->conf->trace;
     }
 
     pc->get = ngx_cflb_get_peer;
@@ -130,6 +138,10 @@ ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
 
     } else {
         ep = ngx_cflb_select(pd, pc->log, 1);
+    }
+
+    if (pd->trace) {
+        ngx_cflb_trace_pick(pd, ep);
     }
 
     pd->retry = 1;
@@ -258,6 +270,11 @@ ngx_cflb_pin(ngx_cflb_peer_data_t *pd, ngx_log_t *log)
     {
         pd->sess->pinned = NULL;
         pd->new_session = 1;
+
+        if (pd->trace) {
+            ngx_cflb_trace(pd)->affinity = NGX_CFLB_AFF_SHED;
+        }
+
         return ngx_cflb_select(pd, log, 1);
     }
 
@@ -320,7 +337,8 @@ ngx_cflb_select(ngx_cflb_peer_data_t *pd, ngx_log_t *log,
 
     lb = pd->lb;
 
-    pk.usable = ngx_cflb_pool_usable;
+    pk.usable = pd->trace ? ngx_cflb_pool_usable_traced
+                          : ngx_cflb_pool_usable;
     pk.load = ngx_cflb_pool_load;
     pk.ctx = pd;
 
@@ -385,7 +403,8 @@ ngx_cflb_select_endpoint(ngx_cflb_peer_data_t *pd, ngx_cflb_lb_pool_t *entry)
 
     pd->entry = entry;
 
-    pk.usable = ngx_cflb_endpoint_usable;
+    pk.usable = pd->trace ? ngx_cflb_endpoint_usable_traced
+                          : ngx_cflb_endpoint_usable;
     pk.load = ngx_cflb_endpoint_load;
     pk.ctx = pd;
     pk.key = 0;
@@ -434,6 +453,49 @@ ngx_cflb_pool_usable(void *ctx, unsigned i)
            && pool->nusable > 0
            && !ngx_cflb_pool_critical(pool)
            && !ngx_cflb_pool_shed(pd, i);
+}
+
+
+/*
+ * The traced requests' usable(): the same test, and for a pool that
+ * fails it, why (only then, so the untraced test stays as it is).
+ */
+
+static int
+ngx_cflb_pool_usable_traced(void *ctx, unsigned i)
+{
+    return ngx_cflb_pool_usable(ctx, i)
+           || ngx_cflb_trace_pool(ctx, i, ngx_cflb_pool_skip(ctx, i));
+}
+
+
+/* why pool i is not usable: ngx_cflb_pool_usable()'s tests, in order */
+
+static ngx_uint_t
+ngx_cflb_pool_skip(ngx_cflb_peer_data_t *pd, ngx_uint_t i)
+{
+    ngx_cflb_pool_t  *pool;
+
+    pool = pd->lb->pools[i].pool;
+
+    if (pd->exhausted & ((uint64_t) 1 << i)) {
+        return NGX_CFLB_SKIP_EXHAUSTED;
+    }
+
+    if (!pool->enabled) {
+        return NGX_CFLB_SKIP_DISABLED;
+    }
+
+    if (pool->nusable == 0) {
+        return NGX_CFLB_SKIP_EXHAUSTED;
+    }
+
+    if (ngx_cflb_pool_critical(pool)) {
+        return NGX_CFLB_SKIP_CRITICAL;
+    }
+
+    /* load shedding, decided once per request and pool */
+    return NGX_CFLB_SKIP_SHED;
 }
 
 
@@ -518,6 +580,37 @@ ngx_cflb_endpoint_usable(void *ctx, unsigned i)
 }
 
 
+static int
+ngx_cflb_endpoint_usable_traced(void *ctx, unsigned i)
+{
+    return ngx_cflb_endpoint_usable(ctx, i)
+           || ngx_cflb_trace_endpoint(ctx, i,
+                                      ngx_cflb_endpoint_skip(ctx, i));
+}
+
+
+/* why endpoint i of pd->entry is not usable, as ngx_cflb_pool_skip() */
+
+static ngx_uint_t
+ngx_cflb_endpoint_skip(ngx_cflb_peer_data_t *pd, ngx_uint_t i)
+{
+    ngx_cflb_endpoint_t  *ep;
+
+    ep = (ngx_cflb_endpoint_t *) pd->entry->pool->endpoints.elts + i;
+
+    if (ep->disabled) {
+        return NGX_CFLB_SKIP_DISABLED;
+    }
+
+    if (ep->weight == 0) {
+        return NGX_CFLB_SKIP_WEIGHT0;
+    }
+
+    return ngx_cflb_tried(pd, pd->entry->base + i) ? NGX_CFLB_SKIP_TRIED
+                                                   : NGX_CFLB_SKIP_UNHEALTHY;
+}
+
+
 static uint64_t
 ngx_cflb_endpoint_load(void *ctx, unsigned i)
 {
@@ -543,6 +636,7 @@ const ngx_cflb_var_t  ngx_cflb_variables[] = {
     { ngx_string("cflb_pool"), NGX_CFLB_VAR_POOL },
     { ngx_string("cflb_endpoint"), NGX_CFLB_VAR_ENDPOINT },
     { ngx_string("cflb_endpoint_addr"), NGX_CFLB_VAR_ENDPOINT_ADDR },
+    { ngx_string("cflb_trace"), NGX_CFLB_VAR_TRACE },
     { ngx_null_string, 0 }
 };
 
@@ -553,6 +647,11 @@ ngx_cflb_variable(ngx_cflb_peer_data_t *pd, ngx_variable_value_t *v,
 {
     ngx_str_t            *s;
     ngx_cflb_endpoint_t  *ep;
+
+    if (data == NGX_CFLB_VAR_TRACE) {
+        ngx_cflb_trace_variable(pd, v);
+        return;
+    }
 
     if (pd == NULL || pd->last == NULL) {
         v->not_found = 1;

@@ -776,7 +776,7 @@ sub reload_with {
 # Returns { status, body, pid (the X-Pid header, the worker that
 # answered), cookie (the __cflb token the answer set, or undef),
 # set_cookie (that whole Set-Cookie value), nset (how many __cflb
-# Set-Cookie lines) }.
+# Set-Cookie lines), headers ({ lowercased name => value }) }.
 sub get {
     my (%o) = @_;
 
@@ -819,6 +819,7 @@ sub get {
 
     for my $line (split /\r\n/, $head) {
         $r{pid} = $1 if $line =~ /^X-Pid:\s*(\d+)/i;
+        $r{headers}{lc $1} = $2 if $line =~ /^([^:\s]+):\s*(.*)$/;
 
         if ($line =~ /^Set-Cookie:\s*(__cflb=([^;]*).*)$/i) {
             $r{set_cookie} = $1;

@@ -1,0 +1,384 @@
+
+/*
+ * $cflb_trace: why a request went where it went, as one line for access
+ * logs (docs/trace.md has the grammar).  Peer selection and affinity
+ * record their reasons here as they decide, only for configurations that
+ * use the variable: ngx_cflb_trace_init() gives their requests a trace
+ * record, every other request has none and pays one flag test.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_cflb.h"
+
+
+#define NGX_CFLB_WORD_MAX  32      /* the longest word of a trace, and more */
+
+
+static u_char *ngx_cflb_trace_skips(u_char *p, ngx_cflb_trace_t *tr);
+static u_char *ngx_cflb_trace_how(u_char *p, ngx_uint_t how,
+    ngx_int_t policy);
+static u_char *ngx_cflb_trace_name(u_char *p, ngx_str_t *name);
+static u_char *ngx_cflb_trace_ep(u_char *p, ngx_cflb_endpoint_t *ep);
+
+
+#define ngx_cflb_trace_word(p, w)  ngx_cpymem(p, (w)->data, (w)->len)
+
+
+static const u_char  ngx_cflb_hex[] = "0123456789ABCDEF";
+
+/* the bytes a name keeps as they are: letters, digits and "-._~" */
+static const uint32_t  ngx_cflb_plain[] = {
+    0x00000000,                    /* 0x00 .. 0x1f */
+    0x03ff6000,                    /* "-", ".", "0" .. "9" */
+    0x87fffffe,                    /* "A" .. "Z", "_" */
+    0x47fffffe,                    /* "a" .. "z", "~" */
+    0, 0, 0, 0
+};
+
+/* by NGX_CFLB_SKIP_* */
+static const ngx_str_t  ngx_cflb_skip_words[] = {
+    ngx_null_string, ngx_string(":disabled"), ngx_string(":critical"),
+    ngx_string(":shed"), ngx_string(":exhausted"), ngx_string(":weight0"),
+    ngx_string(":unhealthy"), ngx_string(":tried"), ngx_string(":draining")
+};
+
+/* by NGX_CFLB_HOW_* (NGX_CFLB_HOW_STEERING is the policy's name) */
+static const ngx_str_t  ngx_cflb_how_words[] = {
+    ngx_null_string, ngx_string("(fallback)"), ngx_string("(affinity)"),
+    ngx_string("(ip_cookie)")
+};
+
+/* by NGX_CFLB_AFFINITY_*, then NGX_CFLB_AFF_* */
+static const ngx_str_t  ngx_cflb_mode_words[] = {
+    ngx_null_string, ngx_string(" affinity=cookie:"),
+    ngx_string(" affinity=ip_cookie:"), ngx_string(" affinity=header:")
+};
+
+static const ngx_str_t  ngx_cflb_affinity_words[] = {
+    ngx_string("none"), ngx_string("new"), ngx_string("resumed"),
+    ngx_string("invalid"), ngx_string("expired"), ngx_string("unknown"),
+    ngx_string("unusable"), ngx_string("shed")
+};
+
+
+void
+ngx_cflb_trace_init(ngx_cflb_conf_t *ccf)
+{
+    size_t           n;
+    ngx_uint_t       i;
+    ngx_cflb_lb_t  **lbs;
+
+    n = 8 * sizeof(uintptr_t);
+    lbs = ccf->lbs.elts;
+
+    for (i = 0; i < ccf->lbs.nelts; i++) {
+        lbs[i]->sess_size = offsetof(ngx_cflb_trace_t, seen)
+                            + ngx_max((lbs[i]->npeers + n - 1) / n, 1)
+                              * sizeof(uintptr_t);
+    }
+}
+
+
+/*
+ * How the choice was made follows from the state it left: the session's
+ * endpoint, the fallback's, or steering's (by the client address for
+ * ip_cookie).  A retry inside the same pool keeps how the pool came.
+ */
+
+void
+ngx_cflb_trace_pick(ngx_cflb_peer_data_t *pd, ngx_cflb_endpoint_t *ep)
+{
+    ngx_uint_t         how;
+    ngx_cflb_trace_t  *tr;
+
+    tr = ngx_cflb_trace(pd);
+
+    if (pd->retry) {
+        tr->failed = pd->last;
+    }
+
+    how = pd->ip_pick ? NGX_CFLB_HOW_IP_COOKIE : NGX_CFLB_HOW_STEERING;
+
+    if (ep == NULL) {
+        /* nothing */
+
+    } else if (ep == pd->sess->pinned) {
+        tr->pool_how = NGX_CFLB_HOW_AFFINITY;
+        how = NGX_CFLB_HOW_AFFINITY;
+
+    } else if (pd->entry == &pd->lb->fallback) {
+        tr->pool_how = NGX_CFLB_HOW_FALLBACK;
+
+    } else if (!pd->retry || tr->ep == NULL || tr->ep->pool != ep->pool) {
+        tr->pool_how = how;
+    }
+
+    tr->ep = ep;
+    tr->ep_how = how;
+}
+
+
+static void
+ngx_cflb_trace_add(ngx_cflb_trace_t *tr, ngx_cflb_pool_t *pool,
+    ngx_cflb_endpoint_t *ep, ngx_uint_t reason)
+{
+    ngx_cflb_skip_t  *sk;
+
+    if (tr->nskips < NGX_CFLB_TRACE_SKIPS) {
+        sk = &tr->skips[tr->nskips];
+        sk->pool = pool;
+        sk->ep = ep;
+        sk->reason = reason;
+    }
+
+    tr->nskips++;
+}
+
+
+/* once per request and candidate: pick() may ask about one many times */
+
+int
+ngx_cflb_trace_pool(ngx_cflb_peer_data_t *pd, ngx_uint_t i, ngx_uint_t reason)
+{
+    uint64_t           bit;
+    ngx_cflb_trace_t  *tr;
+
+    tr = ngx_cflb_trace(pd);
+    bit = (uint64_t) 1 << i;
+
+    if (!(tr->pools_seen & bit)) {
+        tr->pools_seen |= bit;
+        ngx_cflb_trace_add(tr, pd->lb->pools[i].pool, NULL, reason);
+    }
+
+    return 0;
+}
+
+
+int
+ngx_cflb_trace_endpoint(ngx_cflb_peer_data_t *pd, ngx_uint_t i,
+    ngx_uint_t reason)
+{
+    uintptr_t             bit, *word;
+    ngx_uint_t            n;
+    ngx_cflb_trace_t     *tr;
+    ngx_cflb_endpoint_t  *ep;
+
+    tr = ngx_cflb_trace(pd);
+    n = pd->entry->base + i;
+    word = &tr->seen[n / (8 * sizeof(uintptr_t))];
+    bit = (uintptr_t) 1 << n % (8 * sizeof(uintptr_t));
+
+    if (*word & bit) {
+        return 0;
+    }
+
+    *word |= bit;
+
+    ep = (ngx_cflb_endpoint_t *) pd->entry->pool->endpoints.elts + i;
+
+    if (reason == NGX_CFLB_SKIP_DISABLED
+        && ep->sh->disabled_at
+        && ngx_time() < ep->sh->disabled_at + pd->lb->affinity.drain)
+    {
+        /* its sessions may still reach it, new requests may not */
+        reason = NGX_CFLB_SKIP_DRAINING;
+    }
+
+    ngx_cflb_trace_add(tr, ep->pool, ep, reason);
+
+    return 0;
+}
+
+
+/*
+ * lb=www affinity=cookie:resumed pool=eu(affinity) endpoint=eu/a(affinity)
+ * skipped=us:critical,eu/b:unhealthy,+2 retry=eu/c:failed
+ */
+
+void
+ngx_cflb_trace_variable(ngx_cflb_peer_data_t *pd, ngx_variable_value_t *v)
+{
+    u_char            *p;
+    size_t             len;
+    ngx_uint_t         i, n;
+    ngx_cflb_lb_t     *lb;
+    ngx_cflb_skip_t   *sk;
+    ngx_cflb_trace_t  *tr;
+
+    if (pd == NULL || !pd->trace) {
+        v->not_found = 1;
+        return;
+    }
+
+    lb = pd->lb;
+    tr = ngx_cflb_trace(pd);
+
+    /* every name may triple when escaped; the words are bounded */
+    len = 3 * lb->name.len + 6 * NGX_CFLB_WORD_MAX + NGX_INT_T_LEN;
+
+    n = ngx_min(tr->nskips, NGX_CFLB_TRACE_SKIPS);
+    sk = tr->skips;
+
+    for (i = 0; i < n; i++) {
+        len += 3 * (sk[i].pool->name.len + 1) + NGX_CFLB_WORD_MAX;
+
+        if (sk[i].ep) {
+            len += 3 * sk[i].ep->name.len;
+        }
+    }
+
+    if (tr->ep) {
+        len += 3 * (2 * tr->ep->pool->name.len + tr->ep->name.len);
+    }
+
+    if (tr->failed) {
+        len += 3 * (tr->failed->pool->name.len + tr->failed->name.len);
+    }
+
+    p = ngx_pnalloc(pd->pool, len);
+    if (p == NULL) {
+        v->not_found = 1;
+        return;
+    }
+
+    v->data = p;
+
+    p = ngx_cpymem(p, "lb=", 3);
+    p = ngx_cflb_trace_name(p, &lb->name);
+
+    if (lb->affinity.mode != NGX_CFLB_AFFINITY_NONE) {
+        p = ngx_cflb_trace_word(p, &ngx_cflb_mode_words[lb->affinity.mode]);
+        p = ngx_cflb_trace_word(p, &ngx_cflb_affinity_words[tr->affinity]);
+    }
+
+    if (tr->ep) {
+        p = ngx_cpymem(p, " pool=", 6);
+        p = ngx_cflb_trace_name(p, &tr->ep->pool->name);
+        p = ngx_cflb_trace_how(p, tr->pool_how, lb->steering);
+        p = ngx_cpymem(p, " endpoint=", 10);
+        p = ngx_cflb_trace_ep(p, tr->ep);
+        p = ngx_cflb_trace_how(p, tr->ep_how, tr->ep->pool->policy);
+
+    } else {
+        p = ngx_cpymem(p, " pool=- endpoint=-", 18);
+    }
+
+    p = ngx_cflb_trace_skips(p, tr);
+
+    if (tr->failed) {
+        p = ngx_cpymem(p, " retry=", 7);
+        p = ngx_cflb_trace_ep(p, tr->failed);
+        p = ngx_cpymem(p, ":failed", 7);
+    }
+
+    v->len = p - v->data;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+}
+
+
+/* " skipped=us:critical,eu/b:unhealthy,+2", or nothing */
+
+static u_char *
+ngx_cflb_trace_skips(u_char *p, ngx_cflb_trace_t *tr)
+{
+    ngx_uint_t        i, n;
+    ngx_cflb_skip_t  *sk;
+
+    if (tr->nskips == 0) {
+        return p;
+    }
+
+    p = ngx_cpymem(p, " skipped=", 9);
+
+    n = ngx_min(tr->nskips, NGX_CFLB_TRACE_SKIPS);
+    sk = tr->skips;
+
+    for (i = 0; i < n; i++) {
+        if (i) {
+            *p++ = ',';
+        }
+
+        if (sk[i].ep) {
+            p = ngx_cflb_trace_ep(p, sk[i].ep);
+
+        } else {
+            p = ngx_cflb_trace_name(p, &sk[i].pool->name);
+        }
+
+        p = ngx_cflb_trace_word(p, &ngx_cflb_skip_words[sk[i].reason]);
+    }
+
+    if (tr->nskips > n) {
+        p = ngx_sprintf(p, ",+%ui", tr->nskips - n);
+    }
+
+    return p;
+}
+
+
+/* "(priority)", "(random)", "(fallback)"... */
+
+static u_char *
+ngx_cflb_trace_how(u_char *p, ngx_uint_t how, ngx_int_t policy)
+{
+    const char  *name;
+
+    if (how != NGX_CFLB_HOW_STEERING) {
+        return ngx_cflb_trace_word(p, &ngx_cflb_how_words[how]);
+    }
+
+    if (policy == CFLB_STEER_OFF) {
+        return ngx_cpymem(p, "(priority)", 10);
+    }
+
+    name = cflb_steer_ops(policy)->name;
+
+    *p++ = '(';
+    p = ngx_cpymem(p, name, ngx_strlen(name));
+    *p++ = ')';
+
+    return p;
+}
+
+
+static u_char *
+ngx_cflb_trace_ep(u_char *p, ngx_cflb_endpoint_t *ep)
+{
+    p = ngx_cflb_trace_name(p, &ep->pool->name);
+    *p++ = '/';
+
+    return ngx_cflb_trace_name(p, &ep->name);
+}
+
+
+/*
+ * A name as is when it holds only letters, digits and "-._~"; any other
+ * byte (a space, or one of "=,:/()%+" the grammar uses) as %XX.
+ */
+
+static u_char *
+ngx_cflb_trace_name(u_char *p, ngx_str_t *name)
+{
+    u_char      c;
+    ngx_uint_t  i;
+
+    for (i = 0; i < name->len; i++) {
+        c = name->data[i];
+
+        if (ngx_cflb_plain[c >> 5] & (1U << (c & 0x1f))) {
+            *p++ = c;
+            continue;
+        }
+
+        *p++ = '%';
+        *p++ = ngx_cflb_hex[c >> 4];
+        *p++ = ngx_cflb_hex[c & 0xf];
+    }
+
+    return p;
+}
