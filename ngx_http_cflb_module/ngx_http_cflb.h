@@ -34,9 +34,9 @@ extern const ngx_http_cflb_asset_t  ngx_http_cflb_dashboard_assets[];
 
 extern ngx_module_t  ngx_http_cflb_module;
 
-/* answers 200 with the buffer b (its last buffer) as Content-Type type */
-ngx_int_t ngx_http_cflb_send(ngx_http_request_t *r, ngx_str_t *type,
-    ngx_buf_t *b);
+/* answers status with the buffer b, the whole body, as Content-Type type */
+ngx_int_t ngx_http_cflb_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, ngx_buf_t *b);
 
 /* cflb_dashboard's content: the page, its assets, the status JSON */
 ngx_int_t ngx_http_cflb_dashboard_handler(ngx_http_request_t *r);

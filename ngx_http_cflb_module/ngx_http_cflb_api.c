@@ -61,8 +61,6 @@ static ngx_int_t ngx_http_cflb_api_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cflb_api_target(ngx_http_request_t *r,
     ngx_http_cflb_loc_conf_t *alcf, ngx_cflb_conf_t *ccf,
     ngx_http_cflb_target_t *t);
-static ngx_cflb_pool_t *ngx_http_cflb_api_pool(ngx_cflb_conf_t *ccf,
-    ngx_str_t *name);
 static void ngx_http_cflb_api_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cflb_api_patch(ngx_http_request_t *r,
     ngx_http_cflb_target_t *t);
@@ -72,8 +70,6 @@ static ngx_int_t ngx_http_cflb_api_render(ngx_http_request_t *r,
     ngx_http_cflb_target_t *t);
 static ngx_int_t ngx_http_cflb_api_error(ngx_http_request_t *r,
     ngx_uint_t status, u_char *msg, u_char *last);
-static ngx_int_t ngx_http_cflb_api_send(ngx_http_request_t *r,
-    ngx_uint_t status, ngx_buf_t *b);
 static ngx_uint_t ngx_http_cflb_api_guarded(ngx_conf_t *cf,
     void **loc_conf);
 static void *ngx_http_cflb_module_loc_conf(ngx_conf_t *cf, void **loc_conf,
@@ -84,6 +80,9 @@ static void *ngx_http_cflb_module_loc_conf(ngx_conf_t *cf, void **loc_conf,
 #define ngx_http_cflb_api_fail(r, status, msg)                                \
     ngx_http_cflb_api_error(r, status, (u_char *) msg,                       \
                             (u_char *) msg + sizeof(msg) - 1)
+
+
+static ngx_str_t  ngx_http_cflb_api_json = ngx_string("application/json");
 
 
 void *
@@ -410,7 +409,7 @@ ngx_http_cflb_api_target(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    t->pool = ngx_http_cflb_api_pool(ccf, &part[1]);
+    t->pool = ngx_cflb_find_pool(ccf, &part[1]);
 
     if (t->pool == NULL) {
         t->last = ngx_snprintf(t->msg, sizeof(t->msg),
@@ -447,25 +446,6 @@ unknown:
     return NGX_DECLINED;
 }
 
-
-static ngx_cflb_pool_t *
-ngx_http_cflb_api_pool(ngx_cflb_conf_t *ccf, ngx_str_t *name)
-{
-    ngx_uint_t         i;
-    ngx_cflb_pool_t  **pools;
-
-    pools = ccf->pools.elts;
-
-    for (i = 0; i < ccf->pools.nelts; i++) {
-        if (pools[i]->name.len == name->len
-            && ngx_strncmp(pools[i]->name.data, name->data, name->len) == 0)
-        {
-            return pools[i];
-        }
-    }
-
-    return NULL;
-}
 
 
 static void
@@ -642,7 +622,7 @@ ngx_http_cflb_api_render(ngx_http_request_t *r, ngx_http_cflb_target_t *t)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_cflb_api_send(r, NGX_HTTP_OK, b);
+    return ngx_http_cflb_send(r, NGX_HTTP_OK, &ngx_http_cflb_api_json, b);
 }
 
 
@@ -668,33 +648,6 @@ ngx_http_cflb_api_error(ngx_http_request_t *r, ngx_uint_t status,
     p = (u_char *) ngx_escape_json(p, msg, len);
     b->last = ngx_sprintf(p, "\",\"status\":%ui}\n", status);
 
-    return ngx_http_cflb_api_send(r, status, b);
+    return ngx_http_cflb_send(r, status, &ngx_http_cflb_api_json, b);
 }
 
-
-static ngx_int_t
-ngx_http_cflb_api_send(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_buf_t *b)
-{
-    ngx_int_t    rc;
-    ngx_chain_t  out;
-
-    b->last_buf = (r == r->main);
-    b->last_in_chain = 1;
-
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = b->last - b->pos;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
-}

@@ -143,5 +143,5 @@ ngx_http_cflb_dashboard_send(ngx_http_request_t *r, ngx_str_t *type,
         h->value = kv->value;
     }
 
-    return ngx_http_cflb_send(r, type, b);
+    return ngx_http_cflb_send(r, NGX_HTTP_OK, type, b);
 }

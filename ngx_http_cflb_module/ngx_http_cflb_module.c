@@ -650,19 +650,23 @@ ngx_http_cflb_status_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_cflb_send(r, &type, b);
+    return ngx_http_cflb_send(r, NGX_HTTP_OK, &type, b);
 }
 
 
 ngx_int_t
-ngx_http_cflb_send(ngx_http_request_t *r, ngx_str_t *type, ngx_buf_t *b)
+ngx_http_cflb_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *type,
+    ngx_buf_t *b)
 {
     ngx_int_t    rc;
     ngx_chain_t  out;
 
+    b->last_buf = (r == r->main);
+    b->last_in_chain = 1;
+
     r->headers_out.content_type = *type;
     r->headers_out.content_type_len = type->len;
-    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.status = status;
     r->headers_out.content_length_n = b->last - b->pos;
 
     rc = ngx_http_send_header(r);

@@ -610,6 +610,9 @@ char *ngx_cflb_lb_parse(ngx_conf_t *cf, ngx_cflb_lb_t *lb, void *ctx,
 ngx_int_t ngx_cflb_lb_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
     ngx_uint_t nservers, void *zone);
 
+/* the pool of ccf named name, or NULL */
+ngx_cflb_pool_t *ngx_cflb_find_pool(ngx_cflb_conf_t *ccf, ngx_str_t *name);
+
 /* postconfiguration checks common to both subsystems */
 ngx_int_t ngx_cflb_postconfiguration(ngx_conf_t *cf, ngx_cflb_conf_t *ccf);
 

@@ -23,8 +23,6 @@ static ngx_int_t ngx_cflb_pool_monitor(ngx_conf_t *cf, ngx_cflb_conf_t *ccf,
     ngx_cflb_pool_t *pool);
 static ngx_int_t ngx_cflb_lb_resolve(ngx_conf_t *cf, ngx_cflb_lb_t *lb);
 static ngx_int_t ngx_cflb_lb_weights(ngx_conf_t *cf, ngx_cflb_lb_t *lb);
-static ngx_cflb_pool_t *ngx_cflb_find_pool(ngx_cflb_conf_t *ccf,
-    ngx_str_t *name);
 static void *ngx_cflb_palloc(void *data, size_t size);
 static void ngx_cflb_pfree(void *data, void *p);
 
@@ -1225,7 +1223,7 @@ ngx_cflb_pool_monitor(ngx_conf_t *cf, ngx_cflb_conf_t *ccf,
 }
 
 
-static ngx_cflb_pool_t *
+ngx_cflb_pool_t *
 ngx_cflb_find_pool(ngx_cflb_conf_t *ccf, ngx_str_t *name)
 {
     ngx_uint_t         i;
