@@ -2,11 +2,11 @@
 /*
  * What the files of the http module share: the module, the sending of a
  * whole answer, the dashboard (cflb_dashboard), a page compiled into
- * the module that renders the status document, the runtime API
- * (ngx_http_cflb_api.c) and the state file reader (ngx_http_cflb_state.c).
+ * the module that renders the status document, and the runtime API
+ * (ngx_http_cflb_api.c).
  * The dashboard's assets are byte arrays in a C source that
  * dashboard/embed.sh writes into the build directory at configure time.
- * The API and the state file parse JSON with jansson.
+ * The API parses JSON with jansson.
  */
 
 #ifndef _NGX_HTTP_CFLB_H_INCLUDED_
@@ -62,21 +62,6 @@ void *ngx_http_cflb_create_loc_conf(ngx_conf_t *cf);
  * an API location with no access control refuses everyone, and says so.
  */
 ngx_int_t ngx_http_cflb_api_check(ngx_conf_t *cf, ngx_cflb_conf_t *ccf);
-
-/* a JSON weight in hundredths, as weight= takes it, or NGX_ERROR */
-ngx_int_t ngx_http_cflb_json_weight(json_t *v);
-
-
-/* ngx_http_cflb_state.c */
-char *ngx_http_cflb_state_file(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-
-/*
- * ngx_http_cflb_state_read() reads the state file into ccf->state for
- * the zone to apply.  Whatever is wrong with the file is logged and
- * ignored: it never fails the configuration.
- */
-void ngx_http_cflb_state_read(ngx_conf_t *cf, ngx_cflb_conf_t *ccf);
 
 
 #endif /* _NGX_HTTP_CFLB_H_INCLUDED_ */

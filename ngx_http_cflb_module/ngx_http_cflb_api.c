@@ -7,6 +7,8 @@
  *     PATCH pools/NAME                    {"enabled": false}
  *     PATCH pools/NAME/endpoints/NAME     {"enabled": false, "weight": 0.3}
  *
+ * The same paths under "stream/" name the stream zone's objects: the
+ * path picks the zone first, then the same parsing and handling apply.
  * A body is checked whole before anything changes; every error is a JSON
  * {"error", "status"} with a 4xx.  A location that no allow/deny,
  * auth_basic or auth_request guards refuses everyone.
@@ -24,6 +26,7 @@
 
 /* what a request's path names; or why it names nothing */
 typedef struct {
+    ngx_cflb_conf_t          *ccf;           /* the zone: http or stream */
     ngx_uint_t                what;          /* NGX_CFLB_STATUS_* */
     ngx_cflb_pool_t          *pool;
     ngx_cflb_endpoint_t      *ep;
@@ -59,8 +62,7 @@ typedef struct {
 
 static ngx_int_t ngx_http_cflb_api_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cflb_api_target(ngx_http_request_t *r,
-    ngx_http_cflb_loc_conf_t *alcf, ngx_cflb_conf_t *ccf,
-    ngx_http_cflb_target_t *t);
+    ngx_http_cflb_loc_conf_t *alcf, ngx_http_cflb_target_t *t);
 static void ngx_http_cflb_api_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_cflb_api_patch(ngx_http_request_t *r,
     ngx_http_cflb_target_t *t);
@@ -258,24 +260,18 @@ ngx_http_cflb_api_handler(ngx_http_request_t *r)
 {
     ngx_int_t                  rc, found;
     ngx_uint_t                 patch, large;
-    ngx_cflb_conf_t           *ccf;
     ngx_table_elt_t           *h;
     ngx_http_cflb_target_t    *t;
     ngx_http_cflb_loc_conf_t  *alcf;
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_cflb_module);
-    ccf = ngx_http_get_module_main_conf(r, ngx_http_cflb_module);
 
     t = ngx_pcalloc(r->pool, sizeof(ngx_http_cflb_target_t));
     if (t == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ccf->sh) {
-        ngx_cflb_runtime_sync(ccf);
-    }
-
-    found = ngx_http_cflb_api_target(r, alcf, ccf, t);
+    found = ngx_http_cflb_api_target(r, alcf, t);
     patch = (t->what == NGX_CFLB_STATUS_POOL
              || t->what == NGX_CFLB_STATUS_ENDPOINT);
 
@@ -357,18 +353,18 @@ ngx_http_cflb_api_handler(ngx_http_request_t *r)
 
 
 /*
- * The object the path names: NGX_OK, or NGX_DECLINED with the message in
- * t->msg.  Components are split on "/" of the decoded URI; none may be
- * empty, and there is no trailing slash.
+ * The zone and the object the path names: NGX_OK, or NGX_DECLINED with
+ * the message in t->msg.  Components are split on "/" of the decoded URI;
+ * none may be empty, and there is no trailing slash.  A first "stream"
+ * picks the stream zone; the rest is parsed the same for either.
  */
 
 static ngx_int_t
 ngx_http_cflb_api_target(ngx_http_request_t *r,
-    ngx_http_cflb_loc_conf_t *alcf, ngx_cflb_conf_t *ccf,
-    ngx_http_cflb_target_t *t)
+    ngx_http_cflb_loc_conf_t *alcf, ngx_http_cflb_target_t *t)
 {
     u_char     *p, *last, *slash;
-    ngx_str_t   part[4];
+    ngx_str_t   parts[5], *part;
     ngx_uint_t  n, i;
 
     p = r->uri.data + alcf->prefix.len;
@@ -384,13 +380,37 @@ ngx_http_cflb_api_target(ngx_http_request_t *r,
     for (n = 0; p < last; n++) {
         slash = ngx_strlchr(p, last, '/');
 
-        if (n == 4 || slash == p || (slash && slash + 1 == last)) {
+        if (n == 5 || slash == p || (slash && slash + 1 == last)) {
             goto unknown;
         }
 
-        part[n].data = p;
-        part[n].len = (slash ? slash : last) - p;
+        parts[n].data = p;
+        parts[n].len = (slash ? slash : last) - p;
         p = slash ? slash + 1 : last;
+    }
+
+    part = parts;
+    t->ccf = ngx_http_get_module_main_conf(r, ngx_http_cflb_module);
+
+    if (n && ngx_http_cflb_is(part[0], "stream")) {
+        t->ccf = ngx_cflb_status_stream(t->ccf);
+
+        if (t->ccf == NULL) {
+            t->what = NGX_CFLB_STATUS_DOC;
+            t->last = ngx_sprintf(t->msg, "no stream cflb zone");
+            return NGX_DECLINED;
+        }
+
+        part++;
+        n--;
+    }
+
+    if (n == 5) {
+        goto unknown;                   /* five only after "stream" */
+    }
+
+    if (t->ccf->sh) {
+        ngx_cflb_runtime_sync(t->ccf);
     }
 
     if (n == 1 && ngx_http_cflb_is(part[0], "lbs")) {
@@ -409,7 +429,7 @@ ngx_http_cflb_api_target(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    t->pool = ngx_cflb_find_pool(ccf, &part[1]);
+    t->pool = ngx_cflb_find_pool(t->ccf, &part[1]);
 
     if (t->pool == NULL) {
         t->last = ngx_snprintf(t->msg, sizeof(t->msg),
@@ -467,7 +487,6 @@ ngx_http_cflb_api_patch(ngx_http_request_t *r, ngx_http_cflb_target_t *t)
     ngx_buf_t          *b;
     ngx_chain_t        *cl;
     json_error_t        err;
-    ngx_cflb_conf_t    *ccf;
     ngx_cflb_change_t   ch;
     u_char              body[NGX_HTTP_CFLB_API_BODY];
     u_char              msg[NGX_HTTP_CFLB_API_ERR];
@@ -508,9 +527,7 @@ ngx_http_cflb_api_patch(ngx_http_request_t *r, ngx_http_cflb_target_t *t)
                                        t->last);
     }
 
-    ccf = ngx_http_get_module_main_conf(r, ngx_http_cflb_module);
-
-    ngx_cflb_runtime_set(ccf, t->pool, t->ep, &ch);
+    ngx_cflb_runtime_set(t->ccf, t->pool, t->ep, &ch);
 
     return ngx_http_cflb_api_render(r, t);
 }
@@ -547,7 +564,7 @@ ngx_http_cflb_api_change(json_t *root, ngx_http_cflb_target_t *t,
         }
 
         if (ngx_strcmp(key, "weight") == 0 && t->ep) {
-            w = ngx_http_cflb_json_weight(v);
+            w = ngx_cflb_json_weight(v);
 
             if (w == NGX_ERROR) {
                 err = "\"weight\" is not a number from 0 to 1 with at most "
@@ -579,44 +596,12 @@ invalid:
 }
 
 
-ngx_int_t
-ngx_http_cflb_json_weight(json_t *v)
-{
-    double     h, d;
-    ngx_int_t  n;
-
-    if (!json_is_number(v)) {
-        return NGX_ERROR;
-    }
-
-    h = json_number_value(v) * CFLB_WEIGHT_SCALE;
-
-    /* written as "!(in range)" so that NaN fails too */
-    if (!(h >= 0 && h <= CFLB_WEIGHT_SCALE)) {
-        return NGX_ERROR;
-    }
-
-    n = (ngx_int_t) (h + 0.5);
-    d = h - n;
-
-    /* 0.29 is not exactly 29/100 as a double: within a millionth is */
-    if (d > 1e-6 || d < -1e-6) {
-        return NGX_ERROR;
-    }
-
-    return n;
-}
-
-
 static ngx_int_t
 ngx_http_cflb_api_render(ngx_http_request_t *r, ngx_http_cflb_target_t *t)
 {
-    ngx_buf_t        *b;
-    ngx_cflb_conf_t  *ccf;
+    ngx_buf_t  *b;
 
-    ccf = ngx_http_get_module_main_conf(r, ngx_http_cflb_module);
-
-    b = ngx_cflb_status_json(r->pool, ccf, t->what,
+    b = ngx_cflb_status_json(r->pool, t->ccf, t->what,
                              t->ep ? (void *) t->ep : (void *) t->pool);
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

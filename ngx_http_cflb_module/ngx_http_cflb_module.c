@@ -79,13 +79,6 @@ static ngx_command_t  ngx_http_cflb_commands[] = {
       0,
       NULL },
 
-    { ngx_string("cflb_state_file"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_http_cflb_state_file,
-      NGX_HTTP_MAIN_CONF_OFFSET,
-      0,
-      NULL },
-
       ngx_null_command
 };
 
@@ -699,8 +692,6 @@ ngx_http_cflb_postconfiguration(ngx_conf_t *cf)
     if (ngx_http_cflb_api_check(cf, ccf) != NGX_OK) {
         return NGX_ERROR;
     }
-
-    ngx_http_cflb_state_read(cf, ccf);
 
     return ngx_cflb_postconfiguration(cf, ccf);
 }

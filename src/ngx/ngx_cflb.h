@@ -15,6 +15,8 @@
 #include <ngx_event.h>
 #include <ngx_event_connect.h>
 
+#include <jansson.h>                  /* the state file, the runtime API */
+
 #include "cflb_core.h"
 #include "cflb_steer.h"
 #include "cflb_health.h"
@@ -380,7 +382,7 @@ struct ngx_cflb_conf_s {
     ngx_uint_t                affinity;      /* some lb uses tokens */
     ngx_flag_t                trace;         /* $cflb_trace is used */
     ngx_cflb_notify_t        *notify;        /* cflb_notify, or NULL */
-    ngx_str_t                 state_file;    /* http: cflb_state_file */
+    ngx_str_t                 state_file;    /* cflb_state_file, or empty */
     ngx_array_t              *state;         /* ngx_cflb_state_t, read */
     ngx_array_t              *apis;          /* http: cflb_api locations */
 
@@ -537,6 +539,8 @@ typedef struct {
       ngx_cflb_affinity_key, MOFF, 0, NULL },                                 \
     { ngx_string("cflb_notify"), MAIN|NGX_CONF_TAKE123,                       \
       ngx_cflb_notify_directive, MOFF, 0, NULL },                             \
+    { ngx_string("cflb_state_file"), MAIN|NGX_CONF_TAKE1,                     \
+      ngx_cflb_state_file, MOFF, 0, NULL },                                   \
     NGX_CFLB_L7(UPS, SOFF, "session_affinity", TAKE1, mode),                  \
     NGX_CFLB_L7(UPS, SOFF, "session_affinity_ttl", TAKE1, ttl),               \
     NGX_CFLB_L7(UPS, SOFF, "session_affinity_samesite", TAKE1, samesite),     \
@@ -764,6 +768,13 @@ ngx_buf_t *ngx_cflb_status_json(ngx_pool_t *pool, ngx_cflb_conf_t *ccf,
 /* the stream conf beside the http conf ccf, if it has load balancers */
 ngx_cflb_conf_t *ngx_cflb_status_stream(ngx_cflb_conf_t *ccf);
 
+/*
+ * The conf of the cflb zone of the module named module (the other
+ * subsystem's, found without naming its symbol), or NULL.  Works while
+ * the configuration is read too: the zone is added with its conf.
+ */
+ngx_cflb_conf_t *ngx_cflb_zone_conf(ngx_cycle_t *cycle, char *module);
+
 /* the largest drain_duration of the load balancers that use the pool */
 time_t ngx_cflb_pool_drain(ngx_cflb_pool_t *pool);
 
@@ -840,6 +851,20 @@ void ngx_cflb_runtime_bind_endpoint(ngx_cflb_conf_t *ccf,
 
 /* after the bind, without the mutex: warnings, and the file rewritten */
 void ngx_cflb_runtime_loaded(ngx_cflb_conf_t *ccf, ngx_log_t *log);
+
+
+/*
+ * ngx_cflb_state.c: cflb_state_file, in http{} or stream{}, each zone
+ * with its own file.  ngx_cflb_state_read() reads the file into
+ * ccf->state for the zone to apply; whatever is wrong with the file is
+ * logged and ignored.  It fails (NGX_ERROR) only when the other
+ * subsystem's zone names the same file.
+ */
+char *ngx_cflb_state_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_cflb_state_read(ngx_conf_t *cf, ngx_cflb_conf_t *ccf);
+
+/* a JSON weight in hundredths, as weight= takes it, or NGX_ERROR */
+ngx_int_t ngx_cflb_json_weight(json_t *v);
 
 
 /* ngx_cflb_zone.c: the shared-memory zone and worker slots */

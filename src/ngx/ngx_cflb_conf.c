@@ -1173,7 +1173,7 @@ ngx_cflb_postconfiguration(ngx_conf_t *cf, ngx_cflb_conf_t *ccf)
         return NGX_ERROR;
     }
 
-    return NGX_OK;
+    return ngx_cflb_state_read(cf, ccf);
 }
 
 

@@ -109,31 +109,40 @@ ngx_cflb_status_json(ngx_pool_t *pool, ngx_cflb_conf_t *ccf, ngx_uint_t what,
 
 
 /*
- * The stream module's conf: the data of the zone tagged with the module
- * of that name, if the cycle has one.  Both modules are built from one
- * tree, so the conf has the layout this code knows.
+ * The stream module's conf: the data of its zone, if the cycle has one.
+ * Both modules are built from one tree, so the conf has the layout this
+ * code knows.
  */
 
 ngx_cflb_conf_t *
 ngx_cflb_status_stream(ngx_cflb_conf_t *ccf)
 {
-    ngx_uint_t        i;
-    ngx_module_t     *m;
-    ngx_shm_zone_t   *zone;
-    ngx_list_part_t  *part;
     ngx_cflb_conf_t  *scf;
 
     if (!ccf->http) {
         return NULL;
     }
 
+    scf = ngx_cflb_zone_conf((ngx_cycle_t *) ngx_cycle,
+                             "ngx_stream_cflb_module");
+
+    return (scf && scf->sh && scf->lbs.nelts) ? scf : NULL;
+}
+
+
+ngx_cflb_conf_t *
+ngx_cflb_zone_conf(ngx_cycle_t *cycle, char *module)
+{
+    ngx_uint_t        i;
+    ngx_module_t     *m;
+    ngx_shm_zone_t   *zone;
+    ngx_list_part_t  *part;
+
     m = NULL;
 
-    for (i = 0; ngx_cycle->modules[i]; i++) {
-        if (ngx_strcmp(ngx_cycle->modules[i]->name, "ngx_stream_cflb_module")
-            == 0)
-        {
-            m = ngx_cycle->modules[i];
+    for (i = 0; cycle->modules[i]; i++) {
+        if (ngx_strcmp(cycle->modules[i]->name, module) == 0) {
+            m = cycle->modules[i];
             break;
         }
     }
@@ -142,7 +151,7 @@ ngx_cflb_status_stream(ngx_cflb_conf_t *ccf)
         return NULL;
     }
 
-    part = (ngx_list_part_t *) &ngx_cycle->shared_memory.part;
+    part = &cycle->shared_memory.part;
     zone = part->elts;
 
     for (i = 0; /* void */ ; i++) {
@@ -157,13 +166,9 @@ ngx_cflb_status_stream(ngx_cflb_conf_t *ccf)
             i = 0;
         }
 
-        if (zone[i].tag != m) {
-            continue;
+        if (zone[i].tag == m) {
+            return zone[i].data;
         }
-
-        scf = zone[i].data;
-
-        return (scf->sh && scf->lbs.nelts) ? scf : NULL;
     }
 }
 

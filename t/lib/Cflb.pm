@@ -1010,14 +1010,15 @@ sub reload_edit {
 
 
 # Another nginx, to play a second node: its own prefix directory, the same
-# modules, $workers workers, the given text inside http{}.  It listens
-# where that text says; the test waits until $port answers.  Stopped with
-# the test block (see reap).  $dir: start it again in the prefix of one
-# stopped before (a restart), with a fresh error log.
+# modules, $workers workers, the given text inside http{} (and $stream,
+# if given, inside stream{}).  It listens where that text says; the test
+# waits until $port answers.  Stopped with the test block (see reap).
+# $dir: start it again in the prefix of one stopped before (a restart),
+# with a fresh error log.
 our @instances;
 
 sub instance {
-    my ($port, $http, $workers, $dir) = @_;
+    my ($port, $http, $workers, $dir, $stream) = @_;
 
     require File::Temp;
     $dir ||= File::Temp::tempdir('cflb-node-XXXXXX', TMPDIR => 1,
@@ -1037,7 +1038,8 @@ sub instance {
         "http {\n    access_log off;\n",
         map({ "    ${_}_temp_path $dir/$_;\n" }
             qw(client_body proxy fastcgi uwsgi scgi)),
-        $http, "\n}\n";
+        $http, "\n}\n",
+        (defined $stream ? "stream {\n$stream\n}\n" : '');
 
     open my $fh, '>', "$dir/nginx.conf" or die "cflb: $dir/nginx.conf: $!\n";
     print $fh $conf;

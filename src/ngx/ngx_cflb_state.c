@@ -1,6 +1,7 @@
 
 /*
- * cflb_state_file FILE: the runtime overrides, saved by the workers
+ * cflb_state_file FILE: the runtime overrides of one zone (http{} or
+ * stream{}, each with its own file), saved by the workers
  * (ngx_cflb_runtime.c) and read here at every start and reload so that
  * they outlive a restart.  A file that is missing, unreadable, corrupt or
  * written for objects that are gone is logged and ignored, never fatal.
@@ -11,19 +12,24 @@
  *                     "configured_enabled", "weight", "configured_weight"}]}
  */
 
-#include "ngx_http_cflb.h"
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_cflb.h"
 
 
-static ngx_int_t ngx_http_cflb_state_entry(ngx_conf_t *cf, json_t *e,
+static ngx_int_t ngx_cflb_state_unique(ngx_conf_t *cf,
+    ngx_cflb_conf_t *ccf);
+static ngx_int_t ngx_cflb_state_entry(ngx_conf_t *cf, json_t *e,
     ngx_uint_t endpoint, ngx_cflb_state_t *st);
-static ngx_int_t ngx_http_cflb_state_string(ngx_conf_t *cf, json_t *e,
+static ngx_int_t ngx_cflb_state_string(ngx_conf_t *cf, json_t *e,
     const char *key, ngx_str_t *s);
-static ngx_int_t ngx_http_cflb_state_pair(json_t *e, const char *key,
+static ngx_int_t ngx_cflb_state_pair(json_t *e, const char *key,
     ngx_uint_t weight, ngx_uint_t *value, ngx_uint_t *base_value);
 
 
 char *
-ngx_http_cflb_state_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+ngx_cflb_state_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_cflb_conf_t *ccf = conf;
 
@@ -45,8 +51,8 @@ ngx_http_cflb_state_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-void
-ngx_http_cflb_state_read(ngx_conf_t *cf, ngx_cflb_conf_t *ccf)
+ngx_int_t
+ngx_cflb_state_read(ngx_conf_t *cf, ngx_cflb_conf_t *ccf)
 {
     size_t             i, k;
     json_t            *root, *list;
@@ -56,13 +62,17 @@ ngx_http_cflb_state_read(ngx_conf_t *cf, ngx_cflb_conf_t *ccf)
     static const char *lists[] = { "pools", "endpoints" };
 
     if (ccf->state_file.len == 0) {
-        return;
+        return NGX_OK;
+    }
+
+    if (ngx_cflb_state_unique(cf, ccf) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     if (ngx_file_info(ccf->state_file.data, &fi) == NGX_FILE_ERROR
         && ngx_errno == NGX_ENOENT)
     {
-        return;                         /* no change was ever made */
+        return NGX_OK;                  /* no change was ever made */
     }
 
     root = json_load_file((char *) ccf->state_file.data,
@@ -72,7 +82,7 @@ ngx_http_cflb_state_read(ngx_conf_t *cf, ngx_cflb_conf_t *ccf)
         ngx_log_error(NGX_LOG_WARN, cf->log, 0,
                       "cflb_state_file \"%V\" is ignored: %s at line %d",
                       &ccf->state_file, err.text, err.line);
-        return;
+        return NGX_OK;
     }
 
     if (!json_is_object(root)
@@ -98,7 +108,7 @@ ngx_http_cflb_state_read(ngx_conf_t *cf, ngx_cflb_conf_t *ccf)
                 goto done;
             }
 
-            if (ngx_http_cflb_state_entry(cf, json_array_get(list, i), k, st)
+            if (ngx_cflb_state_entry(cf, json_array_get(list, i), k, st)
                 != NGX_OK)
             {
                 ccf->state->nelts--;
@@ -113,11 +123,42 @@ ngx_http_cflb_state_read(ngx_conf_t *cf, ngx_cflb_conf_t *ccf)
 done:
 
     json_decref(root);
+
+    return NGX_OK;
+}
+
+
+/*
+ * Each zone rewrites its file whole: the other subsystem's zone, if
+ * configured before this one, may not name the same file.
+ */
+
+static ngx_int_t
+ngx_cflb_state_unique(ngx_conf_t *cf, ngx_cflb_conf_t *ccf)
+{
+    ngx_cflb_conf_t  *other;
+
+    other = ngx_cflb_zone_conf(cf->cycle, ccf->http ? "ngx_stream_cflb_module"
+                                                    : "ngx_http_cflb_module");
+
+    if (other == NULL
+        || other->state_file.len != ccf->state_file.len
+        || ngx_strncmp(other->state_file.data, ccf->state_file.data,
+                       ccf->state_file.len) != 0)
+    {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                  "cflb_state_file \"%V\" is used in both http{} and "
+                  "stream{}, each needs its own", &ccf->state_file);
+
+    return NGX_ERROR;
 }
 
 
 static ngx_int_t
-ngx_http_cflb_state_entry(ngx_conf_t *cf, json_t *e, ngx_uint_t endpoint,
+ngx_cflb_state_entry(ngx_conf_t *cf, json_t *e, ngx_uint_t endpoint,
     ngx_cflb_state_t *st)
 {
     ngx_int_t  rc;
@@ -129,8 +170,8 @@ ngx_http_cflb_state_entry(ngx_conf_t *cf, json_t *e, ngx_uint_t endpoint,
     }
 
     if (!endpoint) {
-        if (ngx_http_cflb_state_string(cf, e, "name", &st->pool) != NGX_OK
-            || ngx_http_cflb_state_pair(e, "enabled", 0, &st->enabled,
+        if (ngx_cflb_state_string(cf, e, "name", &st->pool) != NGX_OK
+            || ngx_cflb_state_pair(e, "enabled", 0, &st->enabled,
                                         &st->enabled_base)
                != NGX_OK)
         {
@@ -141,16 +182,16 @@ ngx_http_cflb_state_entry(ngx_conf_t *cf, json_t *e, ngx_uint_t endpoint,
         return NGX_OK;
     }
 
-    if (ngx_http_cflb_state_string(cf, e, "pool", &st->pool) != NGX_OK
-        || ngx_http_cflb_state_string(cf, e, "name", &st->endpoint) != NGX_OK
-        || ngx_http_cflb_state_string(cf, e, "address", &st->address)
+    if (ngx_cflb_state_string(cf, e, "pool", &st->pool) != NGX_OK
+        || ngx_cflb_state_string(cf, e, "name", &st->endpoint) != NGX_OK
+        || ngx_cflb_state_string(cf, e, "address", &st->address)
            != NGX_OK
         || st->endpoint.len == 0)
     {
         return NGX_ERROR;
     }
 
-    rc = ngx_http_cflb_state_pair(e, "enabled", 0, &st->enabled,
+    rc = ngx_cflb_state_pair(e, "enabled", 0, &st->enabled,
                                   &st->enabled_base);
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
@@ -160,7 +201,7 @@ ngx_http_cflb_state_entry(ngx_conf_t *cf, json_t *e, ngx_uint_t endpoint,
         st->rt |= NGX_CFLB_RT_ENABLED;
     }
 
-    rc = ngx_http_cflb_state_pair(e, "weight", 1, &st->weight,
+    rc = ngx_cflb_state_pair(e, "weight", 1, &st->weight,
                                   &st->weight_base);
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
@@ -175,7 +216,7 @@ ngx_http_cflb_state_entry(ngx_conf_t *cf, json_t *e, ngx_uint_t endpoint,
 
 
 static ngx_int_t
-ngx_http_cflb_state_string(ngx_conf_t *cf, json_t *e, const char *key,
+ngx_cflb_state_string(ngx_conf_t *cf, json_t *e, const char *key,
     ngx_str_t *s)
 {
     json_t  *v;
@@ -205,7 +246,7 @@ ngx_http_cflb_state_string(ngx_conf_t *cf, json_t *e, const char *key,
  */
 
 static ngx_int_t
-ngx_http_cflb_state_pair(json_t *e, const char *key, ngx_uint_t weight,
+ngx_cflb_state_pair(json_t *e, const char *key, ngx_uint_t weight,
     ngx_uint_t *value, ngx_uint_t *base_value)
 {
     json_t     *v[2];
@@ -224,7 +265,7 @@ ngx_http_cflb_state_pair(json_t *e, const char *key, ngx_uint_t weight,
 
     for (i = 0; i < 2; i++) {
         if (weight) {
-            n[i] = ngx_http_cflb_json_weight(v[i]);
+            n[i] = ngx_cflb_json_weight(v[i]);
 
         } else {
             n[i] = json_is_boolean(v[i]) ? json_is_true(v[i]) : NGX_ERROR;
@@ -239,4 +280,33 @@ ngx_http_cflb_state_pair(json_t *e, const char *key, ngx_uint_t weight,
     *base_value = n[1];
 
     return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_cflb_json_weight(json_t *v)
+{
+    double     h, d;
+    ngx_int_t  n;
+
+    if (!json_is_number(v)) {
+        return NGX_ERROR;
+    }
+
+    h = json_number_value(v) * CFLB_WEIGHT_SCALE;
+
+    /* written as "!(in range)" so that NaN fails too */
+    if (!(h >= 0 && h <= CFLB_WEIGHT_SCALE)) {
+        return NGX_ERROR;
+    }
+
+    n = (ngx_int_t) (h + 0.5);
+    d = h - n;
+
+    /* 0.29 is not exactly 29/100 as a double: within a millionth is */
+    if (d > 1e-6 || d < -1e-6) {
+        return NGX_ERROR;
+    }
+
+    return n;
 }
