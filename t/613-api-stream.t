@@ -150,7 +150,10 @@ my $out = eval {
     my $r = Cflb::api(PATCH => '/api/stream/pools/s1/endpoints/a',
                       '{"enabled": false}');
     $o .= "patch: $r->{status} enabled="
-        . ($r->{json}{enabled} ? 'true' : 'false') . "\n";
+        . ($r->{json}{enabled} ? 'true' : 'false') . " drain: "
+        . ($r->{json}{drain}{since} ? "since set" : "no since")
+        . " duration $r->{json}{drain}{duration}"
+        . " remaining $r->{json}{drain}{remaining}\n";
     $o .= "disabled: " . main::sessions(40) . "\n";
     $o .= "http untouched: " . main::pool_state('/api/', 's1') . "\n";
     Cflb::api(PATCH => '/api/stream/pools/s1/endpoints/a',
@@ -169,7 +172,7 @@ GET /t
 sub { $Cflb::note{out} }
 --- response_body
 before: a,b (workers: several)
-patch: 200 enabled=false
+patch: 200 enabled=false drain: since set duration 0 remaining 0
 disabled: b (workers: several)
 http untouched: s1 enabled=1 a=1/on@127.0.0.1:1993 b=0.5/on@127.0.0.1:1993
 enabled: a,b (workers: several)
