@@ -92,7 +92,6 @@ static u_char *ngx_cflb_notify_pool_json(u_char *p,
     ngx_cflb_notify_what_t *w);
 static u_char *ngx_cflb_notify_origin(u_char *p, ngx_cflb_endpoint_t *ep,
     ngx_cflb_notify_what_t *w);
-static u_char *ngx_cflb_notify_str(u_char *p, ngx_str_t *s);
 static void ngx_cflb_notify_next(ngx_cflb_notify_t *nt);
 static void ngx_cflb_notify_attempt(ngx_cflb_notify_t *nt);
 static ngx_int_t ngx_cflb_notify_request(ngx_cflb_notify_t *nt);
@@ -489,7 +488,7 @@ ngx_cflb_notify_render(u_char *p, ngx_cflb_conf_t *ccf,
     }
 
     p = ngx_sprintf(p, "\"hostname\":");
-    p = ngx_cflb_notify_str(p, &ccf->notify->hostname);
+    p = ngx_cflb_json_str(p, &ccf->notify->hostname);
     p = ngx_sprintf(p, ",\"subsystem\":\"%s\",\"load_balancers\":[",
                     ccf->http ? "http" : "stream");
 
@@ -500,7 +499,7 @@ ngx_cflb_notify_render(u_char *p, ngx_cflb_conf_t *ccf,
         for (j = 0; j < lbs[i]->npools; j++) {
             if (lbs[i]->pools[j].pool == w->pool) {
                 p = ngx_sprintf(p, n++ ? "," : "");
-                p = ngx_cflb_notify_str(p, &lbs[i]->name);
+                p = ngx_cflb_json_str(p, &lbs[i]->name);
                 break;
             }
         }
@@ -538,7 +537,7 @@ ngx_cflb_notify_pool_json(u_char *p, ngx_cflb_notify_what_t *w)
                                                  : (ngx_uint_t) pool->enabled;
 
     p = ngx_sprintf(p, "{\"id\":\"%016uxL\",\"name\":", pool->id);
-    p = ngx_cflb_notify_str(p, &pool->name);
+    p = ngx_cflb_json_str(p, &pool->name);
 
     return ngx_sprintf(p, ",\"enabled\":%s,\"healthy\":%s,\"health\":\"%s\","
                        "\"changed\":%s,\"minimum_origins\":%ui}",
@@ -566,9 +565,9 @@ ngx_cflb_notify_origin(u_char *p, ngx_cflb_endpoint_t *ep,
                                                : (she->disabled_at == 0);
 
     p = ngx_sprintf(p, "{\"name\":");
-    p = ngx_cflb_notify_str(p, &ep->name);
+    p = ngx_cflb_json_str(p, &ep->name);
     p = ngx_sprintf(p, ",\"ip\":");
-    p = ngx_cflb_notify_str(p, &ep->addr.name);
+    p = ngx_cflb_json_str(p, &ep->addr.name);
 
     return ngx_sprintf(p, ",\"enabled\":%s,\"healthy\":%s,"
                        "\"failure_reason\":\"%s\",\"response_code\":%ui,"
@@ -581,16 +580,6 @@ ngx_cflb_notify_origin(u_char *p, ngx_cflb_endpoint_t *ep,
                        ep == w->ep ? "true" : "false");
 }
 
-
-static u_char *
-ngx_cflb_notify_str(u_char *p, ngx_str_t *s)
-{
-    *p++ = '"';
-    p = (u_char *) ngx_escape_json(p, s->data, s->len);
-    *p++ = '"';
-
-    return p;
-}
 
 
 /* one event at a time keeps them in order */

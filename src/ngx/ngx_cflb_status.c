@@ -23,7 +23,6 @@ static u_char *ngx_cflb_status_endpoint(u_char *p, ngx_cflb_pool_t *pool,
     ngx_cflb_endpoint_t *ep);
 static u_char *ngx_cflb_status_drain(u_char *p, ngx_cflb_endpoint_t *ep);
 static size_t ngx_cflb_status_size(ngx_cflb_conf_t *ccf);
-static u_char *ngx_cflb_json_str(u_char *p, ngx_str_t *s);
 static const char *ngx_cflb_policy_name(ngx_int_t policy);
 
 
@@ -467,7 +466,7 @@ ngx_cflb_status_size(ngx_cflb_conf_t *ccf)
 }
 
 
-static u_char *
+u_char *
 ngx_cflb_json_str(u_char *p, ngx_str_t *s)
 {
     *p++ = '"';
