@@ -757,6 +757,9 @@ enum {
     NGX_CFLB_STATUS_ENDPOINT       /* one endpoint, obj */
 };
 
+/* s as a JSON string, quoted; p has room for 6 * s->len + 2 */
+u_char *ngx_cflb_json_str(u_char *p, ngx_str_t *s);
+
 /*
  * What of the status of ccf, as JSON ending in a newline, in one buffer.
  * The whole document of the http conf also holds the stream zone's load
