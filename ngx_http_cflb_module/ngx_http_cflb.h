@@ -38,6 +38,10 @@ extern ngx_module_t  ngx_http_cflb_module;
 ngx_int_t ngx_http_cflb_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *type, ngx_buf_t *b);
 
+/* adds the response header key: value (both static); NGX_ERROR if no memory */
+ngx_int_t ngx_http_cflb_add_header(ngx_http_request_t *r,
+    const ngx_str_t *key, const ngx_str_t *value);
+
 /* cflb_dashboard's content: the page, its assets, the status JSON */
 ngx_int_t ngx_http_cflb_dashboard_handler(ngx_http_request_t *r);
 

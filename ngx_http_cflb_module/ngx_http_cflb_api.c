@@ -85,6 +85,10 @@ static void *ngx_http_cflb_module_loc_conf(ngx_conf_t *cf, void **loc_conf,
 
 
 static ngx_str_t  ngx_http_cflb_api_json = ngx_string("application/json");
+static ngx_str_t  ngx_http_cflb_api_allow_header = ngx_string("Allow");
+static ngx_str_t  ngx_http_cflb_api_allow_get = ngx_string("GET, HEAD");
+static ngx_str_t  ngx_http_cflb_api_allow_patch =
+    ngx_string("GET, HEAD, PATCH");
 
 
 void *
@@ -260,7 +264,6 @@ ngx_http_cflb_api_handler(ngx_http_request_t *r)
 {
     ngx_int_t                  rc, found;
     ngx_uint_t                 patch, large;
-    ngx_table_elt_t           *h;
     ngx_http_cflb_target_t    *t;
     ngx_http_cflb_loc_conf_t  *alcf;
 
@@ -305,22 +308,12 @@ ngx_http_cflb_api_handler(ngx_http_request_t *r)
     }
 
     if (r->method != NGX_HTTP_PATCH || !patch) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
+        if (ngx_http_cflb_add_header(r, &ngx_http_cflb_api_allow_header,
+                                     patch ? &ngx_http_cflb_api_allow_patch
+                                           : &ngx_http_cflb_api_allow_get)
+            != NGX_OK)
+        {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        h->hash = 1;
-#if (nginx_version >= 1023000)
-        h->next = NULL;
-#endif
-        ngx_str_set(&h->key, "Allow");
-
-        if (patch) {
-            ngx_str_set(&h->value, "GET, HEAD, PATCH");
-
-        } else {
-            ngx_str_set(&h->value, "GET, HEAD");
         }
 
         return ngx_http_cflb_api_fail(r, NGX_HTTP_NOT_ALLOWED,

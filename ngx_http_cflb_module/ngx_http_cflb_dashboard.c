@@ -126,21 +126,12 @@ static ngx_int_t
 ngx_http_cflb_dashboard_send(ngx_http_request_t *r, ngx_str_t *type,
     ngx_buf_t *b)
 {
-    ngx_table_elt_t     *h;
     const ngx_keyval_t  *kv;
 
     for (kv = ngx_http_cflb_dashboard_headers; kv->key.len; kv++) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
+        if (ngx_http_cflb_add_header(r, &kv->key, &kv->value) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        h->hash = 1;
-#if (nginx_version >= 1023000)
-        h->next = NULL;
-#endif
-        h->key = kv->key;
-        h->value = kv->value;
     }
 
     return ngx_http_cflb_send(r, NGX_HTTP_OK, type, b);

@@ -648,6 +648,28 @@ ngx_http_cflb_status_handler(ngx_http_request_t *r)
 
 
 ngx_int_t
+ngx_http_cflb_add_header(ngx_http_request_t *r, const ngx_str_t *key,
+    const ngx_str_t *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+    h->key = *key;
+    h->value = *value;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
 ngx_http_cflb_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *type,
     ngx_buf_t *b)
 {
