@@ -19,6 +19,9 @@ static int cflb_steer_off_pick(cflb_set_t *set, cflb_pick_t *pk);
 
 const cflb_steer_ops_t  cflb_steer_off_ops = {
     "off",
+    CFLB_LEVEL_POOL,                   /* orders pools, never endpoints */
+    CFLB_MODE_ALL,
+    0,
     0,
     cflb_steer_off_init,
     cflb_steer_off_pick,
