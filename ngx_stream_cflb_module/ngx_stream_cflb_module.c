@@ -1,7 +1,7 @@
 
 /*
  * ngx_stream_cflb_module: the stream glue.  A cflb_lb block is a stream
- * upstream whose peers are chosen by cflb steering per connection or UDP
+ * upstream whose peers the decision engine chooses per connection or UDP
  * session: "proxy_pass NAME" and proxy_next_upstream work as usual.
  */
 
@@ -9,7 +9,15 @@
 #include <ngx_core.h>
 #include <ngx_stream.h>
 
-#include "ngx_cflb.h"
+#include "ngx_cflb_conf.h"
+#include "ngx_cflb_pool.h"
+#include "ngx_cflb_lb.h"
+#include "ngx_cflb_peer.h"
+#include "ngx_cflb_zone.h"
+#include "ngx_cflb_health.h"
+#include "ngx_cflb_notify.h"
+#include "ngx_cflb_state.h"
+#include "ngx_cflb_trace.h"
 
 
 typedef struct {
@@ -26,22 +34,190 @@ static ngx_int_t ngx_stream_cflb_init_peer(ngx_stream_session_t *s,
     ngx_stream_upstream_srv_conf_t *us);
 static void ngx_stream_cflb_free_peer(ngx_peer_connection_t *pc,
     void *data, ngx_uint_t state);
+static ngx_int_t ngx_stream_cflb_variable(ngx_stream_session_t *s,
+    ngx_stream_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_stream_cflb_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_stream_cflb_postconfiguration(ngx_conf_t *cf);
 static void *ngx_stream_cflb_create_main_conf(ngx_conf_t *cf);
 
 
+/*
+ * The same directives as in http{}, with the same syntax; the layer-7
+ * ones are here to be refused with the reason (ngx_cflb_lb_l7()).
+ */
+
 static ngx_command_t  ngx_stream_cflb_commands[] = {
 
-    NGX_CFLB_COMMANDS(NGX_STREAM_MAIN_CONF, NGX_STREAM_UPS_CONF,
-                      NGX_STREAM_MAIN_CONF_OFFSET, NGX_STREAM_SRV_CONF_OFFSET,
-                      ngx_stream_cflb_lb_block),
+    { ngx_string("cflb_zone"),
+      NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_cflb_zone_directive,
+      NGX_STREAM_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cflb_pool"),
+      NGX_STREAM_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE1,
+      ngx_cflb_pool_block,
+      NGX_STREAM_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cflb_lb"),
+      NGX_STREAM_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE1,
+      ngx_stream_cflb_lb_block,
+      NGX_STREAM_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cflb_monitor"),
+      NGX_STREAM_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE1,
+      ngx_cflb_monitor_block,
+      NGX_STREAM_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cflb_affinity_key"),
+      NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_cflb_affinity_key,
+      NGX_STREAM_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cflb_notify"),
+      NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE123,
+      ngx_cflb_notify_directive,
+      NGX_STREAM_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cflb_state_file"),
+      NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_cflb_state_file,
+      NGX_STREAM_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("pools"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_1MORE,
+      ngx_cflb_lb_pools,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("fallback_pool"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_cflb_lb_fallback,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("steering"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_cflb_lb_steering,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("random_steering"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_1MORE,
+      ngx_cflb_lb_random_steering,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("session_affinity"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_cflb_lb_l7,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_cflb_lb_t, affinity.mode),
+      &ngx_cflb_affinity_mode },
+
+    { ngx_string("session_affinity_ttl"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_cflb_lb_l7,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_cflb_lb_t, affinity.ttl),
+      &ngx_cflb_affinity_ttl },
+
+    { ngx_string("session_affinity_samesite"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_cflb_lb_l7,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_cflb_lb_t, affinity.samesite),
+      &ngx_cflb_affinity_samesite },
+
+    { ngx_string("session_affinity_secure"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_cflb_lb_l7,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_cflb_lb_t, affinity.secure),
+      &ngx_cflb_affinity_secure },
+
+    { ngx_string("session_affinity_headers"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_1MORE,
+      ngx_cflb_lb_l7,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_cflb_lb_t, affinity.headers),
+      &ngx_cflb_affinity_headers },
+
+    { ngx_string("session_affinity_require_all_headers"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_FLAG,
+      ngx_cflb_lb_l7,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_cflb_lb_t, affinity.require_all),
+      &ngx_cflb_affinity_require_all },
+
+    { ngx_string("drain_duration"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_cflb_lb_l7,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_cflb_lb_t, affinity.drain),
+      &ngx_cflb_affinity_drain },
+
+    { ngx_string("zero_downtime_failover"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_cflb_lb_l7,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_cflb_lb_t, affinity.zdf),
+      &ngx_cflb_affinity_zdf },
+
+    { ngx_string("failover_across_pools"),
+      NGX_STREAM_UPS_CONF|NGX_CONF_FLAG,
+      ngx_cflb_lb_l7,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(ngx_cflb_lb_t, affinity.across_pools),
+      &ngx_cflb_affinity_across_pools },
 
       ngx_null_command
 };
 
 
-NGX_CFLB_MODULE(stream, STREAM, );
+static ngx_stream_module_t  ngx_stream_cflb_module_ctx = {
+    ngx_stream_cflb_add_variables,         /* preconfiguration */
+    ngx_stream_cflb_postconfiguration,     /* postconfiguration */
+
+    ngx_stream_cflb_create_main_conf,      /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL                                   /* merge server configuration */
+};
+
+
+ngx_module_t  ngx_stream_cflb_module = {
+    NGX_MODULE_V1,
+    &ngx_stream_cflb_module_ctx,           /* module context */
+    ngx_stream_cflb_commands,              /* module directives */
+    NGX_STREAM_MODULE,                     /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_cflb_init_process,                 /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_cflb_exit_process,                 /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
 
 
 /* cflb_lb NAME { ... }: a stream upstream{} of our own */
@@ -159,16 +335,54 @@ ngx_stream_cflb_free_peer(ngx_peer_connection_t *pc, void *data,
 }
 
 
-NGX_CFLB_VARIABLES(stream, STREAM, ngx_stream_session_t)
+static ngx_int_t
+ngx_stream_cflb_variable(ngx_stream_session_t *s,
+    ngx_stream_variable_value_t *v, uintptr_t data)
+{
+    ngx_stream_cflb_peer_data_t  *spd;
+
+    spd = ngx_stream_get_module_ctx(s, ngx_stream_cflb_module);
+
+    ngx_cflb_variable(spd ? &spd->pd.d : NULL, s->connection->pool, v, data);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_stream_cflb_add_variables(ngx_conf_t *cf)
+{
+    const ngx_cflb_var_t   *v;
+    ngx_stream_variable_t  *var;
+
+    for (v = ngx_cflb_variables; v->name.len; v++) {
+        var = ngx_stream_add_variable(cf, (ngx_str_t *) &v->name,
+                                      NGX_STREAM_VAR_NOCACHEABLE);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = ngx_stream_cflb_variable;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
 
 
 static ngx_int_t
 ngx_stream_cflb_postconfiguration(ngx_conf_t *cf)
 {
-    ngx_cflb_conf_t  *ccf;
+    const ngx_str_t              *trace;
+    ngx_cflb_conf_t              *ccf;
+    ngx_stream_core_main_conf_t  *cmcf;
 
     ccf = ngx_stream_conf_get_module_main_conf(cf, ngx_stream_cflb_module);
-    ccf->trace = ngx_stream_cflb_traced(cf);
+    cmcf = ngx_stream_conf_get_module_main_conf(cf, ngx_stream_core_module);
+
+    trace = &ngx_cflb_variables[NGX_CFLB_VAR_TRACE].name;
+    ccf->trace = ngx_cflb_variable_used(&cmcf->variables,
+                                        sizeof(ngx_stream_variable_t), trace);
 
     return ngx_cflb_postconfiguration(cf, ccf);
 }
@@ -177,7 +391,5 @@ ngx_stream_cflb_postconfiguration(ngx_conf_t *cf)
 static void *
 ngx_stream_cflb_create_main_conf(ngx_conf_t *cf)
 {
-    /* no default port: an endpoint without one takes the client's */
-    return ngx_cflb_create_conf(cf, &ngx_stream_cflb_module, 0,
-                                NGX_LOG_DEBUG_STREAM);
+    return ngx_cflb_create_conf(cf, &ngx_stream_cflb_module, CFLB_MODE_L4);
 }

@@ -1,15 +1,20 @@
 
 /*
  * The cflb shared-memory zone: one record per pool and per endpoint, found
- * by name so that "nginx -s reload" keeps counters (and later health) of
- * objects that stay; and worker slots, so that a worker that dies leaves
- * no in-flight count behind.
+ * by name so that "nginx -s reload" keeps counters, health and overrides
+ * of objects that stay; and worker slots, so that a worker that dies
+ * leaves no in-flight count behind.  Each worker's part in the zone
+ * (slot, RNG, token MAC, alerts, health checks) starts and ends here.
  */
 
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_cflb.h"
+#include "ngx_cflb_zone.h"
+#include "ngx_cflb_decide.h"
+#include "ngx_cflb_health.h"
+#include "ngx_cflb_notify.h"
+#include "ngx_cflb_runtime.h"
 
 
 static ngx_int_t ngx_cflb_zone_bind(ngx_cflb_conf_t *ccf);
@@ -75,7 +80,7 @@ ngx_cflb_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         ngx_sprintf(shpool->log_ctx, " in cflb zone \"%V\"%Z",
                     &shm_zone->shm.name);
 
-        ngx_cflb_affinity_init_zone(sh, shpool);
+        ngx_cflb_affinity_init_zone(sh);
     }
 
     if (sh->magic != NGX_CFLB_ZONE_MAGIC || sh->layout != NGX_CFLB_ZONE_LAYOUT)
@@ -97,14 +102,20 @@ ngx_cflb_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     if (rc == NGX_OK) {
         ngx_cflb_zone_collect(ccf);
+
+    } else {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "cflb zone \"%V\" is full, make it larger",
+                      &shm_zone->shm.name);
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_cflb_affinity_sessions(ccf, shm_zone->shm.log);
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
 
     if (rc != NGX_OK) {
-        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
-                      "cflb zone \"%V\" is full, make it larger",
-                      &shm_zone->shm.name);
         return rc;
     }
 
@@ -441,6 +452,7 @@ ngx_cflb_exit_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf)
 {
     ngx_cflb_affinity_exit_worker(ccf);
     ngx_cflb_notify_exit_worker(ccf);
+    ngx_cflb_runtime_exit_worker(ccf);
 
     if (ccf->sh == NULL || ccf->slot == NGX_CFLB_SLOTS) {
         return;
@@ -487,6 +499,49 @@ ngx_cflb_slot_recover(ngx_cflb_sh_t *sh, ngx_uint_t slot)
             (void) ngx_atomic_fetch_add(&she->c.active, -n);
             (void) ngx_atomic_fetch_add(&she->pool->c.active, -n);
             she->slot_active[slot] = 0;
+        }
+    }
+}
+
+
+ngx_cflb_conf_t *
+ngx_cflb_zone_conf(ngx_cycle_t *cycle, char *module)
+{
+    ngx_uint_t        i;
+    ngx_module_t     *m;
+    ngx_shm_zone_t   *zone;
+    ngx_list_part_t  *part;
+
+    m = NULL;
+
+    for (i = 0; cycle->modules[i]; i++) {
+        if (ngx_strcmp(cycle->modules[i]->name, module) == 0) {
+            m = cycle->modules[i];
+            break;
+        }
+    }
+
+    if (m == NULL) {
+        return NULL;
+    }
+
+    part = &cycle->shared_memory.part;
+    zone = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            zone = part->elts;
+            i = 0;
+        }
+
+        if (zone[i].tag == m) {
+            return zone[i].data;
         }
     }
 }

@@ -1,0 +1,44 @@
+
+/*
+ * A subsystem's cflb configuration as a whole: its main conf, cflb_zone,
+ * and the checks that need every block read.
+ */
+
+#ifndef _NGX_CFLB_CONF_H_INCLUDED_
+#define _NGX_CFLB_CONF_H_INCLUDED_
+
+
+#include "ngx_cflb_model.h"
+
+
+/*
+ * A new main conf for the subsystem module (its create_main_conf): mode
+ * is CFLB_MODE_L7 (http: requests, Host, port 80 by default) or
+ * CFLB_MODE_L4 (stream: an endpoint without a port takes the client's).
+ */
+ngx_cflb_conf_t *ngx_cflb_create_conf(ngx_conf_t *cf, ngx_module_t *module,
+    ngx_uint_t mode);
+
+/*
+ * ngx_cflb_policy() reads the policy of the directive being parsed (its
+ * name is the first argument) from value, for level (CFLB_LEVEL_*) in
+ * the subsystem's mode: the policy, or NGX_ERROR after saying which
+ * policies the directive takes there.
+ */
+ngx_int_t ngx_cflb_policy(ngx_conf_t *cf, ngx_cflb_conf_t *ccf,
+    ngx_str_t *value, ngx_uint_t level);
+
+/* an endpoint without a port: 80 at layer 7, the client's (0) at layer 4 */
+#define ngx_cflb_default_port(ccf)  ((ccf)->mode == CFLB_MODE_L7 ? 80 : 0)
+
+char *ngx_cflb_zone_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* postconfiguration checks common to both subsystems */
+ngx_int_t ngx_cflb_postconfiguration(ngx_conf_t *cf, ngx_cflb_conf_t *ccf);
+
+/* the core's allocator over an nginx pool */
+void ngx_cflb_allocator(cflb_allocator_t *a, ngx_pool_t *pool);
+
+
+#endif /* _NGX_CFLB_CONF_H_INCLUDED_ */
