@@ -20,7 +20,7 @@
 #include "ngx_cflb_pool.h"
 #include "ngx_cflb_runtime.h"
 #include "ngx_cflb_status.h"
-#include "ngx_cflb_zone.h"
+#include "ngx_cflb_shm.h"
 #include "ngx_cflb_json.h"
 
 

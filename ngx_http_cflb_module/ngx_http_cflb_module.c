@@ -11,6 +11,7 @@
 #include "ngx_cflb_pool.h"
 #include "ngx_cflb_lb.h"
 #include "ngx_cflb_zone.h"
+#include "ngx_cflb_process.h"
 #include "ngx_cflb_health.h"
 #include "ngx_cflb_notify.h"
 #include "ngx_cflb_state.h"
@@ -539,7 +540,11 @@ ngx_http_cflb_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-    return ngx_cflb_postconfiguration(cf, ccf);
+    if (ngx_cflb_postconfiguration(cf, ccf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_cflb_state_read(cf, ccf);
 }
 
 

@@ -14,6 +14,7 @@
 #include "ngx_cflb_lb.h"
 #include "ngx_cflb_peer.h"
 #include "ngx_cflb_zone.h"
+#include "ngx_cflb_process.h"
 #include "ngx_cflb_health.h"
 #include "ngx_cflb_notify.h"
 #include "ngx_cflb_state.h"
@@ -384,7 +385,11 @@ ngx_stream_cflb_postconfiguration(ngx_conf_t *cf)
     ccf->trace = ngx_cflb_variable_used(&cmcf->variables,
                                         sizeof(ngx_stream_variable_t), trace);
 
-    return ngx_cflb_postconfiguration(cf, ccf);
+    if (ngx_cflb_postconfiguration(cf, ccf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_cflb_state_read(cf, ccf);
 }
 
 

@@ -1,10 +1,10 @@
 
 /*
  * Session affinity at request time: which endpoint a token or a header
- * session names and whether it may still serve, the new session made
- * once its endpoint answered, the MAC of tokens (per worker), and the
- * header session table in the zone (cflb_session.c keeps it).  Reading
- * cookies and headers and writing Set-Cookie is the http module's.
+ * session names and whether it may still serve, and the new session
+ * made once its endpoint answered (a token, or an entry of the zone's
+ * header session table); the MAC of tokens, per worker.  Reading cookies
+ * and headers and writing Set-Cookie is the http module's.
  */
 
 #include <ngx_config.h>
@@ -17,15 +17,11 @@
 #if (NGX_OPENSSL)
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 #endif
 
 
 /* verified tokens each worker remembers (a power of two) */
 #define NGX_CFLB_TOKEN_CACHE    1024
-
-/* header sessions take this share of the zone */
-#define NGX_CFLB_SESSIONS_SHARE  4
 
 
 static ngx_cflb_endpoint_t *ngx_cflb_affinity_token(ngx_cflb_decision_t *d,
@@ -39,64 +35,6 @@ static void ngx_cflb_session_count(ngx_cflb_endpoint_t *ep);
 static int ngx_cflb_hmac(void *data, const unsigned char *in, size_t len,
     unsigned char *out);
 #endif
-
-
-/* a new zone: its own random key */
-
-void
-ngx_cflb_affinity_init_zone(ngx_cflb_sh_t *sh)
-{
-#if (NGX_OPENSSL)
-    if (RAND_bytes(sh->key, sizeof(sh->key)) != 1)
-#endif
-    {
-        /* not secret enough to rely on: set cflb_affinity_key */
-        ngx_uint_t  i;
-
-        for (i = 0; i < sizeof(sh->key); i++) {
-            sh->key[i] = (u_char) ngx_random();
-        }
-    }
-}
-
-
-/*
- * The header session table, made in the zone the first time a
- * configuration uses header sessions, and kept over reloads: a quarter
- * of the zone, or what the zone still has room for.  Called at zone
- * init with the mutex held.
- */
-
-ngx_int_t
-ngx_cflb_affinity_sessions(ngx_cflb_conf_t *ccf, ngx_log_t *log)
-{
-    size_t            size;
-    uint32_t          n;
-    ngx_slab_pool_t  *shpool;
-
-    if (!ccf->sessions || ccf->sh->sessions) {
-        return NGX_OK;
-    }
-
-    shpool = ccf->shpool;
-    size = ((u_char *) shpool->end - (u_char *) shpool->start)
-           / NGX_CFLB_SESSIONS_SHARE;
-
-    for (n = cflb_sessions_fit(size); n >= 16; n /= 2) {
-        ccf->sh->sessions = ngx_slab_alloc_locked(shpool,
-                                                  cflb_sessions_size(n));
-        if (ccf->sh->sessions) {
-            cflb_sessions_init(ccf->sh->sessions, n);
-            return NGX_OK;
-        }
-    }
-
-    ngx_log_error(NGX_LOG_EMERG, log, 0,
-                  "cflb zone \"%V\" has no room for header sessions, make "
-                  "it larger", &ccf->shm_zone->shm.name);
-
-    return NGX_ERROR;
-}
 
 
 ngx_int_t

@@ -1,18 +1,17 @@
 
 /*
- * A subsystem's cflb configuration as a whole: its main conf, cflb_zone,
- * the policy keywords, and the checks that need every block read.
+ * A subsystem's cflb configuration as a whole: its main conf, the policy
+ * keywords, finding the other subsystem's conf, and the checks that need
+ * every block read.
  */
 
 #include <ngx_config.h>
 #include <ngx_core.h>
 
 #include "ngx_cflb_conf.h"
-#include "ngx_cflb_zone.h"
 #include "ngx_cflb_pool.h"
 #include "ngx_cflb_health.h"
 #include "ngx_cflb_trace.h"
-#include "ngx_cflb_state.h"
 
 
 static ngx_int_t ngx_cflb_pool_monitor(ngx_conf_t *cf, ngx_cflb_conf_t *ccf,
@@ -56,53 +55,6 @@ ngx_cflb_create_conf(ngx_conf_t *cf, ngx_module_t *module,
     ccf->debug = ccf->http ? NGX_LOG_DEBUG_HTTP : NGX_LOG_DEBUG_STREAM;
 
     return ccf;
-}
-
-
-char *
-ngx_cflb_zone_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_cflb_conf_t *ccf = conf;
-
-    ssize_t     size;
-    ngx_str_t  *value;
-
-    if (ccf->shm_zone) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    size = ngx_parse_size(&value[2]);
-
-    if (size == NGX_ERROR) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid zone size \"%V\"", &value[2]);
-        return NGX_CONF_ERROR;
-    }
-
-    if (size < (ssize_t) (8 * ngx_pagesize)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "zone \"%V\" is too small, the minimum is %uz",
-                           &value[1], 8 * ngx_pagesize);
-        return NGX_CONF_ERROR;
-    }
-
-    ccf->shm_zone = ngx_shared_memory_add(cf, &value[1], size, ccf->module);
-    if (ccf->shm_zone == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (ccf->shm_zone->data) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "duplicate zone \"%V\"", &value[1]);
-        return NGX_CONF_ERROR;
-    }
-
-    ccf->shm_zone->init = ngx_cflb_init_zone;
-    ccf->shm_zone->data = ccf;
-
-    return NGX_CONF_OK;
 }
 
 
@@ -170,7 +122,7 @@ ngx_cflb_postconfiguration(ngx_conf_t *cf, ngx_cflb_conf_t *ccf)
         return NGX_ERROR;
     }
 
-    return ngx_cflb_state_read(cf, ccf);
+    return NGX_OK;
 }
 
 
@@ -217,6 +169,49 @@ ngx_cflb_pool_monitor(ngx_conf_t *cf, ngx_cflb_conf_t *ccf,
     }
 
     return NGX_OK;
+}
+
+
+ngx_cflb_conf_t *
+ngx_cflb_zone_conf(ngx_cycle_t *cycle, char *module)
+{
+    ngx_uint_t        i;
+    ngx_module_t     *m;
+    ngx_shm_zone_t   *zone;
+    ngx_list_part_t  *part;
+
+    m = NULL;
+
+    for (i = 0; cycle->modules[i]; i++) {
+        if (ngx_strcmp(cycle->modules[i]->name, module) == 0) {
+            m = cycle->modules[i];
+            break;
+        }
+    }
+
+    if (m == NULL) {
+        return NULL;
+    }
+
+    part = &cycle->shared_memory.part;
+    zone = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            zone = part->elts;
+            i = 0;
+        }
+
+        if (zone[i].tag == m) {
+            return zone[i].data;
+        }
+    }
 }
 
 

@@ -1,7 +1,7 @@
 
 /*
- * A subsystem's cflb configuration as a whole: its main conf, cflb_zone,
- * and the checks that need every block read.
+ * A subsystem's cflb configuration as a whole: its main conf, the
+ * policy keywords, and the checks that need every block read.
  */
 
 #ifndef _NGX_CFLB_CONF_H_INCLUDED_
@@ -31,8 +31,12 @@ ngx_int_t ngx_cflb_policy(ngx_conf_t *cf, ngx_cflb_conf_t *ccf,
 /* an endpoint without a port: 80 at layer 7, the client's (0) at layer 4 */
 #define ngx_cflb_default_port(ccf)  ((ccf)->mode == CFLB_MODE_L7 ? 80 : 0)
 
-char *ngx_cflb_zone_directive(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
+/*
+ * The conf of the cflb zone of the module named module (the other
+ * subsystem's, found without naming its symbol), or NULL.  Works while
+ * the configuration is read too: the zone is added with its conf.
+ */
+ngx_cflb_conf_t *ngx_cflb_zone_conf(ngx_cycle_t *cycle, char *module);
 
 /* postconfiguration checks common to both subsystems */
 ngx_int_t ngx_cflb_postconfiguration(ngx_conf_t *cf, ngx_cflb_conf_t *ccf);

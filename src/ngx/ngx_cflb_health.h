@@ -10,7 +10,7 @@
 
 
 #include "ngx_cflb_model.h"
-#include "ngx_cflb_zone.h"
+#include "ngx_cflb_shm.h"
 
 
 /* ngx_cflb_monitor.c: cflb_monitor blocks */

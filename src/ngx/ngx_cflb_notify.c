@@ -14,7 +14,7 @@
 #include <ngx_event_connect.h>
 
 #include "ngx_cflb_notify.h"
-#include "ngx_cflb_zone.h"
+#include "ngx_cflb_shm.h"
 #include "ngx_cflb_pool.h"
 #include "ngx_cflb_conn.h"
 #include "ngx_cflb_json.h"

@@ -9,7 +9,7 @@
 
 
 #include "ngx_cflb_model.h"
-#include "ngx_cflb_zone.h"
+#include "ngx_cflb_shm.h"
 
 
 char *ngx_cflb_pool_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);

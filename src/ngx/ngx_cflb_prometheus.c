@@ -10,7 +10,7 @@
 #include <ngx_core.h>
 
 #include "ngx_cflb_status.h"
-#include "ngx_cflb_zone.h"
+#include "ngx_cflb_shm.h"
 #include "ngx_cflb_pool.h"
 
 

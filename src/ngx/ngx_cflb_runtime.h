@@ -9,7 +9,7 @@
 
 
 #include "ngx_cflb_model.h"
-#include "ngx_cflb_zone.h"
+#include "ngx_cflb_shm.h"
 
 
 /* a change asked for: NGX_CONF_UNSET_UINT leaves that field alone */

@@ -19,7 +19,8 @@
 #include <jansson.h>
 
 #include "ngx_cflb_state.h"
-#include "ngx_cflb_zone.h"
+#include "ngx_cflb_shm.h"
+#include "ngx_cflb_conf.h"
 #include "ngx_cflb_json.h"
 
 

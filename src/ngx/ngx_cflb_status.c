@@ -11,7 +11,8 @@
 #include <ngx_core.h>
 
 #include "ngx_cflb_status.h"
-#include "ngx_cflb_zone.h"
+#include "ngx_cflb_shm.h"
+#include "ngx_cflb_conf.h"
 #include "ngx_cflb_json.h"
 
 
