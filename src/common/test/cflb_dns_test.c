@@ -1421,12 +1421,29 @@ t_random(tctx_t *c)
         rc = t_parse(pkt, rlen, &q, &copy);
 
         switch (rc) {
-        case CFLB_OK:           seen[0]++; break;
-        case CFLB_DECLINED:     seen[1]++; break;
-        case CFLB_DNS_FORMERR:  seen[2]++; break;
-        case CFLB_DNS_NOTIMP:   seen[3]++; break;
-        case CFLB_DNS_BADVERS:  seen[4]++; break;
-        default:                odd++;
+
+        case CFLB_OK:
+            seen[0]++;
+            break;
+
+        case CFLB_DECLINED:
+            seen[1]++;
+            break;
+
+        case CFLB_DNS_FORMERR:
+            seen[2]++;
+            break;
+
+        case CFLB_DNS_NOTIMP:
+            seen[3]++;
+            break;
+
+        case CFLB_DNS_BADVERS:
+            seen[4]++;
+            break;
+
+        default:
+            odd++;
         }
 
         if (rc != CFLB_DECLINED) {
