@@ -15,12 +15,9 @@
 #include "cflb_geo.h"
 
 
-#define cflb_geo_index(a, b)  (((a) - 'A') * 26 + ((b) - 'A'))
-
-
 static const uint8_t  cflb_geo_countries[CFLB_NCOUNTRIES] = {
 #define CFLB_GEO_COUNTRY(a, b, r)                                           \
-    [cflb_geo_index(a, b)] = CFLB_REGION_ ## r + 1,
+    [CFLB_COUNTRY(a, b)] = CFLB_REGION_ ## r + 1,
 #define CFLB_GEO_US(a, b, r)
 #define CFLB_GEO_CA(a, b, r)
 #include "cflb_geo_regions.def"
@@ -33,7 +30,7 @@ static const uint8_t  cflb_geo_countries[CFLB_NCOUNTRIES] = {
 static const uint8_t  cflb_geo_us[CFLB_NCOUNTRIES] = {
 #define CFLB_GEO_COUNTRY(a, b, r)
 #define CFLB_GEO_US(a, b, r)                                                \
-    [cflb_geo_index(a, b)] = CFLB_REGION_ ## r + 1,
+    [CFLB_COUNTRY(a, b)] = CFLB_REGION_ ## r + 1,
 #define CFLB_GEO_CA(a, b, r)
 #include "cflb_geo_regions.def"
 #undef CFLB_GEO_COUNTRY
@@ -46,7 +43,7 @@ static const uint8_t  cflb_geo_ca[CFLB_NCOUNTRIES] = {
 #define CFLB_GEO_COUNTRY(a, b, r)
 #define CFLB_GEO_US(a, b, r)
 #define CFLB_GEO_CA(a, b, r)                                                \
-    [cflb_geo_index(a, b)] = CFLB_REGION_ ## r + 1,
+    [CFLB_COUNTRY(a, b)] = CFLB_REGION_ ## r + 1,
 #include "cflb_geo_regions.def"
 #undef CFLB_GEO_COUNTRY
 #undef CFLB_GEO_US
@@ -165,10 +162,10 @@ cflb_subdivision_region(unsigned country, const unsigned char *s,
     int             code;
     const uint8_t  *table;
 
-    if (country == (unsigned) cflb_geo_index('U', 'S')) {
+    if (country == (unsigned) CFLB_COUNTRY('U', 'S')) {
         table = cflb_geo_us;
 
-    } else if (country == (unsigned) cflb_geo_index('C', 'A')) {
+    } else if (country == (unsigned) CFLB_COUNTRY('C', 'A')) {
         table = cflb_geo_ca;
 
     } else {

@@ -44,6 +44,9 @@ typedef enum {
 #define CFLB_NCOUNTRIES      (26 * 26)
 #define CFLB_COUNTRY_NONE    0xffff
 
+/* the index of two upper-case letters, a constant: CFLB_COUNTRY('U', 'S') */
+#define CFLB_COUNTRY(a, b)   (((a) - 'A') * 26 + ((b) - 'A'))
+
 /* micro-degrees: coordinates are integers, exact from configuration */
 #define CFLB_GEO_UDEG        1000000
 #define CFLB_GEO_LAT_MAX     (90 * CFLB_GEO_UDEG)
