@@ -11,8 +11,9 @@
  * because every path that is not there costs a scan of the record.
  *
  * Per request: one tree walk (MMDB_lookup_sockaddr) and one
- * MMDB_aget_value() per wanted field, reading straight from the mapped
- * file; nothing is allocated.
+ * MMDB_aget_value() per wanted field (the location map once for both
+ * coordinates), reading straight from the mapped file; nothing is
+ * allocated.  bench/geo-db.sh measures it.
  */
 
 #include <ngx_config.h>
@@ -47,10 +48,8 @@ static const char  *ngx_cflb_geo_country_code_path[] =
     { "country_code", NULL };
 static const char  *ngx_cflb_geo_subdivision_path[] =
     { "subdivisions", "0", "iso_code", NULL };
-static const char  *ngx_cflb_geo_lat_path[] =
-    { "location", "latitude", NULL };
-static const char  *ngx_cflb_geo_lon_path[] =
-    { "location", "longitude", NULL };
+static const char  *ngx_cflb_geo_location_path[] =
+    { "location", NULL };
 static const char  *ngx_cflb_geo_flat_lat_path[] =
     { "latitude", NULL };
 static const char  *ngx_cflb_geo_flat_lon_path[] =
@@ -386,6 +385,13 @@ ngx_cflb_geo_subdivision(MMDB_entry_s *entry, ngx_cflb_location_t *loc)
 }
 
 
+/*
+ * GeoIP2 keeps the coordinates in the location map: it is found once,
+ * and latitude and longitude are read inside it, which saves a second
+ * scan of the record past the large maps before it (city, continent,
+ * country with their names in eight languages)
+ */
+
 static ngx_int_t
 ngx_cflb_geo_coords(ngx_cflb_geo_db_t *db, MMDB_entry_s *entry,
     ngx_cflb_location_t *loc)
@@ -393,6 +399,7 @@ ngx_cflb_geo_coords(ngx_cflb_geo_db_t *db, MMDB_entry_s *entry,
     int32_t             lat, lon;
     ngx_int_t           rc;
     const char        **lat_path, **lon_path;
+    MMDB_entry_s        location;
     MMDB_entry_data_s   data;
 
     if (db->schema == NGX_CFLB_GEO_SCHEMA_IPLOC) {
@@ -400,8 +407,21 @@ ngx_cflb_geo_coords(ngx_cflb_geo_db_t *db, MMDB_entry_s *entry,
         lon_path = ngx_cflb_geo_flat_lon_path;
 
     } else {
-        lat_path = ngx_cflb_geo_lat_path;
-        lon_path = ngx_cflb_geo_lon_path;
+        rc = ngx_cflb_geo_get(entry, ngx_cflb_geo_location_path, &data);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        if (data.type != MMDB_DATA_TYPE_MAP) {
+            return NGX_DECLINED;
+        }
+
+        location.mmdb = entry->mmdb;
+        location.offset = data.offset;
+        entry = &location;
+
+        lat_path = ngx_cflb_geo_flat_lat_path;
+        lon_path = ngx_cflb_geo_flat_lon_path;
     }
 
     rc = ngx_cflb_geo_get(entry, lat_path, &data);
