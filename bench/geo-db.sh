@@ -3,6 +3,7 @@
 # one lookup.
 #
 #   bench/geo-db.sh               everything below, into build/geo/
+#   bench/geo-db.sh check         step 1 only (seconds; for a test run)
 #   GEO_NPM=1 bench/geo-db.sh     also the ip-location-db database from
 #                                 the npm package (a second, real-world
 #                                 database in the flat layout)
@@ -31,6 +32,8 @@ lookups=${GEO_LOOKUPS:-200000}
 log() { printf '%s\n' "$*" >&2; }
 die() { log "geo-db: $*"; exit 1; }
 
+mode=${1:-all}
+
 for tool in perl mmdblookup valgrind cc; do
     command -v "$tool" >/dev/null || die "$tool is missing (scripts/deps.sh)"
 done
@@ -57,6 +60,8 @@ perl "$top/t/lib/cflb-mmdb.pl" --selftest
 log "geo-db: the test databases and the lookup check"
 perl "$top/t/lib/cflb-mmdb.pl" --testdbs "$out/test"
 "$out/cflb_geo_lookup" check "$out/test"
+
+[ "$mode" = check ] && exit 0
 
 dbs=()
 for kind in country city; do
