@@ -12,7 +12,7 @@ need_root() {
 pkgs="build-essential nginx nginx-dev libnginx-mod-stream libssl-dev
       libpcre2-dev zlib1g-dev libmaxminddb-dev perl libio-socket-ssl-perl
       gcc-multilib curl haproxy wrk valgrind procps psmisc libjansson-dev
-      prometheus chromium"
+      prometheus chromium libmaxmind-db-writer-perl mmdb-bin tor-geoipdb"
 
 missing=""
 for p in $pkgs; do
