@@ -24,6 +24,8 @@ pid nginx.pid;
 events {}
 
 http {
+    # nothing outside the temporary prefix, so that a build as a user works
+    access_log off;
     client_body_temp_path tmp;
     proxy_temp_path tmp;
     fastcgi_temp_path tmp;
