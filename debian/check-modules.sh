@@ -33,7 +33,10 @@ http {
     scgi_temp_path tmp;
 
     cflb_zone cflb 1m;
-    cflb_pool p { endpoint a 127.0.0.1:8081 weight=0.5; endpoint b 127.0.0.1:8082; }
+    cflb_pool p {
+        endpoint a 127.0.0.1:8081 weight=0.5;
+        endpoint b 127.0.0.1:8082;
+    }
     cflb_lb www { pools p; steering random; }
 
     server {

@@ -23,17 +23,20 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(cd "${1:-$top/build/deb}" && pwd)
-pkgs="libnginx-mod-http-cflb libnginx-mod-stream-cflb"
+pkgs=(libnginx-mod-http-cflb libnginx-mod-stream-cflb)
 nginx=/usr/sbin/nginx
 ns=cflb-deb-smoke
 
 [ "$(id -u)" -eq 0 ] || { echo "deb-smoke: run as root" >&2; exit 1; }
 
 debs=()
-for p in $pkgs; do
-    f=$(ls "$dir"/"${p}"_*.deb 2>/dev/null | tail -n 1)
-    [ -n "$f" ] || { echo "deb-smoke: no ${p}_*.deb in $dir" >&2; exit 1; }
-    debs+=("$f")
+for p in "${pkgs[@]}"; do
+    f=("$dir/${p}"_*.deb)
+    if [ ${#f[@]} -ne 1 ] || [ ! -f "${f[0]}" ]; then
+        echo "deb-smoke: want one ${p}_*.deb in $dir" >&2
+        exit 1
+    fi
+    debs+=("${f[0]}")
 done
 
 checks=0
@@ -66,7 +69,7 @@ cleanup() {
     fi
     if [ $purged = no ]; then
         echo "deb-smoke: purging the packages after a failure" >&2
-        apt_get purge -y -qq $pkgs >/dev/null 2>&1
+        apt_get purge -y -qq "${pkgs[@]}" >/dev/null 2>&1
     fi
     [ $own_policy = yes ] && rm -f "$policy"
     rm -rf "$tmp"
@@ -100,7 +103,7 @@ etc_state() {
     find /etc/nginx -printf '%p %y %l\n' | sort
 }
 
-for p in $pkgs; do
+for p in "${pkgs[@]}"; do
     if dpkg-query -W "$p" >/dev/null 2>&1 \
        && ! dpkg-query -W -f='${Status}' "$p" | grep -q 'not-installed'
     then
@@ -155,7 +158,7 @@ for dep in $deps; do
         from_debian "$p" || fail "$dep: $p is not from a Debian archive"
     done
 done
-ok "every dependency is a Debian package: $(echo $deps | tr ' ' ',')"
+ok "every dependency is a Debian package: $(echo "$deps" | paste -sd,)"
 
 apt_get install -s "${debs[@]}" > "$tmp/simulate" 2>&1 \
     || { cat "$tmp/simulate" >&2; fail "apt cannot install the packages"; }
@@ -174,7 +177,7 @@ ok "apt install pulls only Debian packages" \
 purged=no
 apt_get install -y -qq "${debs[@]}" > "$tmp/install.log" 2>&1 \
     || { cat "$tmp/install.log" >&2; fail "apt install"; }
-for p in $pkgs; do
+for p in "${pkgs[@]}"; do
     installed "$p" || fail "$p is not installed"
 done
 ok "apt install ./$(basename "${debs[0]}") ./$(basename "${debs[1]}")"
@@ -186,7 +189,7 @@ ok "the nginx service is as it was: $(echo "$service_before" | head -n 1)"
 
 # 3. files and links
 
-for p in $pkgs; do
+for p in "${pkgs[@]}"; do
     dpkg -L "$p" > "$tmp/$p.files"
 done
 
@@ -217,7 +220,7 @@ ok "50-mod-stream.conf loads before 70-mod-stream-cflb.conf"
 
 abi=$(dpkg-query -W -f='${Provides}' nginx | tr ',' '\n' \
       | grep -o 'nginx-abi-[^ ]*' || true)
-for p in $pkgs; do
+for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Depends}' "$p" | grep -q "$abi" \
         || fail "$p does not depend on $abi"
 done
@@ -301,7 +304,7 @@ debianize "$top/conf-examples/demo-backends.conf" \
 in_ns "$nginx" -p "$tmp/prefix/" -c "$tmp/prefix/conf/demo-backends.conf"
 in_ns "$nginx" -p "$tmp/prefix/" -c "$conf"
 
-# N requests over one connection each; who answered, counted
+# N requests over one connection; who answered, counted
 tally() {
     local url=$1 n=$2 urls=() i
     for ((i = 0; i < n; i++)); do urls+=("$url"); done
@@ -309,17 +312,37 @@ tally() {
         -o - "${urls[@]}" | sed 's/ host=.*//' | sort | uniq -c
 }
 
-# 400 requests, 60 % / 40 % between the pools: a pool missing from them
-# has a probability below 0.6^400 (1e-88)
-tally http://127.0.0.1:8080/ 400 > "$tmp/l7"
+# the demo's pools have health monitors: wait until the first probes
+# have found every endpoint healthy (during that round a pool can be
+# critical for a moment, and its share goes to the other one)
+healthy() {
+    in_ns curl -sS http://127.0.0.1:8080/status 2>/dev/null \
+    | perl -MJSON::PP -e '
+        my $st = eval { decode_json(do { local $/; <STDIN> }) } or exit 1;
+        exit !(@{ $st->{pools} } == 2
+               && !grep { $_->{health} ne "healthy" } @{ $st->{pools} });'
+}
+for ((i = 0; i < 100; i++)); do
+    healthy && break
+    sleep 0.1
+done
+healthy || fail "http: the demo's pools did not become healthy"
+ok "http: both pools of the demo are healthy"
+
+# 1000 requests, random steering 60 % / 40 % between the pools: us_east
+# gets 600, one standard deviation is sqrt(1000 * 0.6 * 0.4) = 15.5, and
+# the tolerance is 5 of them (a false failure once in 1.7 million runs)
+tally http://127.0.0.1:8080/ 1000 > "$tmp/l7"
 total=$(awk '{ n += $1 } END { print n + 0 }' "$tmp/l7")
-[ "$total" -eq 400 ] || { cat "$tmp/l7" >&2; fail "http: $total/400 answers"; }
-grep -q ' us_east/' "$tmp/l7" && grep -q ' eu_west/' "$tmp/l7" \
-    || { cat "$tmp/l7" >&2; fail "http: both pools should answer"; }
+[ "$total" -eq 1000 ] \
+    || { cat "$tmp/l7" >&2; fail "http: $total/1000 answers"; }
 if grep -vE ' (us_east/[abc]|eu_west/[de])$' "$tmp/l7"; then
     fail "http: unexpected answers"
 fi
-ok "http: 400 requests through cflb_lb www:" \
+us=$(awk '$2 ~ /^us_east/ { n += $1 } END { print n + 0 }' "$tmp/l7")
+[ "$us" -ge 523 ] && [ "$us" -le 677 ] \
+    || { cat "$tmp/l7" >&2; fail "http: us_east took $us of 1000, not 600"; }
+ok "http: 1000 requests through cflb_lb www, us_east $us (600 +- 77):" \
    "$(awk '{ printf "%s %s ", $2, $1 }' "$tmp/l7")"
 
 # layer 4: endpoints a and d, 1/2 each, over 100 connections
@@ -340,11 +363,11 @@ perl -MJSON::PP -e '
     my %http = map { $_->{name} => $_ } @{ $st->{pools} };
     my %l4 = map { $_->{name} => $_ } @{ $st->{stream}{pools} || [] };
     my $n = $http{us_east}{requests} + $http{eu_west}{requests};
-    $n == 400 or die "status: http pools counted $n requests, not 400\n";
+    $n == 1000 or die "status: http pools counted $n requests, not 1000\n";
     ($l4{l4}{requests} // -1) == 100
         or die "status: stream pool l4 counted $l4{l4}{requests}, not 100\n";
 ' < "$tmp/status.json" || fail "status document"
-ok "cflb_status: 400 http requests and 100 stream sessions counted"
+ok "cflb_status: 1000 http requests and 100 stream sessions counted"
 
 code=$(in_ns curl -sS -o "$tmp/dash.html" -w '%{http_code} %{content_type}' \
        http://127.0.0.1:8080/cflb)
@@ -370,10 +393,10 @@ netns_up=no
 
 # 6. purge
 
-apt_get purge -y -qq $pkgs > "$tmp/purge.log" 2>&1 \
+apt_get purge -y -qq "${pkgs[@]}" > "$tmp/purge.log" 2>&1 \
     || { cat "$tmp/purge.log" >&2; fail "apt purge"; }
 purged=yes
-for p in $pkgs; do
+for p in "${pkgs[@]}"; do
     if dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
        | grep -qv 'not-installed'; then
         fail "$p is still known to dpkg: $(dpkg-query -W -f='${Status}' "$p")"
