@@ -49,8 +49,8 @@ log=$(mktemp -t cflb-deps.XXXXXX)
 chmod 644 "$log"
 n=$(wc -w <<< "$missing $tn")
 say "installing $n Debian packages and what they depend on" \
-    "(first run: about 3-7 minutes); apt's log: $log"
-[ -n "$missing" ] && fold -s -w 70 <<< "$missing" | sed 's/^/deps:   /'
+    "(first run: 1 to 7 minutes, by the mirror); apt's log: $log"
+[ -n "$missing" ] && fold -s -w 70 <<< "$missing" | sed 's/ *$//; s/^/deps:   /'
 
 fail() {
     say "$1 failed; the end of $log:" >&2
