@@ -152,8 +152,9 @@ grep -E '^\[(native|m32)\] ([0-9]+ passed|skipped)' "$logs/unit.log" \
 if [ $rc -ne 0 ]; then
     # the failed checks, crashes and sanitizer reports, not the compiler
     # command lines
-    grep -vE '^(cc|gcc|clang|mkdir|make)\b|: [0-9]+ passed, 0 failed$' \
-        "$logs/unit.log" | tail -n 40 | sed 's/^/    /'
+    grep -vE '^(cc|gcc|clang|mkdir|make)\b' "$logs/unit.log" \
+        | grep -vE ': [0-9]+ (passed, 0 failed|inputs)$' \
+        | tail -n 40 | sed 's/^/    /'
     say "unit tests: ${unit:-did not run}; log: $logs/unit.log"
     finish 1 "the unit tests"
 fi
@@ -183,11 +184,13 @@ if [ $secs -lt 60 ]; then
 else
     eta="about $(((secs + 59) / 60)) minutes"
 fi
-say "[5/5] Test::Nginx: ${#files[@]} files against real nginx ($eta)..."
+n=${#files[@]}
+say "[5/5] Test::Nginx: $n file$([ "$n" = 1 ] || echo s) against real" \
+    "nginx ($eta)..."
 prove --timer -I t/lib "${files[@]}" 2>&1 | tee "$logs/prove.log"
 rc=${PIPESTATUS[0]}
 tn=$(sed -nE 's/^Files=([0-9]+), Tests=([0-9]+),.*/\1 files, \2 tests/p' \
-         "$logs/prove.log" | tail -n 1)
+         "$logs/prove.log" | tail -n 1 | sed 's/^1 files/1 file/')
 [ "$rc" -eq 0 ] || finish 1 "the Test::Nginx suites (${tn:-no result})"
 summary+=("Test::Nginx: $tn ok")
 
