@@ -49,6 +49,8 @@ ngx_cflb_create_conf(ngx_conf_t *cf, ngx_module_t *module,
         return NULL;
     }
 
+    cflb_location_init(&ccf->node.location);
+
     ccf->module = module;
     ccf->mode = mode;
     ccf->http = (mode == CFLB_MODE_L7);

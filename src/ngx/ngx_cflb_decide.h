@@ -34,12 +34,59 @@ ngx_cflb_endpoint_t *ngx_cflb_decide_next(ngx_cflb_decision_t *d);
  * ngx_cflb_commit() sends traffic to ep, d's choice: marks it tried and
  * counts the attempt (in flight, requests, failovers after the first);
  * returns ep's peer index.  ngx_cflb_release() ends the attempt: in
- * flight given back, bytes and a failure counted.
+ * flight given back, bytes and a failure counted.  Inline: they are a
+ * few atomic adds on every request.
  */
-ngx_uint_t ngx_cflb_commit(ngx_cflb_decision_t *d, ngx_cflb_endpoint_t *ep,
-    ngx_uint_t failover);
-void ngx_cflb_release(ngx_cflb_endpoint_t *ep, ngx_uint_t failed,
-    off_t sent, off_t received);
+
+static ngx_inline ngx_uint_t
+ngx_cflb_commit(ngx_cflb_decision_t *d, ngx_cflb_endpoint_t *ep,
+    ngx_uint_t failover)
+{
+    ngx_uint_t               peer;
+    ngx_cflb_sh_endpoint_t  *she;
+
+    peer = ngx_cflb_peer_index(d, ep);
+    ngx_cflb_set_tried(d, peer);
+
+    she = ep->sh;
+
+    ngx_cflb_count(ep->pool->conf, she, 1);
+    (void) ngx_atomic_fetch_add(&she->c.requests, 1);
+    (void) ngx_atomic_fetch_add(&she->pool->c.requests, 1);
+
+    if (failover) {
+        /* counted where the request went on to, as "requests" is */
+        (void) ngx_atomic_fetch_add(&she->c.failovers, 1);
+        (void) ngx_atomic_fetch_add(&she->pool->c.failovers, 1);
+    }
+
+    return peer;
+}
+
+
+static ngx_inline void
+ngx_cflb_release(ngx_cflb_endpoint_t *ep, ngx_uint_t failed, off_t sent,
+    off_t received)
+{
+    ngx_cflb_sh_endpoint_t  *she;
+
+    she = ep->sh;
+
+    if (sent | received) {
+        (void) ngx_atomic_fetch_add(&she->c.sent, sent);
+        (void) ngx_atomic_fetch_add(&she->c.received, received);
+        (void) ngx_atomic_fetch_add(&she->pool->c.sent, sent);
+        (void) ngx_atomic_fetch_add(&she->pool->c.received, received);
+    }
+
+    ngx_cflb_count(ep->pool->conf, she, -1);
+
+    if (failed) {
+        (void) ngx_atomic_fetch_add(&she->c.fails, 1);
+        (void) ngx_atomic_fetch_add(&she->pool->c.fails, 1);
+    }
+}
+
 
 /* the hash steering key: the client address, without its port */
 uint64_t ngx_cflb_client_key(struct sockaddr *sa);
@@ -68,9 +115,6 @@ ngx_int_t ngx_cflb_affinity_init_worker(ngx_cflb_conf_t *ccf,
     ngx_log_t *log);
 void ngx_cflb_affinity_exit_worker(ngx_cflb_conf_t *ccf);
 
-/* may ep, a session's endpoint, still serve under the view's drain */
-ngx_uint_t ngx_cflb_affinity_usable(ngx_cflb_view_t *view,
-    ngx_cflb_endpoint_t *ep);
 
 
 #endif /* _NGX_CFLB_DECIDE_H_INCLUDED_ */

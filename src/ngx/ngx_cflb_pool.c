@@ -19,6 +19,7 @@ static char *ngx_cflb_pool_endpoint(ngx_conf_t *cf, ngx_cflb_pool_t *pool);
 static char *ngx_cflb_endpoint_param(ngx_conf_t *cf,
     ngx_cflb_endpoint_t *ep, ngx_str_t *param);
 static ngx_int_t ngx_cflb_valid_host(ngx_str_t *host);
+static char *ngx_cflb_pool_coordinates(ngx_conf_t *cf, ngx_cflb_pool_t *pool);
 
 
 char *
@@ -134,6 +135,16 @@ ngx_cflb_pool_handler(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
         }
 
         return ngx_cflb_pool_shedding(cf, pool);
+    }
+
+    if (ngx_strcmp(value[0].data, "coordinates") == 0
+        && cf->args->nelts == 3)
+    {
+        if (pool->coords) {
+            goto duplicate;
+        }
+
+        return ngx_cflb_pool_coordinates(cf, pool);
     }
 
     if (cf->args->nelts != 2) {
@@ -275,6 +286,41 @@ ngx_cflb_pool_shedding(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
 
         *percent = n;
     }
+
+    return NGX_CONF_OK;
+}
+
+
+/* coordinates LATITUDE LONGITUDE, in decimal degrees */
+
+static char *
+ngx_cflb_pool_coordinates(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
+{
+    ngx_str_t   *value;
+    ngx_uint_t   lon;
+    cflb_err_t   err;
+    int32_t      deg[2];
+
+    value = cf->args->elts;
+
+    for (lon = 0; lon < 2; lon++) {
+        if (cflb_geo_coord_parse(value[1 + lon].data, value[1 + lon].len,
+                                 (int) lon, &deg[lon], &err)
+            != CFLB_OK)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid %s \"%V\" in coordinates of "
+                               "cflb_pool \"%V\": %s",
+                               lon ? "longitude" : "latitude",
+                               &value[1 + lon], &pool->name, err.msg);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    pool->lat = deg[0];
+    pool->lon = deg[1];
+    pool->coords = 1;
+    cflb_geo_vec(pool->lat, pool->lon, &pool->where);
 
     return NGX_CONF_OK;
 }
