@@ -429,7 +429,8 @@ echo
 
 echo "Where the instructions go (plain shape, difference method per function,"
 echo "next to nginx round robin):"
-for v in cflb_rnd cflb_lors cflb_cookie cflb_trace; do
+for v in "${variants[@]}"; do
+    case $v in cflb_*) ;; *) continue ;; esac
     echo "  ${describe[$v]}:"
     profile_vs_rr "$v" 14
 done

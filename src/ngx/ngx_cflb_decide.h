@@ -72,11 +72,10 @@ ngx_cflb_release(ngx_cflb_endpoint_t *ep, ngx_uint_t failed, off_t sent,
 
     she = ep->sh;
 
+    /* a pool's bytes are its endpoints': summed when shown */
     if (sent | received) {
         (void) ngx_atomic_fetch_add(&she->c.sent, sent);
         (void) ngx_atomic_fetch_add(&she->c.received, received);
-        (void) ngx_atomic_fetch_add(&she->pool->c.sent, sent);
-        (void) ngx_atomic_fetch_add(&she->pool->c.received, received);
     }
 
     ngx_cflb_count(ep->pool->conf, she, -1);

@@ -609,3 +609,22 @@ ngx_cflb_pool_critical(ngx_cflb_pool_t *pool)
 
     return pool->critical;
 }
+
+
+void
+ngx_cflb_pool_counters(ngx_cflb_pool_t *pool, ngx_cflb_counters_t *c)
+{
+    ngx_uint_t            i;
+    ngx_cflb_endpoint_t  *eps;
+
+    *c = pool->sh->c;
+    c->sent = 0;
+    c->received = 0;
+
+    eps = pool->endpoints.elts;
+
+    for (i = 0; i < pool->endpoints.nelts; i++) {
+        c->sent += eps[i].sh->c.sent;
+        c->received += eps[i].sh->c.received;
+    }
+}

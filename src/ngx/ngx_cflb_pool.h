@@ -39,6 +39,12 @@ ngx_uint_t ngx_cflb_pool_critical(ngx_cflb_pool_t *pool);
 cflb_pool_health_e ngx_cflb_pool_health(ngx_cflb_pool_t *pool,
     ngx_cflb_endpoint_t *ep, cflb_health_t *h, ngx_uint_t assume);
 
+/*
+ * The pool's counters as shown: its record's, with the bytes of its
+ * endpoints summed (requests count them once, on the endpoint).
+ */
+void ngx_cflb_pool_counters(ngx_cflb_pool_t *pool, ngx_cflb_counters_t *c);
+
 /* is the pool critical as alerts see it (assumed healthy until checked) */
 #define ngx_cflb_pool_alert_critical(pool, ep, h)                             \
     ((pool)->monitor != NULL                                                  \

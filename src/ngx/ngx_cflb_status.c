@@ -14,6 +14,7 @@
 #include "ngx_cflb_shm.h"
 #include "ngx_cflb_conf.h"
 #include "ngx_cflb_json.h"
+#include "ngx_cflb_pool.h"
 #include "ngx_cflb_geo.h"
 
 
@@ -294,7 +295,8 @@ ngx_cflb_status_lb(u_char *p, ngx_cflb_lb_t *lb)
 static u_char *
 ngx_cflb_status_pool(u_char *p, ngx_cflb_pool_t *pool)
 {
-    ngx_uint_t   i, h;
+    ngx_uint_t           i, h;
+    ngx_cflb_counters_t  c;
 
     h = pool->sh->health;
 
@@ -317,7 +319,8 @@ ngx_cflb_status_pool(u_char *p, ngx_cflb_pool_t *pool)
         p = ngx_sprintf(p, "null,\"health\":\"unmonitored\"");
     }
 
-    p = ngx_cflb_status_counters(p, &pool->sh->c);
+    ngx_cflb_pool_counters(pool, &c);
+    p = ngx_cflb_status_counters(p, &c);
     p = ngx_sprintf(p, ",\"endpoints\":[");
 
     for (i = 0; i < pool->endpoints.nelts; i++) {
