@@ -127,7 +127,10 @@ cflb_rules_nomem(cflb_rules_parser_t *p)
 }
 
 
-/* at most 64 bytes of s, non-printable bytes as \xHH, "..." when cut */
+/*
+ * s for a message: at most 64 bytes of it and what fits in size (at
+ * least 16), non-printable bytes as \xHH, "..." when cut
+ */
 
 char *
 cflb_rules_quote(char *buf, size_t size, const unsigned char *s, size_t len)
@@ -136,8 +139,8 @@ cflb_rules_quote(char *buf, size_t size, const unsigned char *s, size_t len)
 
     o = 0;
 
-    for (i = 0; i < len && o + 8 < size; i++) {
-        if (i == 64) {
+    for (i = 0; i < len; i++) {
+        if (i == 64 || o + 4 + 4 >= size) {
             memcpy(buf + o, "...", 3);
             o += 3;
             break;

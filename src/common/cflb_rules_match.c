@@ -85,13 +85,17 @@ cflb_rules_search(const cflb_rules_search_t *s, const unsigned char *h,
 
     while (n - i >= s->len - j) {
         if (j == 0 && skip) {
-            q = memchr(h + i, first, n - i);
+            /* memchr() pays off on long runs only: URIs are mostly short */
 
-            if (q == NULL) {
-                return CFLB_RULES_NOTFOUND;
+            if (n - i > 64) {
+                q = memchr(h + i, first, n - i);
+                i = q ? (size_t) (q - h) : n;
+
+            } else {
+                while (i < n && h[i] != first) {
+                    i++;
+                }
             }
-
-            i = (size_t) (q - h);
 
             if (n - i < s->len) {
                 return CFLB_RULES_NOTFOUND;

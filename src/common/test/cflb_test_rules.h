@@ -187,7 +187,9 @@ cflb_test_req_array(cflb_test_req_t *req, unsigned id, const cflb_str_t *a,
  *   search=red+apples&filter=waf&filter=botm&filter=cdn from 203.0.113.7
  */
 
-static const cflb_str_t  cflb_test_v_host[] = { cflb_test_s("www.Example.com") };
+static const cflb_str_t  cflb_test_v_host[] = {
+    cflb_test_s("www.Example.com")
+};
 static const cflb_str_t  cflb_test_v_ctype[] = {
     cflb_test_s("application/json")
 };
