@@ -396,8 +396,12 @@ cflb_rules_fetch(cflb_rules_run_t *r, const cflb_rules_node_t *n,
     s = n->slot < in->nslots ? &in->slots[n->slot] : NULL;
 
     if (s != NULL && s->state != CFLB_RULES_UNSET) {
+        if (s->state == CFLB_RULES_MISSING) {
+            return CFLB_DECLINED;
+        }
+
         *v = s->v;
-        return s->state == CFLB_RULES_PRESENT ? CFLB_OK : CFLB_DECLINED;
+        return CFLB_OK;
     }
 
     rc = in->get ? in->get(in->ctx, n->id, v) : CFLB_DECLINED;
@@ -418,7 +422,10 @@ cflb_rules_fetch(cflb_rules_run_t *r, const cflb_rules_node_t *n,
     }
 
     if (s != NULL) {
-        s->v = *v;
+        if (rc == CFLB_OK) {
+            s->v = *v;
+        }
+
         s->state = rc == CFLB_OK ? CFLB_RULES_PRESENT : CFLB_RULES_MISSING;
     }
 
@@ -447,8 +454,12 @@ cflb_rules_lookup(cflb_rules_run_t *r, const cflb_rules_node_t *n,
                 || (k->key->len == n->u.s.len
                     && memcmp(k->key->data, n->u.s.data, n->u.s.len) == 0)))
         {
+            if (k->state == CFLB_RULES_MISSING) {
+                return CFLB_DECLINED;
+            }
+
             *v = k->v;
-            return k->state == CFLB_RULES_PRESENT ? CFLB_OK : CFLB_DECLINED;
+            return CFLB_OK;
         }
     }
 
@@ -462,7 +473,11 @@ cflb_rules_lookup(cflb_rules_run_t *r, const cflb_rules_node_t *n,
 
     if (in->keys_used < in->nkeys) {
         k = &in->keys[in->keys_used++];
-        k->v = *v;
+
+        if (rc == CFLB_OK) {
+            k->v = *v;
+        }
+
         k->key = &n->u.s;
         k->slot = n->a->slot;
         k->state = rc == CFLB_OK ? CFLB_RULES_PRESENT : CFLB_RULES_MISSING;

@@ -21,6 +21,8 @@
 static int cflb_rules_hex(unsigned char c);
 static int cflb_rules_quoted(cflb_rules_parser_t *p, cflb_str_t *s,
     int regex);
+static int cflb_rules_escape(cflb_rules_parser_t *p, size_t *i,
+    unsigned char *out);
 static int cflb_rules_raw(cflb_rules_parser_t *p, cflb_str_t *s);
 static int cflb_rules_ip_text(const unsigned char *s, size_t len,
     cflb_rules_ip_t *ip);
@@ -281,9 +283,9 @@ cflb_rules_string(cflb_rules_parser_t *p, cflb_str_t *s, int regex)
 static int
 cflb_rules_quoted(cflb_rules_parser_t *p, cflb_str_t *s, int regex)
 {
-    int             v, v2, v3, pass, cls;
-    size_t          i, n, start;
-    unsigned char   c, *out;
+    int             rc, pass, cls;
+    size_t          i, n, k, start;
+    unsigned char   c, buf[2], *out;
 
     start = p->pos;
     out = NULL;
@@ -295,7 +297,7 @@ cflb_rules_quoted(cflb_rules_parser_t *p, cflb_str_t *s, int regex)
         cls = 0;
 
         for ( ;; ) {
-            if (i >= p->len) {
+            if (i >= p->len || (p->text[i] == '\\' && i + 1 >= p->len)) {
                 return cflb_rules_error(p, start, "unterminated string");
             }
 
@@ -313,89 +315,37 @@ cflb_rules_quoted(cflb_rules_parser_t *p, cflb_str_t *s, int regex)
                     cls = 0;
                 }
 
-                if (out) {
-                    out[n] = c;
-                }
-
-                n++;
+                buf[0] = c;
+                k = 1;
                 i++;
-                continue;
-            }
 
-            if (i + 1 >= p->len) {
-                return cflb_rules_error(p, start, "unterminated string");
-            }
+            } else if (regex) {
+                /* the escape stays for the engine, but for \" */
+                c = p->text[i + 1];
+                buf[0] = '\\';
+                buf[1] = c;
+                k = (cls || c != '"') ? 2 : 1;
 
-            c = p->text[i + 1];
-
-            if (regex) {
-                if (cls || c != '"') {
-                    if (out) {
-                        out[n] = '\\';
-                    }
-
-                    n++;
+                if (k == 1) {
+                    buf[0] = c;
                 }
 
-                if (out) {
-                    out[n] = c;
-                }
-
-                n++;
                 i += 2;
-                continue;
+
+            } else {
+                rc = cflb_rules_escape(p, &i, buf);
+                if (rc != CFLB_OK) {
+                    return rc;
+                }
+
+                k = 1;
             }
 
-            if (c == '"' || c == '\\') {
-                if (out) {
-                    out[n] = c;
-                }
-
-                n++;
-                i += 2;
-                continue;
+            if (out) {
+                memcpy(out + n, buf, k);
             }
 
-            if (c == 'x') {
-                v = i + 3 < p->len ? cflb_rules_hex(p->text[i + 2]) : -1;
-                v2 = i + 3 < p->len ? cflb_rules_hex(p->text[i + 3]) : -1;
-
-                if (v < 0 || v2 < 0) {
-                    return cflb_rules_error(p, i,
-                                   "\"\\x\" needs two hexadecimal digits");
-                }
-
-                if (out) {
-                    out[n] = (unsigned char) (v << 4 | v2);
-                }
-
-                n++;
-                i += 4;
-                continue;
-            }
-
-            if (c >= '0' && c <= '7') {
-                v = c - '0';
-                v2 = i + 2 < p->len ? p->text[i + 2] - '0' : -1;
-                v3 = i + 3 < p->len ? p->text[i + 3] - '0' : -1;
-
-                if (v2 < 0 || v2 > 7 || v3 < 0 || v3 > 7 || v > 3) {
-                    return cflb_rules_error(p, i,
-                          "\"\\\" needs three octal digits up to \\377");
-                }
-
-                if (out) {
-                    out[n] = (unsigned char) (v << 6 | v2 << 3 | v3);
-                }
-
-                n++;
-                i += 4;
-                continue;
-            }
-
-            return cflb_rules_error(p, i,
-                   "invalid escape \"\\%c\", expected \\\", \\\\, \\xHH or "
-                   "\\OOO", c >= 0x20 && c < 0x7f ? c : '?');
+            n += k;
         }
 
         if (pass == 0) {
@@ -413,6 +363,59 @@ cflb_rules_quoted(cflb_rules_parser_t *p, cflb_str_t *s, int regex)
     s->len = n;
 
     return CFLB_OK;
+}
+
+
+/* the escape at *i of a string (not a regex): its byte, *i moved on */
+
+static int
+cflb_rules_escape(cflb_rules_parser_t *p, size_t *i, unsigned char *out)
+{
+    int            v, v2, v3;
+    size_t         at;
+    unsigned char  c;
+
+    at = *i;
+    c = p->text[at + 1];
+
+    if (c == '"' || c == '\\') {
+        *out = c;
+        *i += 2;
+        return CFLB_OK;
+    }
+
+    if (c == 'x') {
+        v = at + 3 < p->len ? cflb_rules_hex(p->text[at + 2]) : -1;
+        v2 = at + 3 < p->len ? cflb_rules_hex(p->text[at + 3]) : -1;
+
+        if (v < 0 || v2 < 0) {
+            return cflb_rules_error(p, at, "\"\\x\" needs two hexadecimal "
+                                    "digits");
+        }
+
+        *out = (unsigned char) (v << 4 | v2);
+        *i += 4;
+        return CFLB_OK;
+    }
+
+    if (c >= '0' && c <= '7') {
+        v = c - '0';
+        v2 = at + 2 < p->len ? p->text[at + 2] - '0' : -1;
+        v3 = at + 3 < p->len ? p->text[at + 3] - '0' : -1;
+
+        if (v2 < 0 || v2 > 7 || v3 < 0 || v3 > 7 || v > 3) {
+            return cflb_rules_error(p, at, "\"\\\" needs three octal digits "
+                                    "up to \\377");
+        }
+
+        *out = (unsigned char) (v << 6 | v2 << 3 | v3);
+        *i += 4;
+        return CFLB_OK;
+    }
+
+    return cflb_rules_error(p, at, "invalid escape \"\\%c\", expected \\\", "
+                            "\\\\, \\xHH or \\OOO",
+                            c >= 0x20 && c < 0x7f ? c : '?');
 }
 
 

@@ -29,6 +29,9 @@ static int cflb_rules_set_add_ip(cflb_rules_build_t *b,
 static void *cflb_rules_grow(cflb_rules_parser_t *p, void *old, size_t n,
     size_t *cap, size_t size);
 static void cflb_rules_set_finish(cflb_rules_set_t *set, unsigned type);
+static void cflb_rules_merge_ints(cflb_rules_set_t *set);
+static void cflb_rules_merge_v4(cflb_rules_set_t *set);
+static void cflb_rules_merge_v6(cflb_rules_set_t *set);
 static int cflb_rules_str_cmp(const void *a, const void *b);
 static int cflb_rules_int_cmp(const void *a, const void *b);
 static int cflb_rules_v4_cmp(const void *a, const void *b);
@@ -278,101 +281,129 @@ cflb_rules_grow(cflb_rules_parser_t *p, void *old, size_t n, size_t *cap,
 }
 
 
+/* sorted and deduplicated; qsort() wants a valid pointer, even for {} */
+
 static void
 cflb_rules_set_finish(cflb_rules_set_t *set, unsigned type)
 {
     size_t  i, k;
 
-    /* qsort() wants a valid pointer even for nothing: an empty set */
-
-    if (type == CFLB_RT_BYTES) {
-        if (set->n) {
-            qsort(set->strs, set->n, sizeof(cflb_str_t), cflb_rules_str_cmp);
-        }
-
-        for (i = 0, k = 0; i < set->n; i++) {
-            if (k == 0 || cflb_rules_str_cmp(&set->strs[k - 1],
-                                             &set->strs[i]) != 0)
-            {
-                set->strs[k++] = set->strs[i];
-            }
-        }
-
-        set->n = k;
-
+    if (type == CFLB_RT_INT) {
+        cflb_rules_merge_ints(set);
         return;
     }
 
-    if (type == CFLB_RT_INT) {
-        if (set->n) {
-            qsort(set->ints, set->n, 2 * sizeof(int64_t),
-                  cflb_rules_int_cmp);
-        }
-
-        for (i = 0, k = 0; i < set->n; i++) {
-            if (k > 0 && (set->ints[2 * k - 1] == INT64_MAX
-                          || set->ints[2 * i] <= set->ints[2 * k - 1] + 1))
-            {
-                if (set->ints[2 * i + 1] > set->ints[2 * k - 1]) {
-                    set->ints[2 * k - 1] = set->ints[2 * i + 1];
-                }
-
-                continue;
-            }
-
-            set->ints[2 * k] = set->ints[2 * i];
-            set->ints[2 * k + 1] = set->ints[2 * i + 1];
-            k++;
-        }
-
-        set->n = k;
-
+    if (type == CFLB_RT_IP) {
+        cflb_rules_merge_v4(set);
+        cflb_rules_merge_v6(set);
         return;
     }
 
     if (set->n) {
-        qsort(set->v4, set->n, 2 * sizeof(uint32_t), cflb_rules_v4_cmp);
+        qsort(set->strs, set->n, sizeof(cflb_str_t), cflb_rules_str_cmp);
     }
 
     for (i = 0, k = 0; i < set->n; i++) {
-        if (k > 0 && (set->v4[2 * k - 1] == UINT32_MAX
-                      || set->v4[2 * i] <= set->v4[2 * k - 1] + 1))
+        if (k == 0 || cflb_rules_str_cmp(&set->strs[k - 1], &set->strs[i]))
         {
-            if (set->v4[2 * i + 1] > set->v4[2 * k - 1]) {
-                set->v4[2 * k - 1] = set->v4[2 * i + 1];
+            set->strs[k++] = set->strs[i];
+        }
+    }
+
+    set->n = k;
+}
+
+
+/* ranges sorted by their start, then merged when they touch or overlap */
+
+static void
+cflb_rules_merge_ints(cflb_rules_set_t *set)
+{
+    size_t    i, k;
+    int64_t  *r;
+
+    if (set->n == 0) {
+        return;
+    }
+
+    r = set->ints;
+    qsort(r, set->n, 2 * sizeof(int64_t), cflb_rules_int_cmp);
+
+    for (i = 1, k = 1; i < set->n; i++) {
+        if (r[2 * k - 1] == INT64_MAX || r[2 * i] <= r[2 * k - 1] + 1) {
+            if (r[2 * i + 1] > r[2 * k - 1]) {
+                r[2 * k - 1] = r[2 * i + 1];
             }
 
             continue;
         }
 
-        set->v4[2 * k] = set->v4[2 * i];
-        set->v4[2 * k + 1] = set->v4[2 * i + 1];
+        r[2 * k] = r[2 * i];
+        r[2 * k + 1] = r[2 * i + 1];
         k++;
     }
 
     set->n = k;
+}
 
-    /* IPv6 ranges merge when they overlap; adjacent ones stay apart */
+
+static void
+cflb_rules_merge_v4(cflb_rules_set_t *set)
+{
+    size_t     i, k;
+    uint32_t  *r;
+
+    if (set->n == 0) {
+        return;
+    }
+
+    r = set->v4;
+    qsort(r, set->n, 2 * sizeof(uint32_t), cflb_rules_v4_cmp);
+
+    for (i = 1, k = 1; i < set->n; i++) {
+        if (r[2 * k - 1] == UINT32_MAX || r[2 * i] <= r[2 * k - 1] + 1) {
+            if (r[2 * i + 1] > r[2 * k - 1]) {
+                r[2 * k - 1] = r[2 * i + 1];
+            }
+
+            continue;
+        }
+
+        r[2 * k] = r[2 * i];
+        r[2 * k + 1] = r[2 * i + 1];
+        k++;
+    }
+
+    set->n = k;
+}
+
+
+/* IPv6 ranges merge when they overlap; adjacent ones may stay apart */
+
+static void
+cflb_rules_merge_v6(cflb_rules_set_t *set)
+{
+    size_t              i, k;
+    cflb_rules_u128_t  *r;
 
     if (set->n6 == 0) {
         return;
     }
 
-    qsort(set->v6, set->n6, 2 * sizeof(cflb_rules_u128_t), cflb_rules_v6_cmp);
+    r = set->v6;
+    qsort(r, set->n6, 2 * sizeof(cflb_rules_u128_t), cflb_rules_v6_cmp);
 
     for (i = 1, k = 1; i < set->n6; i++) {
-        if (cflb_rules_u128_cmp(&set->v6[2 * i], &set->v6[2 * k - 1]) <= 0) {
-            if (cflb_rules_u128_cmp(&set->v6[2 * i + 1],
-                                    &set->v6[2 * k - 1]) > 0)
-            {
-                set->v6[2 * k - 1] = set->v6[2 * i + 1];
+        if (cflb_rules_u128_cmp(&r[2 * i], &r[2 * k - 1]) <= 0) {
+            if (cflb_rules_u128_cmp(&r[2 * i + 1], &r[2 * k - 1]) > 0) {
+                r[2 * k - 1] = r[2 * i + 1];
             }
 
             continue;
         }
 
-        set->v6[2 * k] = set->v6[2 * i];
-        set->v6[2 * k + 1] = set->v6[2 * i + 1];
+        r[2 * k] = r[2 * i];
+        r[2 * k + 1] = r[2 * i + 1];
         k++;
     }
 

@@ -12,6 +12,7 @@
 
 #include "cflb_test.h"
 #include "cflb_test_rules.h"
+#include "cflb_rules_int.h"
 
 
 typedef struct {
@@ -23,6 +24,7 @@ typedef struct {
     cflb_test_pool_t      pool;
     cflb_allocator_t      pa;
     cflb_test_req_t       req;
+    int                   quiet;        /* no message for a bad compile */
 } t_ctx_t;
 
 
@@ -73,6 +75,10 @@ static void t_manual(t_ctx_t *c);
 static void t_lazy(t_ctx_t *c);
 static void t_memory(t_ctx_t *c);
 static void t_regex(t_ctx_t *c);
+static void t_decode(t_ctx_t *c);
+static void t_glob(t_ctx_t *c);
+static int t_glob_naive(const int *pat, size_t np, const unsigned char *s,
+    size_t ns, int ci);
 
 
 int
@@ -101,6 +107,8 @@ main(void)
     t_lazy(&c);
     t_memory(&c);
     t_regex(&c);
+    t_decode(&c);
+    t_glob(&c);
 
     /* every regex compiled was freed with its expression */
     cflb_check(&c.t, c.re.compiled == c.re.freed);
@@ -149,8 +157,12 @@ t_eval(t_ctx_t *c, const char *text, size_t len)
     e = cflb_rules_compile(&c->scheme, (const unsigned char *) text, len,
                            &c->a, &err);
     if (e == NULL) {
-        printf("compile \"%.*s\": %u:%u: %s\n", (int) (len > 200 ? 200 : len),
-               text, err.line, err.column, err.msg);
+        if (!c->quiet) {
+            printf("compile \"%.*s\": %u:%u: %s\n",
+                   (int) (len > 200 ? 200 : len), text, err.line, err.column,
+                   err.msg);
+        }
+
         return -100;
     }
 
@@ -1706,4 +1718,211 @@ t_regex(t_ctx_t *c)
     T_EVAL(c, "not http.referer matches \"(a+)+$\"", 1);
     cflb_check(&c->t, c->re.errors == errors + 2);
     c->req.set[T_REFERER] = 0;
+}
+
+
+/*
+ * url_decode(x, "r") in one pass equals decoding again and again until
+ * nothing changes, on random strings made of escape material
+ */
+
+static void
+t_decode(t_ctx_t *c)
+{
+    size_t          i, k, len, n1, n2, nprev;
+    unsigned        flags, bad;
+    cflb_rng_t      rng;
+    unsigned char   in[16], a[16], b[16], prev[16];
+
+    static const char  alphabet[] = "%%%2545uU0+aB";
+
+    cflb_rng_seed(&rng, 7);
+    bad = 0;
+
+    for (i = 0; i < 50000; i++) {
+        len = (size_t) cflb_rng_below(&rng, sizeof(in) + 1);
+        flags = CFLB_RF_DECODE_R
+                | (cflb_rng_below(&rng, 2) ? CFLB_RF_DECODE_U : 0);
+
+        for (k = 0; k < len; k++) {
+            in[k] = (unsigned char) alphabet[cflb_rng_below(&rng,
+                                                  sizeof(alphabet) - 1)];
+        }
+
+        n1 = cflb_rules_url_decode(a, in, len, flags);
+
+        memcpy(prev, in, len);
+        nprev = len;
+
+        for ( ;; ) {
+            n2 = cflb_rules_url_decode(b, prev, nprev,
+                                       flags & ~CFLB_RF_DECODE_R);
+
+            if (n2 == nprev && memcmp(b, prev, n2) == 0) {
+                break;
+            }
+
+            memcpy(prev, b, n2);
+            nprev = n2;
+        }
+
+        if (n1 != n2 || memcmp(a, b, n1) != 0) {
+            if (bad++ < 5) {
+                printf("url_decode(\"%.*s\", %s): one pass \"%.*s\", "
+                       "fixpoint \"%.*s\"\n", (int) len, in,
+                       (flags & CFLB_RF_DECODE_U) ? "ru" : "r", (int) n1, a,
+                       (int) n2, b);
+            }
+        }
+    }
+
+    cflb_check_msg(&c->t, bad == 0, "%u strings differ", bad);
+}
+
+
+/*
+ * wildcards and "contains" against naive matchers (a backtracking glob,
+ * a quadratic substring search), on random patterns and values
+ */
+
+static void
+t_glob(t_ctx_t *c)
+{
+    int              want, got, tok[12], ci;
+    char             text[96], pat[16], value[16];
+    size_t           i, k, np, nt, ns;
+    unsigned         bad, compiled;
+    cflb_rng_t       rng;
+
+    static const char  palpha[] = "ab*AB\\";
+    static const char  salpha[] = "abAB*\\";
+
+    cflb_rng_seed(&rng, 11);
+    bad = 0;
+    compiled = 0;
+    c->quiet = 1;
+
+    for (i = 0; i < 20000; i++) {
+        np = (size_t) cflb_rng_below(&rng, 9);
+        ns = (size_t) cflb_rng_below(&rng, 12);
+        ci = (int) cflb_rng_below(&rng, 2);
+
+        for (k = 0; k < np; k++) {
+            pat[k] = palpha[cflb_rng_below(&rng, sizeof(palpha) - 1)];
+        }
+
+        for (k = 0; k < ns; k++) {
+            value[k] = salpha[cflb_rng_below(&rng, sizeof(salpha) - 1)];
+        }
+
+        pat[np] = '\0';
+        value[ns] = '\0';
+        sprintf(text, "http.referer %s r\"%s\"",
+                ci ? "wildcard" : "strict wildcard", pat);
+
+        /* the pattern as tokens: a byte, or -1 for a star; -100: invalid */
+        want = -1;
+
+        for (k = 0, nt = 0; k < np && want == -1; k++) {
+            if (pat[k] == '\\') {
+                if (k + 1 == np || (pat[k + 1] != '*' && pat[k + 1] != '\\')) {
+                    want = -100;
+                }
+
+                tok[nt++] = pat[++k];
+
+            } else if (pat[k] == '*') {
+                if (nt > 0 && tok[nt - 1] == -1) {
+                    want = -100;
+                }
+
+                tok[nt++] = -1;
+
+            } else {
+                tok[nt++] = (unsigned char) pat[k];
+            }
+        }
+
+        if (want == -1) {
+            want = t_glob_naive(tok, nt, (unsigned char *) value, ns, ci);
+        }
+
+        cflb_test_req_str(&c->req, T_REFERER, value);
+        got = t_eval(c, text, strlen(text));
+        compiled += got >= 0;
+
+        if (got != want && bad++ < 5) {
+            printf("%s on \"%s\": %d, want %d\n", text, value, got, want);
+        }
+    }
+
+    cflb_check_msg(&c->t, bad == 0 && compiled > 5000,
+                   "%u wildcards wrong, %u compiled", bad, compiled);
+
+    /* contains: a needle of a and b in a haystack of a and b */
+    bad = 0;
+
+    for (i = 0; i < 20000; i++) {
+        np = 1 + (size_t) cflb_rng_below(&rng, 6);
+        ns = (size_t) cflb_rng_below(&rng, 14);
+
+        for (k = 0; k < np; k++) {
+            pat[k] = "ab"[cflb_rng_below(&rng, 2)];
+        }
+
+        for (k = 0; k < ns; k++) {
+            value[k] = "ab"[cflb_rng_below(&rng, 2)];
+        }
+
+        pat[np] = '\0';
+        value[ns] = '\0';
+        sprintf(text, "http.referer contains \"%s\"", pat);
+        want = strstr(value, pat) != NULL;
+
+        cflb_test_req_str(&c->req, T_REFERER, value);
+        got = t_eval(c, text, strlen(text));
+
+        if (got != want && bad++ < 5) {
+            printf("%s on \"%s\": %d, want %d\n", text, value, got, want);
+        }
+    }
+
+    cflb_check_msg(&c->t, bad == 0, "%u contains wrong", bad);
+
+    c->quiet = 0;
+    c->req.set[T_REFERER] = 0;
+}
+
+
+static int
+t_glob_naive(const int *pat, size_t np, const unsigned char *s, size_t ns,
+    int ci)
+{
+    size_t  k;
+
+    if (np == 0) {
+        return ns == 0;
+    }
+
+    if (pat[0] == -1) {
+        for (k = 0; k <= ns; k++) {
+            if (t_glob_naive(pat + 1, np - 1, s + k, ns - k, ci)) {
+                return 1;
+            }
+        }
+
+        return 0;
+    }
+
+    if (ns == 0) {
+        return 0;
+    }
+
+    if (ci ? cflb_rules_lower(s[0]) != cflb_rules_lower(pat[0])
+           : s[0] != pat[0])
+    {
+        return 0;
+    }
+
+    return t_glob_naive(pat + 1, np - 1, s + 1, ns - 1, ci);
 }
