@@ -659,9 +659,9 @@ cflb_rules_affix(cflb_rules_run_t *r, const cflb_rules_node_t *n,
 
 
 /*
- * The arguments are evaluated once when there are few of them; past
- * CFLB_RULES_CONCAT_ARGS a second pass evaluates them again rather than
- * allocating room for them.
+ * Each argument is evaluated once (evaluating them again could cost
+ * 2^depth for nested calls): their values go to the stack when there
+ * are few, else to the pool.  n->slot holds the number of arguments.
  */
 
 static int
@@ -670,10 +670,19 @@ cflb_rules_concat(cflb_rules_run_t *r, const cflb_rules_node_t *n,
 {
     int                       rc, found;
     size_t                    k, len;
+    cflb_str_t               *parts, local[CFLB_RULES_CONCAT_ARGS];
     unsigned char            *out;
-    cflb_str_t                parts[CFLB_RULES_CONCAT_ARGS];
     cflb_rules_value_t        x;
     const cflb_rules_node_t  *a;
+
+    parts = local;
+
+    if (n->slot > CFLB_RULES_CONCAT_ARGS) {
+        parts = cflb_rules_palloc(r, n->slot * sizeof(cflb_str_t));
+        if (parts == NULL) {
+            return CFLB_ERROR;
+        }
+    }
 
     found = 0;
     len = 0;
@@ -685,15 +694,10 @@ cflb_rules_concat(cflb_rules_run_t *r, const cflb_rules_node_t *n,
             return rc;
         }
 
-        if (k < CFLB_RULES_CONCAT_ARGS) {
-            parts[k].len = 0;
-
-            if (rc == CFLB_OK) {
-                parts[k] = x.u.s;
-            }
-        }
+        parts[k].len = 0;
 
         if (rc == CFLB_OK) {
+            parts[k] = x.u.s;
             found = 1;
             len += x.u.s.len;
         }
@@ -709,30 +713,12 @@ cflb_rules_concat(cflb_rules_run_t *r, const cflb_rules_node_t *n,
     }
 
     v->u.s.data = out;
-    v->u.s.len = 0;
+    v->u.s.len = len;
 
-    for (a = n->a, k = 0; a != NULL; a = a->next, k++) {
-        if (k >= CFLB_RULES_CONCAT_ARGS) {
-            rc = cflb_rules_value_eval(r, a, elem, &x);
-
-            if (rc == CFLB_ERROR) {
-                return rc;
-            }
-
-            /* the length check guards against a value that changed */
-            if (rc == CFLB_OK && x.u.s.len
-                && v->u.s.len + x.u.s.len <= len)
-            {
-                memcpy(out + v->u.s.len, x.u.s.data, x.u.s.len);
-                v->u.s.len += x.u.s.len;
-            }
-
-            continue;
-        }
-
+    for (k = 0; k < n->slot; k++) {
         if (parts[k].len) {
-            memcpy(out + v->u.s.len, parts[k].data, parts[k].len);
-            v->u.s.len += parts[k].len;
+            memcpy(out, parts[k].data, parts[k].len);
+            out += parts[k].len;
         }
     }
 

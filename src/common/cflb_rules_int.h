@@ -135,7 +135,7 @@ struct cflb_rules_node_s {
     uint8_t                 type;       /* of the value; CMP: of its lhs */
     uint8_t                 sub;        /* operator, function */
     uint8_t                 flags;
-    uint32_t                slot;       /* field position in the scheme */
+    uint32_t                slot;       /* field position; CALL: argc */
     unsigned                id;         /* the caller's field id */
     uint32_t                pos;        /* source span, for messages */
     uint32_t                end;

@@ -429,6 +429,7 @@ cflb_rules_call(cflb_rules_parser_t *p, const cflb_rules_func_t *f,
 
     p->pos++;
     n->end = (uint32_t) p->pos;
+    n->slot = argc;
     p->depth--;
 
     if (cflb_rules_call_check(p, f, n, argc) != CFLB_OK) {
