@@ -215,7 +215,10 @@ typedef struct {
 
 /* cflb_rules_lex.c: memory, errors, tokens */
 
-/* cflb_rules_alloc() returns zeroed, 8-byte aligned memory or NULL */
+/*
+ * cflb_rules_alloc() returns zeroed, 8-byte aligned memory or NULL;
+ * cflb_rules_arena_free() releases all of it.
+ */
 void *cflb_rules_alloc(cflb_rules_arena_t *arena, size_t size);
 void cflb_rules_arena_free(cflb_rules_arena_t *arena);
 
@@ -229,12 +232,19 @@ int cflb_rules_error(cflb_rules_parser_t *p, size_t pos, const char *fmt,
     __attribute__ ((format (printf, 3, 4)))
 #endif
     ;
+
+/* cflb_rules_nomem() records "out of memory" at the position */
 int cflb_rules_nomem(cflb_rules_parser_t *p);
 
 /* cflb_rules_quote() writes a printable, shortened copy of s to buf */
 char *cflb_rules_quote(char *buf, size_t size, const unsigned char *s,
     size_t len);
 
+/*
+ * At the position: skip blanks; whether s follows (nothing consumed);
+ * whether the keyword w follows as a whole word (then consumed); the
+ * length of the dotted name there (0: none, nothing consumed).
+ */
 void cflb_rules_skip_ws(cflb_rules_parser_t *p);
 int cflb_rules_peek(cflb_rules_parser_t *p, const char *s);
 int cflb_rules_word(cflb_rules_parser_t *p, const char *w);
@@ -242,7 +252,9 @@ size_t cflb_rules_ident(cflb_rules_parser_t *p);
 
 /*
  * The literals return CFLB_OK and advance, CFLB_DECLINED when the text
- * at the position is not one (nothing consumed), or CFLB_ERROR.
+ * at the position is not one (nothing consumed), or CFLB_ERROR.  A
+ * string is copied to the arena (regex: kept escaped for the engine);
+ * an address with ranges may be a CIDR or "a..b", as [lo, hi].
  */
 int cflb_rules_string(cflb_rules_parser_t *p, cflb_str_t *s, int regex);
 int cflb_rules_int(cflb_rules_parser_t *p, int64_t *v);
@@ -252,6 +264,11 @@ int cflb_rules_ip(cflb_rules_parser_t *p, cflb_rules_ip_t *lo,
 
 /* cflb_rules_set.c: sets and addresses */
 
+/*
+ * cflb_rules_set_parse() reads "{...}" (or one element) of the type at
+ * the position into a sorted set: NULL with the error recorded.  The
+ * lookups return 1 or 0; a value must be normalized first.
+ */
 cflb_rules_set_t *cflb_rules_set_parse(cflb_rules_parser_t *p,
     unsigned type);
 int cflb_rules_set_has_bytes(const cflb_rules_set_t *set,
@@ -259,30 +276,58 @@ int cflb_rules_set_has_bytes(const cflb_rules_set_t *set,
 int cflb_rules_set_has_int(const cflb_rules_set_t *set, int64_t v);
 int cflb_rules_set_has_ip(const cflb_rules_set_t *set,
     const cflb_rules_ip_t *ip);
+
+/* folds ::ffff:a.b.c.d to IPv4 a.b.c.d, in place */
 void cflb_rules_ip_normalize(cflb_rules_ip_t *ip);
+
+/* <0, 0, >0: the order of two addresses of the same family */
 int cflb_rules_ip_cmp(const cflb_rules_ip_t *a, const cflb_rules_ip_t *b);
 
 
 /* cflb_rules_match.c: searching, wildcards, url_decode */
 
+/*
+ * cflb_rules_search_init() prepares a search for pat (ci: ASCII case-
+ * insensitive) in the arena: CFLB_OK or CFLB_ERROR for no memory.
+ * cflb_rules_search() returns the position of the first occurrence in
+ * h, or CFLB_RULES_NOTFOUND, in time linear in n.
+ */
 int cflb_rules_search_init(cflb_rules_search_t *s, const unsigned char *pat,
     size_t len, unsigned ci, cflb_rules_arena_t *arena);
 size_t cflb_rules_search(const cflb_rules_search_t *s,
     const unsigned char *h, size_t n);
+
+/*
+ * cflb_rules_wildcard() compiles a pattern (already unescaped as a
+ * string) whose literal is at pos: NULL with the error recorded.
+ * cflb_rules_wildcard_match() returns 1 if the whole of s matches.
+ */
 cflb_rules_wildcard_t *cflb_rules_wildcard(cflb_rules_parser_t *p,
     const cflb_str_t *pattern, unsigned ci, size_t pos);
 int cflb_rules_wildcard_match(const cflb_rules_wildcard_t *wc,
     const unsigned char *s, size_t len);
+
+/*
+ * cflb_rules_url_decode() decodes len bytes of in to out (room for len
+ * bytes) with the CFLB_RF_DECODE_* flags; returns the length written.
+ */
 size_t cflb_rules_url_decode(unsigned char *out, const unsigned char *in,
     size_t len, unsigned flags);
 
 
 /* cflb_rules_value.c: fields, indexes, function calls */
 
+/* a zeroed node spanning pos, or NULL with "out of memory" recorded */
 cflb_rules_node_t *cflb_rules_node(cflb_rules_parser_t *p, unsigned op,
     size_t pos);
+
+/* a field or a call with its indexes, type-checked; NULL on an error */
 cflb_rules_node_t *cflb_rules_value(cflb_rules_parser_t *p);
+
+/* "an integer", "bytes", ...: a type for messages */
 const char *cflb_rules_type_name(unsigned type);
+
+/* the source text of a node, quoted for a message into buf */
 char *cflb_rules_src(cflb_rules_parser_t *p, const cflb_rules_node_t *n,
     char *buf, size_t size);
 

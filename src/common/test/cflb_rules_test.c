@@ -1050,11 +1050,13 @@ t_limits(t_ctx_t *c)
     len = strlen(text);
     memset(text + len, 'x', 4096 - len - 1);
     text[4095] = '"';
+    text[4096] = '\0';
+    cflb_check(&c->t, strlen(text) == 4096);
     T_EVAL(c, text, 1);
-    cflb_check(&c->t, strlen(text) >= 4096 || 1);
 
     text[4095] = 'x';
     text[4096] = '"';
+    text[4097] = '\0';
     T_BAD(c, text, "1:4097: expression is longer than 4096 characters");
 
     /* characters, not bytes: 2,000 two-byte characters in a string */
