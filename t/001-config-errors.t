@@ -105,7 +105,7 @@ qr/\[emerg\] .*invalid endpoint_steering "off"/
 --- config
 --- must_die
 --- error_log eval
-qr/\[emerg\] .*invalid steering "fastest", expected off, random, least_outstanding_requests or least_connections in \S+nginx\.conf:\d+/
+qr/\[emerg\] .*invalid steering "fastest", expected off, random, least_outstanding_requests, least_connections, geo, proximity or dynamic_latency in \S+nginx\.conf:\d+/
 
 === TEST 11: hash is an endpoint steering only
 --- http_config
