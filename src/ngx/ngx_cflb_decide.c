@@ -451,7 +451,8 @@ ngx_cflb_endpoint_usable(void *ctx, unsigned i)
     return !ep->disabled
            && ep->weight > 0
            && !ngx_cflb_tried(d, d->entry->base + i)
-           && (d->fallback || ngx_cflb_endpoint_healthy(ep));
+           && (d->fallback || (ngx_cflb_endpoint_healthy(ep)
+                               && !ngx_cflb_endpoint_failing(ep)));
 }
 
 
@@ -481,8 +482,12 @@ ngx_cflb_endpoint_skip(ngx_cflb_decision_t *d, ngx_uint_t i)
         return NGX_CFLB_SKIP_WEIGHT0;
     }
 
-    return ngx_cflb_tried(d, d->entry->base + i) ? NGX_CFLB_SKIP_TRIED
-                                                 : NGX_CFLB_SKIP_UNHEALTHY;
+    if (ngx_cflb_tried(d, d->entry->base + i)) {
+        return NGX_CFLB_SKIP_TRIED;
+    }
+
+    return ngx_cflb_endpoint_failing(ep) ? NGX_CFLB_SKIP_FAILING
+                                         : NGX_CFLB_SKIP_UNHEALTHY;
 }
 
 
@@ -499,6 +504,31 @@ static uint64_t
 ngx_cflb_no_load(void *ctx, unsigned i)
 {
     return 0;
+}
+
+
+void
+ngx_cflb_passive_failed(ngx_cflb_endpoint_t *ep)
+{
+    ngx_atomic_uint_t        n;
+    ngx_cflb_sh_endpoint_t  *she;
+
+    she = ep->sh;
+    n = ngx_atomic_fetch_add(&she->pf_fails, 1) + 1;
+
+    if (n < ep->max_fails) {
+        return;
+    }
+
+    /* the first to reach it logs; the others only renew the time */
+    if (she->pf_until <= ngx_time() && n == ep->max_fails) {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "cflb: endpoint \"%V\" of pool \"%V\" is out of "
+                      "steering for %T s after %ui failed attempts",
+                      &ep->name, &ep->pool->name, ep->fail_timeout, n);
+    }
+
+    she->pf_until = ngx_time() + ep->fail_timeout;
 }
 
 

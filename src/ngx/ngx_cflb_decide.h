@@ -13,6 +13,7 @@
 
 
 #include "ngx_cflb_decision.h"
+#include "ngx_cflb_pool.h"
 
 
 /*
@@ -29,6 +30,15 @@ ngx_cflb_endpoint_t *ngx_cflb_decide(ngx_cflb_decision_t *d, ngx_log_t *log);
  * tried (a DNS answer marks each address it takes as tried), or NULL.
  */
 ngx_cflb_endpoint_t *ngx_cflb_decide_next(ngx_cflb_decision_t *d);
+
+/*
+ * Passive health: a failed attempt on ep, whose max_fails is set, is
+ * counted; at max_fails in a row the endpoint leaves steering for
+ * fail_timeout, and any failure after that renews it until an attempt
+ * goes well (nginx's max_fails and fail_timeout).
+ */
+void ngx_cflb_passive_failed(ngx_cflb_endpoint_t *ep);
+
 
 /*
  * ngx_cflb_commit() sends traffic to ep, d's choice: marks it tried and
@@ -83,7 +93,39 @@ ngx_cflb_release(ngx_cflb_endpoint_t *ep, ngx_uint_t failed, off_t sent,
     if (failed) {
         (void) ngx_atomic_fetch_add(&she->c.fails, 1);
         (void) ngx_atomic_fetch_add(&she->pool->c.fails, 1);
+
+        if (ep->max_fails) {
+            ngx_cflb_passive_failed(ep);
+        }
+
+    } else if (ep->max_fails && she->pf_fails) {
+        /* passive health: an attempt that went well ends the count */
+        she->pf_fails = 0;
     }
+}
+
+
+/*
+ * Could a retry of d's choice find another endpoint: not when the choice
+ * may not move, nor when nothing else in its pool is ready and the retry
+ * may not leave the pool.  Then the first attempt is the only one, as
+ * nginx does with a one-server upstream: its own response, or nginx's
+ * status for its failure, goes to the client.
+ */
+
+static ngx_inline ngx_uint_t
+ngx_cflb_retryable(ngx_cflb_decision_t *d)
+{
+    if (d->no_retry) {
+        return 0;
+    }
+
+    if (d->view->affinity->across_pools && !d->fallback) {
+        return 1;
+    }
+
+    return (d->fallback ? d->entry->pool->nusable
+                        : ngx_cflb_pool_ready(d->entry->pool)) > 1;
 }
 
 

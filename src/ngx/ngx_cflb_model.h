@@ -121,6 +121,8 @@ typedef struct {
     ngx_uint_t                conf_weight;   /* weight as configured */
     ngx_cflb_pool_t          *pool;
     ngx_cflb_sh_endpoint_t   *sh;
+    ngx_uint_t                max_fails;     /* passive health, 0: off */
+    time_t                    fail_timeout;
 
     unsigned                  disabled:1;    /* with runtime overrides */
     unsigned                  conf_disabled:1;
@@ -140,6 +142,9 @@ struct ngx_cflb_pool_s {
     ngx_flag_t                enabled;       /* with runtime overrides */
     ngx_flag_t                conf_enabled;  /* as configured */
     ngx_uint_t                nusable;       /* enabled, weight > 0 */
+    ngx_uint_t                nready;        /* and healthy, when counted */
+    ngx_uint_t                max_fails;     /* passive_health defaults */
+    time_t                    fail_timeout;
     ngx_pool_t               *rt_pool;       /* this worker's set rebuild */
     ngx_cflb_sh_pool_t       *sh;
     ngx_str_t                 monitor_name;

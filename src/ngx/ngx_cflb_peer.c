@@ -106,9 +106,8 @@ ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
         return NGX_BUSY;
     }
 
-    if (pd->d.no_retry) {
+    if (!failover && !ngx_cflb_retryable(&pd->d)) {
         pc->tries = 1;
-        pd->d.no_retry = 0;
     }
 
     if (ep->no_port && pd->local_port) {

@@ -31,6 +31,17 @@ ngx_int_t ngx_cflb_pool_init(ngx_conf_t *cf, ngx_cflb_pool_t *pool);
 ngx_uint_t ngx_cflb_pool_critical(ngx_cflb_pool_t *pool);
 
 /*
+ * How many endpoints steering may choose in the pool now (enabled,
+ * weight > 0, healthy or unmonitored): whether a retry has somewhere
+ * to go.
+ */
+ngx_uint_t ngx_cflb_pool_ready(ngx_cflb_pool_t *pool);
+
+/* is the endpoint out of steering after failed attempts (passive_health) */
+#define ngx_cflb_endpoint_failing(ep)                                         \
+    ((ep)->max_fails && (ep)->sh->pf_until > ngx_time())
+
+/*
  * The pool's health from its enabled endpoints; with ep not NULL, ep's
  * health taken as h; with assume set, one not checked yet counts healthy
  * (the product's assumption, so that starting nginx alerts only on what

@@ -25,7 +25,7 @@
 #define NGX_CFLB_SLOTS         64
 
 #define NGX_CFLB_ZONE_MAGIC    0x62666c63      /* "cflb" */
-#define NGX_CFLB_ZONE_LAYOUT   5
+#define NGX_CFLB_ZONE_LAYOUT   6
 
 
 /*
@@ -86,6 +86,10 @@ struct ngx_cflb_sh_endpoint_s {
     ngx_atomic_t              probes;        /* total */
 
     time_t                    disabled_at;   /* 0: enabled; drain start */
+
+    /* passive health: failed attempts in a row, and out of steering until */
+    ngx_atomic_t              pf_fails;
+    time_t                    pf_until;      /* sec, 0: never */
 
     /* runtime overrides (ngx_cflb_runtime.c), under the mutex */
     cflb_override_t           rt_enabled;

@@ -370,6 +370,15 @@ ngx_cflb_status_endpoint(u_char *p, ngx_cflb_pool_t *pool,
                         she->probes, she->prober);
     }
 
+    if (ep->max_fails) {
+        p = ngx_sprintf(p, "\"passive\":{\"max_fails\":%ui,"
+                        "\"fail_timeout\":%T,\"fails\":%A,"
+                        "\"failing\":%s,\"until\":%T},",
+                        ep->max_fails, ep->fail_timeout, she->pf_fails,
+                        ngx_cflb_endpoint_failing(ep) ? "true" : "false",
+                        she->pf_until);
+    }
+
     p = ngx_cflb_status_drain(p, ep);
     p = ngx_cflb_status_counters(p, &she->c);
 

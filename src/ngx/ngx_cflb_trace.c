@@ -51,7 +51,8 @@ static const uint32_t  ngx_cflb_plain[] = {
 static const ngx_str_t  ngx_cflb_skip_words[] = {
     ngx_null_string, ngx_string(":disabled"), ngx_string(":critical"),
     ngx_string(":shed"), ngx_string(":exhausted"), ngx_string(":weight0"),
-    ngx_string(":unhealthy"), ngx_string(":tried"), ngx_string(":draining")
+    ngx_string(":unhealthy"), ngx_string(":tried"), ngx_string(":draining"),
+    ngx_string(":failing")
 };
 
 /* by NGX_CFLB_HOW_* (NGX_CFLB_HOW_STEERING is the policy's name) */

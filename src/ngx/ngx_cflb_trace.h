@@ -22,7 +22,8 @@ enum {
     NGX_CFLB_SKIP_WEIGHT0,         /* endpoint: weight=0 */
     NGX_CFLB_SKIP_UNHEALTHY,       /* endpoint: its monitor says down */
     NGX_CFLB_SKIP_TRIED,           /* endpoint: failed this request */
-    NGX_CFLB_SKIP_DRAINING         /* endpoint: disabled, drain running */
+    NGX_CFLB_SKIP_DRAINING,        /* endpoint: disabled, drain running */
+    NGX_CFLB_SKIP_FAILING          /* endpoint: passive health, failing */
 };
 
 /* $cflb_trace: how the pool or endpoint was chosen */
