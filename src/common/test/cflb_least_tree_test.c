@@ -508,7 +508,7 @@ cflb_lt_test_fallback(cflb_test_t *t)
     cflb_pick_t       pk;
     unsigned char     refused[100];
     unsigned long     counts[100];
-    double            want[100];
+    double            want[100], p[16];
     cflb_test_ctx_t   ctx;
 
     for (i = 0; i < 100; i++) {
@@ -538,6 +538,53 @@ cflb_lt_test_fallback(cflb_test_t *t)
 
     cflb_check(t, cflb_lt_sample(&lt, &pk, SAMPLES, counts) == 0);
     cflb_lt_shares(t, "fallback", 100, counts, SAMPLES, want);
+    free(lt.tree);
+
+    /*
+     * Refused members at the front of the index range, half the weight:
+     * the later draws must take the refused ones out of every partial
+     * sum they read, or the members at the end lose their share.
+     */
+
+    for (i = 0; i < 16; i++) {
+        w[i] = (i < 8) ? 100 : 10 * (i - 7);
+        c[i] = 0;
+        refused[i] = (i < 8);
+        want[i] = (i < 8) ? 0 : 100.0 * w[i] / 360;
+    }
+
+    cflb_lt_new(&lt, 16, w, c);
+    cflb_check(t, cflb_lt_sample(&lt, &pk, SAMPLES, counts) == 0);
+    cflb_lt_shares(t, "refused first", 16, counts, SAMPLES, want);
+    free(lt.tree);
+
+    /* and at both ends, a heavier half: the draws give way to the scan */
+
+    for (i = 0; i < 16; i++) {
+        refused[i] = (i < 4 || i >= 12);
+        w[i] = refused[i] ? 100 : 5 * (i + 1);
+        c[i] = i & 1;
+    }
+
+    cflb_lt_want(16, w, c, refused, p);
+
+    for (i = 0; i < 16; i++) {
+        want[i] = 100 * p[i];
+    }
+
+    cflb_lt_new(&lt, 16, w, c);
+    cflb_check(t, cflb_lt_sample(&lt, &pk, SAMPLES, counts) == 0);
+    cflb_lt_shares(t, "refused at both ends", 16, counts, SAMPLES, want);
+    free(lt.tree);
+
+    /* a tree again, for the declines */
+
+    for (i = 0; i < 100; i++) {
+        w[i] = 100;
+        c[i] = 0;
+    }
+
+    cflb_lt_new(&lt, 100, w, c);
 
     /* every member refused, or no weight left: declined */
 
