@@ -32,8 +32,6 @@
  */
 
 
-#include <limits.h>
-
 #include "cflb_steer_algo.h"
 #include "cflb_least_tree.h"
 
@@ -51,6 +49,8 @@
      < CFLB_LEAST_WEIGHT)
 
 #define cflb_least_read(p)  __atomic_load_n(p, __ATOMIC_RELAXED)
+
+#define CFLB_LEAST_MAX     (1U << 30)       /* members */
 
 
 struct cflb_least_tree_s {
@@ -77,6 +77,8 @@ static unsigned cflb_least_tree_descend(const cflb_least_tree_t *t,
     uint64_t r);
 static unsigned cflb_least_tree_descend_out(const cflb_least_tree_t *t,
     uint64_t r, const cflb_least_out_t *out, unsigned k);
+static int cflb_least_tree_redraw(const cflb_least_tree_t *t,
+    cflb_pick_t *pk, int64_t left, const cflb_least_out_t *first);
 static int cflb_least_tree_linear(const cflb_least_tree_t *t,
     cflb_pick_t *pk);
 static int cflb_least_tree_scan(const cflb_least_tree_t *t, cflb_pick_t *pk,
@@ -126,9 +128,12 @@ cflb_least_tree_size(unsigned n)
 {
     uint64_t  words;
 
-    /* pick() returns an index as an int */
+    /*
+     * pick() returns an index as an int, and the Fenwick index arithmetic
+     * stays below 2^32 when size <= 2^30
+     */
 
-    if (n > INT_MAX) {
+    if (n > CFLB_LEAST_MAX) {
         return 0;
     }
 
@@ -234,24 +239,32 @@ cflb_least_tree_n(const cflb_least_tree_t *t)
 uint32_t
 cflb_least_tree_add(cflb_least_tree_t *t, unsigned i, int32_t delta)
 {
-    int64_t    d;
-    uint64_t   old, inc;
+    int64_t   d;
+    uint32_t  w, count;
+    uint64_t  old;
 
     /* delta modulo 2^32, in the count's half of the word */
-    inc = (uint64_t) (uint32_t) delta << CFLB_LEAST_COUNT;
+    old = __atomic_fetch_add(&cflb_least_words(t)[i],
+                             (uint64_t) (uint32_t) delta << CFLB_LEAST_COUNT,
+                             __ATOMIC_RELAXED);
 
-    old = __atomic_fetch_add(&cflb_least_words(t)[i], inc, __ATOMIC_RELAXED);
+    count = (uint32_t) (old >> CFLB_LEAST_COUNT);
 
-    if (t->size != 0) {
-        d = (int64_t) cflb_least_word_tw(old + inc)
-            - (int64_t) cflb_least_word_tw(old);
+    /* down or weight 0: tw is 0 before and after */
 
-        if (d != 0) {
-            cflb_least_tree_propagate(t, i, d);
-        }
+    if (t->size == 0 || !cflb_least_word_up(old)) {
+        return count;
     }
 
-    return (uint32_t) (old >> CFLB_LEAST_COUNT);
+    w = (uint32_t) old & CFLB_LEAST_WEIGHT;
+    d = (int64_t) cflb_least_tw(w, count + (uint32_t) delta)
+        - (int64_t) cflb_least_tw(w, count);
+
+    if (d != 0) {
+        cflb_least_tree_propagate(t, i, d);
+    }
+
+    return count;
 }
 
 
@@ -292,20 +305,20 @@ cflb_least_tree_set(cflb_least_tree_t *t, unsigned i, uint32_t weight,
 
 /*
  * The nodes covering member i, from its own up to node[size]: the chain
- * j += lowbit(j) reaches size exactly, since size is a power of 2.
+ * j += lowbit(j) reaches size exactly, since size is a power of 2, and
+ * stays below 2^32 since size <= 2^30.
  */
 
 static void
 cflb_least_tree_propagate(cflb_least_tree_t *t, unsigned i, int64_t d)
 {
-    uint32_t  j;
+    uint32_t  j, size;
 
-    for (j = i + 1; ; j += j & (0U - j)) {
+    /* read once: the atomic adds would make the compiler read it again */
+    size = t->size;
+
+    for (j = i + 1; j <= size; j += j & (0U - j)) {
         __atomic_fetch_add(&t->node[j], d, __ATOMIC_RELAXED);
-
-        if (j >= t->size) {
-            break;
-        }
     }
 }
 
@@ -327,29 +340,78 @@ cflb_least_tree_get(const cflb_least_tree_t *t, unsigned i,
 int
 cflb_least_tree_pick(const cflb_least_tree_t *t, cflb_pick_t *pk)
 {
-    int64_t            left;
-    unsigned           i, k, tries;
-    uint64_t           word, *words;
-    cflb_least_out_t   out[CFLB_LEAST_TRIES];
+    int64_t            total;
+    unsigned           i;
+    uint64_t           word;
+    cflb_least_out_t   first;
 
     if (t->size == 0) {
         return cflb_least_tree_linear(t, pk);
     }
 
+    /* the common case, kept apart from the redraws so it stays lean */
+
+    total = cflb_least_read(&t->node[t->size]);
+
+    if (total <= 0) {
+        return cflb_least_tree_scan(t, pk, NULL, 0, 0);
+    }
+
+    i = cflb_least_tree_descend(t, cflb_rng_below(pk->rng,
+                                                  (uint64_t) total));
+
+    if (i >= t->n) {
+        /* beyond n: a read torn by concurrent updates */
+        return cflb_least_tree_redraw(t, pk, total, NULL);
+    }
+
+    word = cflb_least_read(&cflb_least_words(t)[i]);
+
+    if (!cflb_least_word_up(word)) {
+        /* down or weight 0: torn, or changed since the descent */
+        return cflb_least_tree_redraw(t, pk, total, NULL);
+    }
+
+    if (cflb_member_usable(pk, i)) {
+        return (int) i;
+    }
+
+    first.i = i;
+    first.tw = cflb_least_word_tw(word);
+
+    return cflb_least_tree_redraw(t, pk, total, &first);
+}
+
+
+/*
+ * The draws after a first one that missed: a member usable() refused is
+ * taken out of the partial sums the next draws read, which keeps P exact
+ * among the others; after CFLB_LEAST_TRIES draws in all, or when the
+ * refused members hold all the weight, the exact scan decides.
+ */
+
+static int
+cflb_least_tree_redraw(const cflb_least_tree_t *t, cflb_pick_t *pk,
+    int64_t left, const cflb_least_out_t *first)
+{
+    unsigned           i, k, tries;
+    uint64_t           word, *words;
+    cflb_least_out_t   out[CFLB_LEAST_TRIES];
+
     words = cflb_least_words(t);
-    left = cflb_least_read(&t->node[t->size]);
     k = 0;
 
-    for (tries = 0; tries < CFLB_LEAST_TRIES && left > 0; tries++) {
+    if (first != NULL) {
+        out[k++] = *first;
+        left -= first->tw;
+    }
 
-        i = (k == 0)
-            ? cflb_least_tree_descend(t,
-                            cflb_rng_below(pk->rng, (uint64_t) left))
-            : cflb_least_tree_descend_out(t,
-                            cflb_rng_below(pk->rng, (uint64_t) left),
-                            out, k);
+    for (tries = 1; tries < CFLB_LEAST_TRIES && left > 0; tries++) {
 
-        /* beyond n, down or weight 0: a read torn by a concurrent update */
+        i = cflb_least_tree_descend_out(t,
+                                        cflb_rng_below(pk->rng,
+                                                       (uint64_t) left),
+                                        out, k);
 
         if (i >= t->n) {
             continue;
@@ -364,8 +426,6 @@ cflb_least_tree_pick(const cflb_least_tree_t *t, cflb_pick_t *pk)
         if (cflb_member_usable(pk, i)) {
             return (int) i;
         }
-
-        /* the next draws are over the others, which keeps P exact */
 
         out[k].i = i;
         out[k].tw = cflb_least_word_tw(word);
@@ -393,7 +453,7 @@ cflb_least_tree_pick_all(const cflb_least_tree_t *t, cflb_pick_t *pk)
 static unsigned
 cflb_least_tree_descend(const cflb_least_tree_t *t, uint64_t r)
 {
-    int64_t   v, rem;
+    int64_t   v, rem, take;
     uint32_t  pos, step;
 
     pos = 0;
@@ -402,10 +462,10 @@ cflb_least_tree_descend(const cflb_least_tree_t *t, uint64_t r)
     for (step = t->size >> 1; step != 0; step >>= 1) {
         v = cflb_least_read(&t->node[pos + step]);
 
-        if (v <= rem) {
-            pos += step;
-            rem -= v;
-        }
+        /* without a branch: half of them would be mispredicted */
+        take = -(int64_t) (v <= rem);
+        pos += step & (uint32_t) take;
+        rem -= v & take;
     }
 
     return pos;
@@ -446,37 +506,46 @@ cflb_least_tree_descend_out(const cflb_least_tree_t *t, uint64_t r,
 }
 
 
-/* a small set: tw of every member, then one draw over the running sums */
+/*
+ * A small set: the running sums of every member's tw, a draw, and only
+ * then usable(), for the member drawn.  One it refuses is taken out of
+ * the sums and the draw repeats: exact, and usable() is called once per
+ * pick in the common case rather than once per member.
+ */
 
 static int
 cflb_least_tree_linear(const cflb_least_tree_t *t, cflb_pick_t *pk)
 {
-    unsigned   i;
-    uint32_t   tw;
-    uint64_t   sum, r, *words, cum[CFLB_LEAST_LINEAR + 1];
+    unsigned   i, j;
+    uint64_t   tw, sum, r, *words, cum[CFLB_LEAST_LINEAR + 1];
 
     words = cflb_least_words(t);
     sum = 0;
 
     for (i = 0; i < t->n; i++) {
-        tw = cflb_least_word_tw(cflb_least_read(&words[i]));
-
-        if (tw != 0 && cflb_member_usable(pk, i)) {
-            sum += tw;
-        }
-
+        sum += cflb_least_word_tw(cflb_least_read(&words[i]));
         cum[i] = sum;
     }
 
-    if (sum == 0) {
-        return CFLB_DECLINED;
+    while (sum != 0) {
+        r = cflb_rng_below(pk->rng, sum);
+
+        for (i = 0; cum[i] <= r; i++) { /* void */ }
+
+        if (cflb_member_usable(pk, i)) {
+            return (int) i;
+        }
+
+        tw = cum[i] - (i ? cum[i - 1] : 0);
+
+        for (j = i; j < t->n; j++) {
+            cum[j] -= tw;
+        }
+
+        sum -= tw;
     }
 
-    r = cflb_rng_below(pk->rng, sum);
-
-    for (i = 0; cum[i] <= r; i++) { /* void */ }
-
-    return (int) i;
+    return CFLB_DECLINED;
 }
 
 

@@ -81,7 +81,7 @@ cflb_least_tw(uint32_t weight, uint64_t load)
 
 /*
  * cflb_least_tree_size() returns the bytes a tree of n members needs
- * (memory aligned to 8 bytes), or 0 if n is too large (n > INT_MAX, or
+ * (memory aligned to 8 bytes), or 0 if n is too large (n > 2^30, or
  * the size overflows size_t).
  */
 size_t cflb_least_tree_size(unsigned n);
