@@ -45,6 +45,7 @@
 #   BENCH_KEEP=1       keep the temp dir (configs, callgrind files)
 #   BENCH_NO_BUILD=1   use build/ngx_http_cflb_module.so as it is
 #   BENCH_NO_L4=1      skip bench/stream.sh
+#   BENCH_VARIANTS="rr cflb_cookie"   only these (rr first: the baseline)
 #
 # Needs only nginx, haproxy, wrk, valgrind (callgrind), curl and python3;
 # talks to 127.0.0.1 only; every load is bounded in time or count;
@@ -76,6 +77,10 @@ fi
 keepalive=${BENCH_KEEPALIVE:-128}
 
 variants=(rr lc haproxy cflb_rnd cflb_lors cflb_cookie cflb_trace)
+if [ -n "${BENCH_VARIANTS:-}" ]; then
+    # a subset, e.g. "rr cflb_cookie": rr stays first, the baseline
+    read -r -a variants <<< "$BENCH_VARIANTS"
+fi
 declare -A describe=(
     [rr]="nginx upstream round robin"
     [lc]="nginx upstream least_conn"
@@ -424,7 +429,8 @@ echo
 
 echo "Where the instructions go (plain shape, difference method per function,"
 echo "next to nginx round robin):"
-for v in cflb_rnd cflb_lors cflb_cookie cflb_trace; do
+for v in "${variants[@]}"; do
+    case $v in cflb_*) ;; *) continue ;; esac
     echo "  ${describe[$v]}:"
     profile_vs_rr "$v" 14
 done

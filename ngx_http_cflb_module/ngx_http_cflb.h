@@ -1,12 +1,9 @@
 
 /*
- * What the files of the http module share: the module, the sending of a
- * whole answer, the dashboard (cflb_dashboard), a page compiled into
- * the module that renders the status document, and the runtime API
- * (ngx_http_cflb_api.c).
- * The dashboard's assets are byte arrays in a C source that
- * dashboard/embed.sh writes into the build directory at configure time.
- * The API parses JSON with jansson.
+ * What the files of the http module share: the module and its peer data,
+ * session affinity as http carries it (the __cflb cookie, session
+ * headers, Set-Cookie), whole answers (cflb_status, the dashboard, the
+ * runtime API); ngx_http_cflb_compat.h knows nginx versions apart.
  */
 
 #ifndef _NGX_HTTP_CFLB_H_INCLUDED_
@@ -17,22 +14,38 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <jansson.h>
+#include "ngx_cflb_peer.h"
+#include "ngx_http_cflb_compat.h"
 
-#include "ngx_cflb.h"
-
-
-typedef struct {
-    ngx_str_t                 name;          /* ?asset=NAME */
-    ngx_str_t                 type;          /* its Content-Type */
-    ngx_str_t                 data;
-} ngx_http_cflb_asset_t;
-
-
-/* the assets, index.html first, ended by an empty name (generated) */
-extern const ngx_http_cflb_asset_t  ngx_http_cflb_dashboard_assets[];
 
 extern ngx_module_t  ngx_http_cflb_module;
+
+
+/* a request's balancing state: the module's context of the request */
+typedef struct {
+    ngx_cflb_peer_data_t      pd;            /* must be first */
+    ngx_http_request_t       *r;
+    ngx_buf_t                *header;        /* as the proxy module made it */
+    uint64_t                  hkey[2];       /* header session key */
+    unsigned                  has_hkey:1;
+} ngx_http_cflb_peer_data_t;
+
+
+/* ngx_http_cflb_affinity.c */
+
+/* the request's session, read from its cookie or headers (init_peer) */
+void ngx_http_cflb_affinity(ngx_http_request_t *r,
+    ngx_http_cflb_peer_data_t *hpd);
+
+/* the header filter that starts a new session in the response */
+ngx_int_t ngx_http_cflb_affinity_init(ngx_conf_t *cf);
+
+
+/* ngx_http_cflb_status.c */
+
+/* cflb_status and cflb_dashboard: the location's content is cmd->post */
+char *ngx_http_cflb_content(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_cflb_status_handler(ngx_http_request_t *r);
 
 /* answers status with the buffer b, the whole body, as Content-Type type */
 ngx_int_t ngx_http_cflb_send(ngx_http_request_t *r, ngx_uint_t status,
@@ -42,11 +55,21 @@ ngx_int_t ngx_http_cflb_send(ngx_http_request_t *r, ngx_uint_t status,
 ngx_int_t ngx_http_cflb_add_header(ngx_http_request_t *r,
     const ngx_str_t *key, const ngx_str_t *value);
 
-/* cflb_dashboard's content: the page, its assets, the status JSON */
+
+/* ngx_http_cflb_dashboard.c: the page, its assets, the status JSON */
+typedef struct {
+    ngx_str_t                 name;          /* ?asset=NAME */
+    ngx_str_t                 type;          /* its Content-Type */
+    ngx_str_t                 data;
+} ngx_http_cflb_asset_t;
+
+/* the assets, index.html first, ended by an empty name (generated) */
+extern const ngx_http_cflb_asset_t  ngx_http_cflb_dashboard_assets[];
+
 ngx_int_t ngx_http_cflb_dashboard_handler(ngx_http_request_t *r);
 
 
-/* the module's location conf: set where cflb_api is */
+/* ngx_http_cflb_api.c: the runtime API; its location conf */
 typedef struct {
     ngx_str_t                 prefix;        /* API paths follow it */
     void                    **loc_conf;      /* the location's, merged */
@@ -56,8 +79,6 @@ typedef struct {
     unsigned                  guarded:1;     /* allow/deny or auth on it */
 } ngx_http_cflb_loc_conf_t;
 
-
-/* ngx_http_cflb_api.c */
 char *ngx_http_cflb_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 void *ngx_http_cflb_create_loc_conf(ngx_conf_t *cf);
 

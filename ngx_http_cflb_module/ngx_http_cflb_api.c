@@ -14,7 +14,14 @@
  * auth_basic or auth_request guards refuses everyone.
  */
 
+#include <jansson.h>
+
 #include "ngx_http_cflb.h"
+#include "ngx_cflb_pool.h"
+#include "ngx_cflb_runtime.h"
+#include "ngx_cflb_status.h"
+#include "ngx_cflb_shm.h"
+#include "ngx_cflb_json.h"
 
 
 /* the largest PATCH body */
@@ -24,8 +31,14 @@
 #define NGX_HTTP_CFLB_API_ERR    256
 
 
-/* what a request's path names; or why it names nothing */
+/*
+ * What a request's path names, or why it names nothing.  It is the
+ * module's context of the request while the body is read, so it starts
+ * as every context of the module does, with balancing state: none here
+ * (the header filter and the variables read it as such).
+ */
 typedef struct {
+    ngx_http_cflb_peer_data_t  none;         /* must be first, zeroed */
     ngx_cflb_conf_t          *ccf;           /* the zone: http or stream */
     ngx_uint_t                what;          /* NGX_CFLB_STATUS_* */
     ngx_cflb_pool_t          *pool;
@@ -533,7 +546,7 @@ ngx_http_cflb_api_change(json_t *root, ngx_http_cflb_target_t *t,
     ngx_cflb_change_t *ch)
 {
     json_t      *v;
-    ngx_int_t    w;
+    uint32_t     w;
     const char  *key, *err;
 
     ch->enabled = NGX_CONF_UNSET_UINT;
@@ -557,9 +570,10 @@ ngx_http_cflb_api_change(json_t *root, ngx_http_cflb_target_t *t,
         }
 
         if (ngx_strcmp(key, "weight") == 0 && t->ep) {
-            w = ngx_cflb_json_weight(v);
-
-            if (w == NGX_ERROR) {
+            if (!json_is_number(v)
+                || cflb_weight_from_double(json_number_value(v), &w)
+                   != CFLB_OK)
+            {
                 err = "\"weight\" is not a number from 0 to 1 with at most "
                       "2 decimals";
                 goto invalid;

@@ -10,8 +10,9 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_cflb.h"
 #include "ngx_http_cflb.h"
+#include "ngx_cflb_runtime.h"
+#include "ngx_cflb_status.h"
 
 
 static const ngx_http_cflb_asset_t *ngx_http_cflb_dashboard_asset(

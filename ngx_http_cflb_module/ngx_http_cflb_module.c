@@ -1,26 +1,23 @@
 
 /*
  * ngx_http_cflb_module: the http glue.  A cflb_lb block is an upstream
- * whose peers are chosen by cflb steering, so "proxy_pass http://NAME"
+ * whose peers the decision engine chooses, so "proxy_pass http://NAME"
  * and every upstream feature that wraps a balancer (keepalive,
  * proxy_next_upstream, proxy_ssl_*) work as with any upstream.
  */
 
 #include "ngx_http_cflb.h"
-
-
-typedef struct {
-    ngx_cflb_peer_data_t      pd;            /* must be first */
-    ngx_http_request_t       *r;
-    ngx_buf_t                *header;        /* as the proxy module made it */
-    uint64_t                  hkey[2];       /* header session key */
-    unsigned                  has_hkey:1;
-} ngx_http_cflb_peer_data_t;
-
-
-static ngx_str_t  ngx_http_cflb_cookie = ngx_string("__cflb");
-
-static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+#include "ngx_cflb_conf.h"
+#include "ngx_cflb_pool.h"
+#include "ngx_cflb_lb.h"
+#include "ngx_cflb_zone.h"
+#include "ngx_cflb_process.h"
+#include "ngx_cflb_health.h"
+#include "ngx_cflb_notify.h"
+#include "ngx_cflb_state.h"
+#include "ngx_cflb_trace.h"
+#include "ngx_cflb_maps.h"
+#include "ngx_cflb_location.h"
 
 
 static char *ngx_http_cflb_lb_block(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -35,18 +32,8 @@ static void ngx_http_cflb_free_peer(ngx_peer_connection_t *pc, void *data,
     ngx_uint_t state);
 static ngx_int_t ngx_http_cflb_set_host(ngx_http_cflb_peer_data_t *hpd,
     ngx_str_t *host);
-static void ngx_http_cflb_affinity(ngx_http_request_t *r,
-    ngx_http_cflb_peer_data_t *hpd);
-static ngx_int_t ngx_http_cflb_session_key(ngx_http_request_t *r,
-    ngx_cflb_lb_t *lb, uint64_t *hkey);
-static ngx_int_t ngx_http_cflb_find(ngx_http_request_t *r,
-    ngx_cflb_affinity_header_t *h, ngx_str_t *value);
-static ngx_int_t ngx_http_cflb_header_filter(ngx_http_request_t *r);
-static ngx_int_t ngx_http_cflb_set_cookie(ngx_http_request_t *r,
-    ngx_http_cflb_peer_data_t *hpd);
-static char *ngx_http_cflb_content(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-static ngx_int_t ngx_http_cflb_status_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_cflb_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_cflb_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_cflb_postconfiguration(ngx_conf_t *cf);
 static void *ngx_http_cflb_create_main_conf(ngx_conf_t *cf);
@@ -54,9 +41,13 @@ static void *ngx_http_cflb_create_main_conf(ngx_conf_t *cf);
 
 static ngx_command_t  ngx_http_cflb_commands[] = {
 
-    NGX_CFLB_COMMANDS(NGX_HTTP_MAIN_CONF, NGX_HTTP_UPS_CONF,
-                      NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_SRV_CONF_OFFSET,
-                      ngx_http_cflb_lb_block),
+#define NGX_CFLB_MAIN_CONF      NGX_HTTP_MAIN_CONF
+#define NGX_CFLB_UPS_CONF       NGX_HTTP_UPS_CONF
+#define NGX_CFLB_MAIN_OFFSET    NGX_HTTP_MAIN_CONF_OFFSET
+#define NGX_CFLB_SRV_OFFSET     NGX_HTTP_SRV_CONF_OFFSET
+#define NGX_CFLB_LB_BLOCK       ngx_http_cflb_lb_block
+
+#include "ngx_cflb_commands.h"
 
     { ngx_string("cflb_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
@@ -83,7 +74,35 @@ static ngx_command_t  ngx_http_cflb_commands[] = {
 };
 
 
-NGX_CFLB_MODULE(http, HTTP, , ngx_http_cflb_create_loc_conf, NULL);
+static ngx_http_module_t  ngx_http_cflb_module_ctx = {
+    ngx_http_cflb_add_variables,           /* preconfiguration */
+    ngx_http_cflb_postconfiguration,       /* postconfiguration */
+
+    ngx_http_cflb_create_main_conf,        /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_cflb_create_loc_conf,         /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_cflb_module = {
+    NGX_MODULE_V1,
+    &ngx_http_cflb_module_ctx,             /* module context */
+    ngx_http_cflb_commands,                /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_cflb_init_process,                 /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_cflb_exit_process,                 /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
 
 
 /*
@@ -185,7 +204,7 @@ ngx_http_cflb_init_peer(ngx_http_request_t *r,
     r->upstream->peer.get = ngx_http_cflb_get_peer;
     r->upstream->peer.free = ngx_http_cflb_free_peer;
 
-    if (lb->affinity.mode != NGX_CFLB_AFFINITY_NONE) {
+    if (hpd->pd.d.view->affinity->mode != NGX_CFLB_AFFINITY_NONE) {
         ngx_http_cflb_affinity(r, hpd);
     }
 
@@ -333,404 +352,78 @@ ngx_http_cflb_set_host(ngx_http_cflb_peer_data_t *hpd, ngx_str_t *host)
 }
 
 
-/*
- * Session affinity, read per request (never per connection): the token
- * of the __cflb cookie, or the values of the session headers.
- */
-
-static void
-ngx_http_cflb_affinity(ngx_http_request_t *r, ngx_http_cflb_peer_data_t *hpd)
-{
-    ngx_str_t             token;
-    ngx_cflb_affinity_t  *a;
-
-    a = &hpd->pd.lb->affinity;
-
-    if (a->mode == NGX_CFLB_AFFINITY_HEADER) {
-        if (ngx_http_cflb_session_key(r, hpd->pd.lb, hpd->hkey) == NGX_OK) {
-            hpd->has_hkey = 1;
-            ngx_cflb_affinity_resume(&hpd->pd, NULL, hpd->hkey,
-                                     r->connection->log);
-        }
-
-        return;
-    }
-
-#if (nginx_version >= 1023000)
-    if (ngx_http_parse_multi_header_lines(r, r->headers_in.cookie,
-                                          &ngx_http_cflb_cookie, &token)
-        == NULL)
-#else
-    if (ngx_http_parse_multi_header_lines(&r->headers_in.cookies,
-                                          &ngx_http_cflb_cookie, &token)
-        == NGX_DECLINED)
-#endif
-    {
-        ngx_cflb_affinity_resume(&hpd->pd, NULL, NULL, r->connection->log);
-        return;
-    }
-
-    ngx_cflb_affinity_resume(&hpd->pd, &token, NULL, r->connection->log);
-}
-
-
-/*
- * The session key: a 128-bit hash of the load balancer and of each
- * listed header's value or absence.  NGX_DECLINED: no session, since no
- * header (or with require_all_headers, not every one) is there.
- */
-
 static ngx_int_t
-ngx_http_cflb_session_key(ngx_http_request_t *r, ngx_cflb_lb_t *lb,
-    uint64_t *hkey)
+ngx_http_cflb_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    uintptr_t data)
 {
-    uint64_t                     h0, h1;
-    ngx_str_t                    value;
-    ngx_uint_t                   i, present;
-    ngx_cflb_affinity_t         *a;
-    ngx_cflb_affinity_header_t  *hs;
-
-    a = &lb->affinity;
-    hs = a->headers->elts;
-    h0 = lb->id;
-    h1 = ~lb->id;
-    present = 0;
-
-    for (i = 0; i < a->headers->nelts; i++) {
-
-        if (ngx_http_cflb_find(r, &hs[i], &value) == NGX_OK) {
-            present++;
-            h0 = cflb_hash64(value.data, value.len, h0 + i);
-            h1 = cflb_hash64(value.data, value.len, h1 - i);
-
-        } else {
-            /* absent differs from present and empty */
-            h0 = cflb_hash64(&i, sizeof(ngx_uint_t), ~h0);
-            h1 = cflb_hash64(&i, sizeof(ngx_uint_t), ~h1);
-        }
-    }
-
-    if (present == 0 || (a->require_all && present < a->headers->nelts)) {
-        return NGX_DECLINED;
-    }
-
-    hkey[0] = h0;
-    hkey[1] = h1;
-
-    return NGX_OK;
-}
-
-
-/* a request header's value, or one cookie's */
-
-static ngx_int_t
-ngx_http_cflb_find(ngx_http_request_t *r, ngx_cflb_affinity_header_t *h,
-    ngx_str_t *value)
-{
-    ngx_str_t         name;
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *header;
-
-    if (h->cookie && h->name.len) {
-#if (nginx_version >= 1023000)
-        return ngx_http_parse_multi_header_lines(r, r->headers_in.cookie,
-                                                 &h->name, value)
-               ? NGX_OK : NGX_DECLINED;
-#else
-        return ngx_http_parse_multi_header_lines(&r->headers_in.cookies,
-                                                 &h->name, value)
-               == NGX_DECLINED ? NGX_DECLINED : NGX_OK;
-#endif
-    }
-
-    if (h->cookie) {
-        ngx_str_set(&name, "Cookie");
-
-    } else {
-        name = h->name;
-    }
-
-    part = &r->headers_in.headers.part;
-    header = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NGX_DECLINED;
-            }
-
-            part = part->next;
-            header = part->elts;
-            i = 0;
-        }
-
-        if (header[i].key.len == name.len
-            && ngx_strncasecmp(header[i].key.data, name.data, name.len) == 0)
-        {
-            *value = header[i].value;
-            return NGX_OK;
-        }
-    }
-}
-
-
-/* a new session starts with the response of the endpoint that made it */
-
-static ngx_int_t
-ngx_http_cflb_header_filter(ngx_http_request_t *r)
-{
+    ngx_cflb_conf_t            *ccf;
     ngx_http_cflb_peer_data_t  *hpd;
 
     hpd = ngx_http_get_module_ctx(r, ngx_http_cflb_module);
-
-    if (hpd == NULL || !hpd->pd.new_session || hpd->pd.current == NULL) {
-        return ngx_http_next_header_filter(r);
-    }
-
-    hpd->pd.new_session = 0;
-
-    if (ngx_http_cflb_set_cookie(r, hpd) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    return ngx_http_next_header_filter(r);
-}
-
-
-static ngx_int_t
-ngx_http_cflb_set_cookie(ngx_http_request_t *r,
-    ngx_http_cflb_peer_data_t *hpd)
-{
-    u_char               *p;
-    ngx_int_t             rc;
-    ngx_uint_t            secure, samesite;
-    ngx_table_elt_t      *h;
-    ngx_cflb_affinity_t  *a;
-    ngx_uint_t            tls;
-    u_char                token[CFLB_TOKEN_LEN];
-
-    a = &hpd->pd.lb->affinity;
-
-    rc = ngx_cflb_affinity_commit(&hpd->pd, hpd->has_hkey ? hpd->hkey : NULL,
-                                  token);
-
-    if (rc == NGX_DECLINED) {
-        return NGX_OK;                  /* a header session, kept */
-    }
-
-    if (rc != NGX_OK) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "cflb: cannot make a session for \"%V\"",
-                      &hpd->pd.lb->name);
-        return NGX_OK;                  /* the response goes on without */
-    }
-
-    tls = 0;
-#if (NGX_HTTP_SSL)
-    tls = (r->connection->ssl != NULL);
-#endif
-
-    /* TLS plays the product's "Always Use HTTPS" for the auto values */
-    secure = (a->secure == NGX_CFLB_SECURE_ALWAYS)
-             || (a->secure == NGX_CFLB_SECURE_AUTO && tls);
-
-    samesite = a->samesite;
-
-    if (samesite == NGX_CFLB_SAMESITE_AUTO) {
-        samesite = (tls && a->secure != NGX_CFLB_SECURE_NEVER)
-                   ? NGX_CFLB_SAMESITE_NONE : NGX_CFLB_SAMESITE_LAX;
-    }
-
-    /* browsers drop SameSite=None without Secure */
-    secure |= (samesite == NGX_CFLB_SAMESITE_NONE);
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ngx_pnalloc(r->pool, sizeof("__cflb=; Max-Age=; Path=/; HttpOnly; "
-                                    "Secure; SameSite=Strict") - 1
-                             + CFLB_TOKEN_LEN + NGX_TIME_T_LEN);
-    if (p == NULL) {
-        h->hash = 0;
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-    ngx_str_set(&h->key, "Set-Cookie");
-    h->value.data = p;
-
-    p = ngx_sprintf(p, "__cflb=%*s; Max-Age=%T; Path=/; HttpOnly",
-                    (size_t) CFLB_TOKEN_LEN, token, a->ttl);
-
-    if (secure) {
-        p = ngx_cpymem(p, "; Secure", sizeof("; Secure") - 1);
-    }
-
-    p = ngx_sprintf(p, "; SameSite=%s",
-                    samesite == NGX_CFLB_SAMESITE_LAX ? "Lax"
-                    : samesite == NGX_CFLB_SAMESITE_STRICT ? "Strict" : "None");
-
-    h->value.len = p - h->value.data;
-
-    return NGX_OK;
-}
-
-
-/* cflb_status, cflb_dashboard: the location's content is cmd->post's */
-
-static char *
-ngx_http_cflb_content(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_core_loc_conf_t  *clcf;
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    clcf->handler = (ngx_http_handler_pt) cmd->post;
-
-    return NGX_CONF_OK;
-}
-
-
-static ngx_int_t
-ngx_http_cflb_status_handler(ngx_http_request_t *r)
-{
-    ngx_int_t         rc;
-    ngx_str_t         type, format;
-    ngx_buf_t        *b;
-    ngx_cflb_conf_t  *ccf;
-
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-
-    rc = ngx_http_discard_request_body(r);
-
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
     ccf = ngx_http_get_module_main_conf(r, ngx_http_cflb_module);
 
-    if (ccf->sh) {
-        ngx_cflb_runtime_sync(ccf);
-    }
-
-    if (ngx_http_arg(r, (u_char *) "format", 6, &format) != NGX_OK) {
-        ngx_str_set(&format, "json");
-    }
-
-    if (format.len == 10
-        && ngx_strncmp(format.data, "prometheus", 10) == 0)
-    {
-        b = ngx_cflb_prometheus(r->pool, ccf, ngx_cflb_status_stream(ccf));
-        ngx_str_set(&type, "text/plain; version=0.0.4; charset=utf-8");
-
-    } else if (format.len == 4 && ngx_strncmp(format.data, "json", 4) == 0) {
-        b = ngx_cflb_status_json(r->pool, ccf, NGX_CFLB_STATUS_DOC, NULL);
-        ngx_str_set(&type, "application/json");
-
-    } else {
-        return NGX_HTTP_BAD_REQUEST;
-    }
-
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_cflb_send(r, NGX_HTTP_OK, &type, b);
-}
-
-
-ngx_int_t
-ngx_http_cflb_add_header(ngx_http_request_t *r, const ngx_str_t *key,
-    const ngx_str_t *value)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-    h->key = *key;
-    h->value = *value;
+    ngx_cflb_variable(ccf, hpd ? &hpd->pd.d : NULL, r->connection->sockaddr,
+                      r->pool, v, data);
 
     return NGX_OK;
 }
 
 
-ngx_int_t
-ngx_http_cflb_send(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *type,
-    ngx_buf_t *b)
+static ngx_int_t
+ngx_http_cflb_add_variables(ngx_conf_t *cf)
 {
-    ngx_int_t    rc;
-    ngx_chain_t  out;
+    const ngx_cflb_var_t  *v;
+    ngx_http_variable_t   *var;
 
-    b->last_buf = (r == r->main);
-    b->last_in_chain = 1;
+    for (v = ngx_cflb_variables; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, (ngx_str_t *) &v->name,
+                                    v->cacheable ? 0
+                                                 : NGX_HTTP_VAR_NOCACHEABLE);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
 
-    r->headers_out.content_type = *type;
-    r->headers_out.content_type_len = type->len;
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = b->last - b->pos;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
+        var->get_handler = ngx_http_cflb_variable;
+        var->data = v->data;
     }
 
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return NGX_OK;
 }
-
-
-NGX_CFLB_VARIABLES(http, HTTP, ngx_http_request_t)
 
 
 static ngx_int_t
 ngx_http_cflb_postconfiguration(ngx_conf_t *cf)
 {
-    ngx_cflb_conf_t  *ccf;
+    const ngx_str_t            *trace;
+    ngx_cflb_conf_t            *ccf;
+    ngx_http_core_main_conf_t  *cmcf;
 
-    ngx_http_next_header_filter = ngx_http_top_header_filter;
-    ngx_http_top_header_filter = ngx_http_cflb_header_filter;
+    if (ngx_http_cflb_affinity_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     ccf = ngx_http_conf_get_module_main_conf(cf, ngx_http_cflb_module);
-    ccf->trace = ngx_http_cflb_traced(cf);
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    /* $cflb_trace indexed by a log format, add_header, map... */
+    trace = &ngx_cflb_variables[NGX_CFLB_VAR_TRACE].name;
+    ccf->trace = ngx_cflb_variable_used(&cmcf->variables,
+                                        sizeof(ngx_http_variable_t), trace);
 
     if (ngx_http_cflb_api_check(cf, ccf) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    return ngx_cflb_postconfiguration(cf, ccf);
+    if (ngx_cflb_postconfiguration(cf, ccf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_cflb_state_read(cf, ccf);
 }
 
 
 static void *
 ngx_http_cflb_create_main_conf(ngx_conf_t *cf)
 {
-    ngx_cflb_conf_t  *ccf;
-
-    ccf = ngx_cflb_create_conf(cf, &ngx_http_cflb_module, 80,
-                               NGX_LOG_DEBUG_HTTP);
-    if (ccf == NULL) {
-        return NULL;
-    }
-
-    ccf->http = 1;
-
-    return ccf;
+    return ngx_cflb_create_conf(cf, &ngx_http_cflb_module, CFLB_MODE_L7);
 }

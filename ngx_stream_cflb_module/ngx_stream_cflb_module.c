@@ -1,7 +1,7 @@
 
 /*
  * ngx_stream_cflb_module: the stream glue.  A cflb_lb block is a stream
- * upstream whose peers are chosen by cflb steering per connection or UDP
+ * upstream whose peers the decision engine chooses per connection or UDP
  * session: "proxy_pass NAME" and proxy_next_upstream work as usual.
  */
 
@@ -9,7 +9,18 @@
 #include <ngx_core.h>
 #include <ngx_stream.h>
 
-#include "ngx_cflb.h"
+#include "ngx_cflb_conf.h"
+#include "ngx_cflb_pool.h"
+#include "ngx_cflb_lb.h"
+#include "ngx_cflb_peer.h"
+#include "ngx_cflb_zone.h"
+#include "ngx_cflb_process.h"
+#include "ngx_cflb_health.h"
+#include "ngx_cflb_notify.h"
+#include "ngx_cflb_state.h"
+#include "ngx_cflb_trace.h"
+#include "ngx_cflb_maps.h"
+#include "ngx_cflb_location.h"
 
 
 typedef struct {
@@ -26,22 +37,58 @@ static ngx_int_t ngx_stream_cflb_init_peer(ngx_stream_session_t *s,
     ngx_stream_upstream_srv_conf_t *us);
 static void ngx_stream_cflb_free_peer(ngx_peer_connection_t *pc,
     void *data, ngx_uint_t state);
+static ngx_int_t ngx_stream_cflb_variable(ngx_stream_session_t *s,
+    ngx_stream_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_stream_cflb_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_stream_cflb_postconfiguration(ngx_conf_t *cf);
 static void *ngx_stream_cflb_create_main_conf(ngx_conf_t *cf);
 
 
+/*
+ * The same directives as in http{}, with the same syntax; the layer-7
+ * ones are here to be refused with the reason (ngx_cflb_lb_l7()).
+ */
+
 static ngx_command_t  ngx_stream_cflb_commands[] = {
 
-    NGX_CFLB_COMMANDS(NGX_STREAM_MAIN_CONF, NGX_STREAM_UPS_CONF,
-                      NGX_STREAM_MAIN_CONF_OFFSET, NGX_STREAM_SRV_CONF_OFFSET,
-                      ngx_stream_cflb_lb_block),
+#define NGX_CFLB_MAIN_CONF      NGX_STREAM_MAIN_CONF
+#define NGX_CFLB_UPS_CONF       NGX_STREAM_UPS_CONF
+#define NGX_CFLB_MAIN_OFFSET    NGX_STREAM_MAIN_CONF_OFFSET
+#define NGX_CFLB_SRV_OFFSET     NGX_STREAM_SRV_CONF_OFFSET
+#define NGX_CFLB_LB_BLOCK       ngx_stream_cflb_lb_block
+
+#include "ngx_cflb_commands.h"
 
       ngx_null_command
 };
 
 
-NGX_CFLB_MODULE(stream, STREAM, );
+static ngx_stream_module_t  ngx_stream_cflb_module_ctx = {
+    ngx_stream_cflb_add_variables,         /* preconfiguration */
+    ngx_stream_cflb_postconfiguration,     /* postconfiguration */
+
+    ngx_stream_cflb_create_main_conf,      /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL                                   /* merge server configuration */
+};
+
+
+ngx_module_t  ngx_stream_cflb_module = {
+    NGX_MODULE_V1,
+    &ngx_stream_cflb_module_ctx,           /* module context */
+    ngx_stream_cflb_commands,              /* module directives */
+    NGX_STREAM_MODULE,                     /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_cflb_init_process,                 /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_cflb_exit_process,                 /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
 
 
 /* cflb_lb NAME { ... }: a stream upstream{} of our own */
@@ -159,25 +206,69 @@ ngx_stream_cflb_free_peer(ngx_peer_connection_t *pc, void *data,
 }
 
 
-NGX_CFLB_VARIABLES(stream, STREAM, ngx_stream_session_t)
+static ngx_int_t
+ngx_stream_cflb_variable(ngx_stream_session_t *s,
+    ngx_stream_variable_value_t *v, uintptr_t data)
+{
+    ngx_cflb_conf_t              *ccf;
+    ngx_stream_cflb_peer_data_t  *spd;
+
+    spd = ngx_stream_get_module_ctx(s, ngx_stream_cflb_module);
+    ccf = ngx_stream_get_module_main_conf(s, ngx_stream_cflb_module);
+
+    ngx_cflb_variable(ccf, spd ? &spd->pd.d : NULL, s->connection->sockaddr,
+                      s->connection->pool, v, data);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_stream_cflb_add_variables(ngx_conf_t *cf)
+{
+    const ngx_cflb_var_t   *v;
+    ngx_stream_variable_t  *var;
+
+    for (v = ngx_cflb_variables; v->name.len; v++) {
+        var = ngx_stream_add_variable(cf, (ngx_str_t *) &v->name,
+                                      v->cacheable
+                                      ? 0 : NGX_STREAM_VAR_NOCACHEABLE);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = ngx_stream_cflb_variable;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
 
 
 static ngx_int_t
 ngx_stream_cflb_postconfiguration(ngx_conf_t *cf)
 {
-    ngx_cflb_conf_t  *ccf;
+    const ngx_str_t              *trace;
+    ngx_cflb_conf_t              *ccf;
+    ngx_stream_core_main_conf_t  *cmcf;
 
     ccf = ngx_stream_conf_get_module_main_conf(cf, ngx_stream_cflb_module);
-    ccf->trace = ngx_stream_cflb_traced(cf);
+    cmcf = ngx_stream_conf_get_module_main_conf(cf, ngx_stream_core_module);
 
-    return ngx_cflb_postconfiguration(cf, ccf);
+    trace = &ngx_cflb_variables[NGX_CFLB_VAR_TRACE].name;
+    ccf->trace = ngx_cflb_variable_used(&cmcf->variables,
+                                        sizeof(ngx_stream_variable_t), trace);
+
+    if (ngx_cflb_postconfiguration(cf, ccf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_cflb_state_read(cf, ccf);
 }
 
 
 static void *
 ngx_stream_cflb_create_main_conf(ngx_conf_t *cf)
 {
-    /* no default port: an endpoint without one takes the client's */
-    return ngx_cflb_create_conf(cf, &ngx_stream_cflb_module, 0,
-                                NGX_LOG_DEBUG_STREAM);
+    return ngx_cflb_create_conf(cf, &ngx_stream_cflb_module, CFLB_MODE_L4);
 }

@@ -10,9 +10,16 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 demo=$top/build/demo
 nginx=${NGINX:-/usr/sbin/nginx}
 
+# stop the demo's two nginx instances by their pid files, each only if
+# that pid still is an nginx run with the demo's prefix
 stop() {
-    for pid in "$demo/logs/nginx.pid" "$demo/logs/backends.pid"; do
-        [ -f "$pid" ] && kill -QUIT "$(cat "$pid")" 2>/dev/null || true
+    local f pid
+    for f in "$demo/logs/nginx.pid" "$demo/logs/backends.pid"; do
+        [ -f "$f" ] || continue
+        read -r pid < "$f" || continue
+        tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline" \
+            | grep -qF -- "-p $demo " || continue
+        kill -QUIT "$pid" 2>/dev/null || true
     done
     sleep 0.5
 }
@@ -23,9 +30,13 @@ if [ "${1:-}" = stop ]; then
     exit 0
 fi
 
+echo "demo: [1/3] Debian packages (scripts/deps.sh)..."
 "$top/scripts/deps.sh"
-"$top/scripts/build.sh" >/dev/null
+echo "demo: [2/3] the modules (scripts/build.sh)..."
+"$top/scripts/build.sh"
 
+echo "demo: [3/3] starting nginx: five endpoints on 127.0.0.1:8081-8085," \
+     "cflb on 127.0.0.1:8080..."
 stop
 mkdir -p "$demo/logs" "$demo/modules" "$demo/conf"
 ln -sf "$top/build/ngx_http_cflb_module.so" "$demo/modules/"

@@ -78,5 +78,16 @@ uint64_t cflb_hash64(const void *data, size_t len, uint64_t seed);
  */
 int cflb_weight_parse(const unsigned char *s, size_t len, uint32_t *weight);
 
+/*
+ * cflb_weight_from_double() takes a weight given as a number (a JSON
+ * body, the state file): 0 to 1 with two decimals at most, in hundredths.
+ * CFLB_OK, or CFLB_ERROR for anything else (NaN, 1.01, 0.123).
+ */
+int cflb_weight_from_double(double v, uint32_t *weight);
+
+/* "0.60": w hundredths as the product writes weights; buf of 5 bytes */
+#define cflb_weight_int(w)   ((w) / CFLB_WEIGHT_SCALE)
+#define cflb_weight_frac(w)  ((w) % CFLB_WEIGHT_SCALE)
+
 
 #endif /* _CFLB_CORE_H_INCLUDED_ */

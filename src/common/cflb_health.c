@@ -95,6 +95,43 @@ cflb_pool_health(unsigned healthy, unsigned total, unsigned minimum)
 }
 
 
+static const char  *cflb_reasons[] = {
+    "No failures",
+    "TCP connection failed",
+    "TCP Timeout",
+    "HTTP timeout occurred",
+    "Response code mismatch",
+    "Response body mismatch",
+    "HTTP Invalid Response",
+    "TLS untrusted certificate",
+    "TLS name mismatch",
+    "TLS Handshake Failure",
+    "Connection Reset by Peer",
+    "No route to host",
+    "Network Unreachable",
+    "ICMP port unreachable",
+    "Response code mismatch",
+    "Other Failure",
+    "Not checked yet",
+    "Invalid response",
+    "No echo reply"
+};
+
+
+/* a reason added to the enum without its words fails the build */
+typedef char cflb_reasons_check_t[
+    sizeof(cflb_reasons) / sizeof(cflb_reasons[0]) == CFLB_REASON_N
+    ? 1 : -1];
+
+
+const char *
+cflb_reason_name(unsigned reason)
+{
+    return cflb_reasons[reason < CFLB_REASON_N ? reason
+                                               : CFLB_REASON_OTHER];
+}
+
+
 const char *
 cflb_pool_health_name(cflb_pool_health_e h)
 {

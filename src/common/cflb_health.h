@@ -32,6 +32,31 @@ typedef enum {
 } cflb_pool_health_e;
 
 
+/* why a check failed, in the product's words (cflb_reason_name()) */
+typedef enum {
+    CFLB_REASON_NONE = 0,           /* "No failures" */
+    CFLB_REASON_TCP_FAILED,
+    CFLB_REASON_TCP_TIMEOUT,
+    CFLB_REASON_HTTP_TIMEOUT,
+    CFLB_REASON_CODE_MISMATCH,
+    CFLB_REASON_BODY_MISMATCH,
+    CFLB_REASON_HTTP_INVALID,
+    CFLB_REASON_TLS_UNTRUSTED,
+    CFLB_REASON_TLS_NAME,
+    CFLB_REASON_TLS_HANDSHAKE,
+    CFLB_REASON_RESET,
+    CFLB_REASON_NO_ROUTE,
+    CFLB_REASON_UNREACHABLE,
+    CFLB_REASON_UDP_UNREACHABLE,
+    CFLB_REASON_SMTP_MISMATCH,
+    CFLB_REASON_OTHER,
+    CFLB_REASON_NOT_CHECKED,
+    CFLB_REASON_INVALID,
+    CFLB_REASON_NO_ECHO,
+    CFLB_REASON_N
+} cflb_reason_e;
+
+
 /* HTTP status codes 100..599 that a monitor expects */
 typedef struct {
     uint64_t          bits[10];
@@ -51,6 +76,9 @@ int cflb_health_record(cflb_health_t *h, int passed, unsigned up,
 /* pool health from its healthy endpoint count; minimum >= 1 */
 cflb_pool_health_e cflb_pool_health(unsigned healthy, unsigned total,
     unsigned minimum);
+
+/* the product's words for a reason; "Other Failure" if out of range */
+const char *cflb_reason_name(unsigned reason);
 
 /* "healthy", "degraded", "critical" */
 const char *cflb_pool_health_name(cflb_pool_health_e h);

@@ -6,6 +6,7 @@
 
 
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cflb_steer_algo.h"
@@ -16,7 +17,10 @@ static const cflb_steer_ops_t  *const cflb_steer_table[] = {
     &cflb_steer_random_ops,         /* CFLB_STEER_RANDOM */
     &cflb_steer_hash_ops,           /* CFLB_STEER_HASH */
     &cflb_steer_lors_ops,           /* CFLB_STEER_LORS */
-    &cflb_steer_least_conn_ops      /* CFLB_STEER_LEAST_CONN */
+    &cflb_steer_least_conn_ops,     /* CFLB_STEER_LEAST_CONN */
+    &cflb_steer_geo_ops,            /* CFLB_STEER_GEO */
+    &cflb_steer_proximity_ops,      /* CFLB_STEER_PROXIMITY */
+    &cflb_steer_dynamic_ops         /* CFLB_STEER_DYNAMIC */
 };
 
 
@@ -41,6 +45,91 @@ cflb_steer_policy(const unsigned char *s, size_t len)
     }
 
     return CFLB_ERROR;
+}
+
+
+/*
+ * Besides the keyword, the policy must fit level and mode: a pool-only
+ * policy named as endpoint_steering is CFLB_DECLINED, as is one the mode
+ * has no use for, so that the caller can say why.
+ */
+
+int
+cflb_steer_policy_at(const unsigned char *s, size_t len, unsigned level,
+    unsigned mode)
+{
+    int                      policy;
+    const cflb_steer_ops_t  *ops;
+
+    policy = cflb_steer_policy(s, len);
+
+    if (policy == CFLB_ERROR) {
+        return CFLB_ERROR;
+    }
+
+    ops = cflb_steer_table[policy];
+
+    if (!(ops->levels & level) || !(ops->modes & mode)) {
+        return CFLB_DECLINED;
+    }
+
+    return policy;
+}
+
+
+void
+cflb_steer_names(char *buf, size_t size, unsigned level, unsigned mode)
+{
+    int          policy, n, last;
+    size_t       len;
+    const char  *sep;
+
+    if (size == 0) {
+        return;
+    }
+
+    buf[0] = '\0';
+    len = 0;
+    n = 0;
+    last = -1;
+
+    for (policy = 0; policy < CFLB_STEER_NPOLICIES; policy++) {
+        if ((cflb_steer_table[policy]->levels & level)
+            && (cflb_steer_table[policy]->modes & mode))
+        {
+            last = policy;
+        }
+    }
+
+    for (policy = 0; policy <= last; policy++) {
+        if (!(cflb_steer_table[policy]->levels & level)
+            || !(cflb_steer_table[policy]->modes & mode))
+        {
+            continue;
+        }
+
+        sep = (n == 0) ? "" : (policy == last) ? " or " : ", ";
+        n++;
+
+        len += (size_t) snprintf(buf + len, len < size ? size - len : 0,
+                                 "%s%s", sep, cflb_steer_table[policy]->name);
+
+        if (len >= size) {
+            return;
+        }
+    }
+}
+
+
+int
+cflb_steer_load(cflb_policy_e policy, unsigned mode)
+{
+    const cflb_steer_ops_t  *ops;
+
+    ops = cflb_steer_ops(policy);
+
+    return ops != NULL && (ops->inputs & CFLB_NEED_LOAD)
+           && (ops->counts & mode);
 }
 
 

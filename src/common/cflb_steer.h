@@ -19,6 +19,7 @@
 
 
 #include "cflb_core.h"
+#include "cflb_geo.h"
 
 
 typedef enum {
@@ -27,19 +28,44 @@ typedef enum {
     CFLB_STEER_HASH,                /* weighted consistent hash of a key */
     CFLB_STEER_LORS,                /* weight / (outstanding + 1) */
     CFLB_STEER_LEAST_CONN,          /* weight / (connections + 1) */
+    CFLB_STEER_GEO,                 /* a list by client location, in order */
+    CFLB_STEER_PROXIMITY,           /* the nearest to the client */
+    CFLB_STEER_DYNAMIC,             /* the lowest probe round trip */
     CFLB_STEER_NPOLICIES
 } cflb_policy_e;
 
 
-/* inputs an algorithm reads from cflb_pick_t, checked at config time */
-#define CFLB_NEED_KEY    0x01       /* pk->key */
-#define CFLB_NEED_LOAD   0x02       /* pk->load() */
+/*
+ * What a policy is, as data (HAProxy's lb_* flags): the glue refuses a
+ * policy where the table says it has no meaning, and supplies only the
+ * inputs it asks for, so that a new policy is a file and a table row.
+ */
+
+/* where a policy may choose (cflb_steer_ops_t.levels) */
+#define CFLB_LEVEL_POOL      0x01   /* "steering": one of the pools */
+#define CFLB_LEVEL_ENDPOINT  0x02   /* "endpoint_steering": an endpoint */
+
+/* the proxy modes (cflb_steer_ops_t.modes and .counts) */
+#define CFLB_MODE_L7         0x01   /* http: requests */
+#define CFLB_MODE_L4         0x02   /* stream: TCP and UDP sessions */
+#define CFLB_MODE_DNS        0x04   /* DNS-only answers */
+#define CFLB_MODE_ALL        0x07
+
+/* inputs an algorithm reads from cflb_pick_t, supplied by the glue */
+#define CFLB_NEED_KEY        0x01   /* pk->key */
+#define CFLB_NEED_LOAD       0x02   /* pk->load(), in the modes of .counts */
+#define CFLB_NEED_LOCATION   0x04   /* pk->where: the client's location */
+#define CFLB_NEED_COORDS     0x08   /* every member has .where */
+#define CFLB_NEED_RTT        0x10   /* pk->rtt() */
+#define CFLB_NEED_MAPS       0x20   /* the glue picks the member list by
+                                       location (region, country, PoP) */
 
 
 typedef struct {
     cflb_str_t        name;         /* identity: hash ring points derive
                                        from it, never from the position */
     uint32_t          weight;       /* 0..CFLB_WEIGHT_SCALE, 0 = never */
+    const cflb_geo_vec_t  *where;   /* its place (proximity), or NULL */
 } cflb_member_t;
 
 
@@ -58,6 +84,9 @@ typedef struct {
     int             (*usable)(void *ctx, unsigned i);
     /* in-flight count of member i (CFLB_NEED_LOAD only) */
     uint64_t        (*load)(void *ctx, unsigned i);
+    /* round trip of member i in usec, 0: none known (CFLB_NEED_RTT) */
+    uint64_t        (*rtt)(void *ctx, unsigned i);
+    const cflb_geo_vec_t  *where;   /* the client, or NULL: unknown */
     void             *ctx;
     uint64_t          key;          /* CFLB_NEED_KEY: already hashed */
     cflb_rng_t       *rng;
@@ -66,6 +95,11 @@ typedef struct {
 
 struct cflb_steer_ops_s {
     const char       *name;         /* the configuration keyword */
+    unsigned          levels;       /* CFLB_LEVEL_* */
+    unsigned          modes;        /* CFLB_MODE_* it may be used in */
+    unsigned          counts;       /* CFLB_MODE_* that have its load: in
+                                       the others the load is 0, so the
+                                       policy is weighted random there */
     unsigned          inputs;       /* CFLB_NEED_* */
 
     /* build set->data from set->members; CFLB_OK or CFLB_ERROR */
@@ -89,8 +123,30 @@ struct cflb_steer_ops_s {
  */
 int cflb_steer_policy(const unsigned char *s, size_t len);
 
+/*
+ * cflb_steer_policy_at() is cflb_steer_policy() for a use: the policy,
+ * CFLB_ERROR for an unknown keyword, or CFLB_DECLINED for a policy that
+ * cannot choose at level (CFLB_LEVEL_*) or in mode (CFLB_MODE_*).
+ */
+int cflb_steer_policy_at(const unsigned char *s, size_t len,
+    unsigned level, unsigned mode);
+
 /* the ops of a policy; never NULL for a valid policy */
 const cflb_steer_ops_t *cflb_steer_ops(cflb_policy_e policy);
+
+/*
+ * cflb_steer_names() writes "a, b or c": the policies usable at level in
+ * mode, for an error message, into buf (NUL-terminated, cut to size).
+ */
+void cflb_steer_names(char *buf, size_t size, unsigned level,
+    unsigned mode);
+
+/*
+ * cflb_steer_load() tells whether the policy reads a real load in mode:
+ * it needs one and the mode has it.  Where it does not, the glue passes
+ * no load() and the draw is by weight alone.
+ */
+int cflb_steer_load(cflb_policy_e policy, unsigned mode);
 
 /*
  * cflb_set_init() builds a set over members[0..n-1] for the policy.
@@ -105,6 +161,19 @@ int cflb_set_init(cflb_set_t *set, cflb_policy_e policy,
  * set->data NULL; harmless after a failed init or a previous free.
  */
 void cflb_set_free(cflb_set_t *set, cflb_allocator_t *a);
+
+
+/*
+ * cflb_shed() decides whether load shedding (§9) turns one request away
+ * from a pool that sheds percent (1..100) of its traffic.  A request of a
+ * session is decided by the session's hash, so that a shed session stays
+ * shed on every node; other traffic by the hash of the client key (the
+ * "hash" default_policy, key not NULL) or at random.  pool, the pool's
+ * identity, salts the hashes so that each pool sheds its own share.
+ * Returns 1 to shed, 0 to keep.
+ */
+int cflb_shed(unsigned percent, uint64_t session, const uint64_t *key,
+    uint64_t pool, cflb_rng_t *rng);
 
 
 /* the per-request entry point: inline so the dispatch costs one call */

@@ -54,6 +54,9 @@ static void cflb_steer_hash_free(cflb_set_t *set, cflb_allocator_t *a);
 
 const cflb_steer_ops_t  cflb_steer_hash_ops = {
     "hash",
+    CFLB_LEVEL_ENDPOINT,               /* the product's: endpoints only */
+    CFLB_MODE_ALL,
+    0,
     CFLB_NEED_KEY,
     cflb_steer_hash_init,
     cflb_steer_hash_pick,

@@ -50,6 +50,9 @@ static void cflb_steer_least_free(cflb_set_t *set, cflb_allocator_t *a);
 
 const cflb_steer_ops_t  cflb_steer_lors_ops = {
     "least_outstanding_requests",
+    CFLB_LEVEL_POOL|CFLB_LEVEL_ENDPOINT,
+    CFLB_MODE_ALL,
+    CFLB_MODE_L7,                      /* requests exist at layer 7 only */
     CFLB_NEED_LOAD,
     cflb_steer_least_init,
     cflb_steer_least_pick,
@@ -59,6 +62,9 @@ const cflb_steer_ops_t  cflb_steer_lors_ops = {
 
 const cflb_steer_ops_t  cflb_steer_least_conn_ops = {
     "least_connections",
+    CFLB_LEVEL_POOL|CFLB_LEVEL_ENDPOINT,
+    CFLB_MODE_ALL,
+    CFLB_MODE_L7|CFLB_MODE_L4,         /* a DNS answer opens none */
     CFLB_NEED_LOAD,
     cflb_steer_least_init,
     cflb_steer_least_pick,

@@ -50,6 +50,9 @@ static void cflb_steer_random_free(cflb_set_t *set, cflb_allocator_t *a);
 
 const cflb_steer_ops_t  cflb_steer_random_ops = {
     "random",
+    CFLB_LEVEL_POOL|CFLB_LEVEL_ENDPOINT,
+    CFLB_MODE_ALL,
+    0,
     0,
     cflb_steer_random_init,
     cflb_steer_random_pick,

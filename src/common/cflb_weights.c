@@ -66,3 +66,36 @@ cflb_weight_parse(const unsigned char *s, size_t len, uint32_t *weight)
 
     return CFLB_OK;
 }
+
+
+/*
+ * A JSON number is a double: 0.29 is 28.999999999999996 hundredths.  The
+ * rounding error of a true two-decimal value is below 1e-13 hundredths,
+ * so 1e-11 is a wide margin;
+ * anything further off (0.29000000001) has more decimals than allowed.
+ * Written as "!(in range)" so that NaN fails too.
+ */
+
+int
+cflb_weight_from_double(double v, uint32_t *weight)
+{
+    double    h, d;
+    uint32_t  n;
+
+    h = v * CFLB_WEIGHT_SCALE;
+
+    if (!(h >= 0 && h <= CFLB_WEIGHT_SCALE)) {
+        return CFLB_ERROR;
+    }
+
+    n = (uint32_t) (h + 0.5);
+    d = h - n;
+
+    if (d > 1e-11 || d < -1e-11) {
+        return CFLB_ERROR;
+    }
+
+    *weight = n;
+
+    return CFLB_OK;
+}

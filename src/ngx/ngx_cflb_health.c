@@ -11,7 +11,10 @@
 #include <ngx_core.h>
 #include <ngx_event.h>
 
-#include "ngx_cflb.h"
+#include "ngx_cflb_health.h"
+#include "ngx_cflb_pool.h"
+#include "ngx_cflb_notify.h"
+#include "ngx_cflb_runtime.h"
 
 
 /* how often a worker looks for due checks */
@@ -26,48 +29,12 @@ static void ngx_cflb_health_alert(ngx_cflb_endpoint_t *ep,
     cflb_health_t *old);
 static void ngx_cflb_pool_health_update(ngx_cflb_pool_t *pool,
     ngx_log_t *log);
-static cflb_pool_health_e ngx_cflb_pool_health_count(ngx_cflb_pool_t *pool,
-    ngx_cflb_endpoint_t *ep, cflb_health_t *h, ngx_uint_t assume);
 static char *ngx_cflb_pool_lbs(ngx_cflb_pool_t *pool, u_char *buf,
     size_t size);
 
 
 /* room for " (lb "a", "b", ...)" in a health log line */
 #define NGX_CFLB_LBS_LEN       256
-
-
-static const char  *ngx_cflb_reasons[] = {
-    "No failures",
-    "TCP connection failed",
-    "TCP Timeout",
-    "HTTP timeout occurred",
-    "Response code mismatch",
-    "Response body mismatch",
-    "HTTP Invalid Response",
-    "TLS untrusted certificate",
-    "TLS name mismatch",
-    "TLS Handshake Failure",
-    "Connection Reset by Peer",
-    "No route to host",
-    "Network Unreachable",
-    "ICMP port unreachable",
-    "Response code mismatch",
-    "Other Failure",
-    "Not checked yet",
-    "Invalid response",
-    "No echo reply"
-};
-
-
-const char *
-ngx_cflb_reason_name(ngx_uint_t reason)
-{
-    if (reason >= sizeof(ngx_cflb_reasons) / sizeof(ngx_cflb_reasons[0])) {
-        reason = NGX_CFLB_OTHER;
-    }
-
-    return ngx_cflb_reasons[reason];
-}
 
 
 ngx_int_t
@@ -136,7 +103,7 @@ ngx_cflb_health_tick(ngx_event_t *ev)
             if (ngx_cflb_probe_start(&eps[j], ccf->log, ngx_cflb_health_done)
                 != NGX_OK)
             {
-                ngx_cflb_health_done(&eps[j], NGX_CFLB_OTHER, 0, 0);
+                ngx_cflb_health_done(&eps[j], CFLB_REASON_OTHER, 0, 0);
             }
         }
     }
@@ -215,7 +182,7 @@ ngx_cflb_health_done(ngx_cflb_endpoint_t *ep, ngx_uint_t reason,
     ngx_shmtx_lock(&ccf->shpool->mutex);
 
     old = she->health;
-    changed = cflb_health_record(&she->health, reason == NGX_CFLB_NO_FAILURES,
+    changed = cflb_health_record(&she->health, reason == CFLB_REASON_NONE,
                                  mon->consecutive_up, mon->consecutive_down);
 
     she->reason = reason;
@@ -223,7 +190,7 @@ ngx_cflb_health_done(ngx_cflb_endpoint_t *ep, ngx_uint_t reason,
     she->last_check = ngx_time();
     she->prober = ngx_pid;
 
-    if (reason == NGX_CFLB_NO_FAILURES) {
+    if (reason == CFLB_REASON_NONE) {
         she->rtt = cflb_rtt_update(she->rtt, rtt * 1000 + 1);
         she->pool->rtt = cflb_rtt_update(she->pool->rtt, rtt * 1000 + 1);
     }
@@ -252,7 +219,7 @@ ngx_cflb_health_done(ngx_cflb_endpoint_t *ep, ngx_uint_t reason,
                   she->health.healthy ? "healthy" : "unhealthy",
                   old.known ? (old.healthy ? "healthy" : "unhealthy")
                             : "unknown",
-                  ngx_cflb_reason_name(reason), status);
+                  cflb_reason_name(reason), status);
 
     ngx_cflb_pool_health_update(ep->pool, ccf->log);
 
@@ -301,7 +268,7 @@ ngx_cflb_pool_health_update(ngx_cflb_pool_t *pool, ngx_log_t *log)
     ngx_uint_t          old;
     cflb_pool_health_e  now;
 
-    now = ngx_cflb_pool_health_count(pool, NULL, NULL, 0);
+    now = ngx_cflb_pool_health(pool, NULL, NULL, 0);
 
     ngx_shmtx_lock(&pool->conf->shpool->mutex);
 
@@ -339,8 +306,8 @@ ngx_cflb_pool_lbs(ngx_cflb_pool_t *pool, u_char *buf, size_t size)
     lbs = pool->conf->lbs.elts;
 
     for (i = 0; i < pool->conf->lbs.nelts; i++) {
-        for (j = 0; j < lbs[i]->npools; j++) {
-            if (lbs[i]->pools[j].pool == pool) {
+        for (j = 0; j < lbs[i]->view.pools->n; j++) {
+            if (lbs[i]->view.pools->entries[j]->pool == pool) {
                 p = ngx_slprintf(p, last, n++ ? ", \"%V\"" : " (lb \"%V\"",
                                  &lbs[i]->name);
                 break;
@@ -358,74 +325,3 @@ ngx_cflb_pool_lbs(ngx_cflb_pool_t *pool, u_char *buf, size_t size)
 }
 
 
-/*
- * The pool's health from its enabled endpoints; with ep not NULL, ep's
- * health taken as h; with assume set, one not checked yet counts healthy.
- */
-
-static cflb_pool_health_e
-ngx_cflb_pool_health_count(ngx_cflb_pool_t *pool, ngx_cflb_endpoint_t *ep,
-    cflb_health_t *h, ngx_uint_t assume)
-{
-    ngx_uint_t            i, total, healthy;
-    cflb_health_t        *eh;
-    ngx_cflb_endpoint_t  *eps;
-
-    eps = pool->endpoints.elts;
-    total = 0;
-    healthy = 0;
-
-    for (i = 0; i < pool->endpoints.nelts; i++) {
-        if (eps[i].disabled) {
-            continue;
-        }
-
-        eh = (&eps[i] == ep) ? h : &eps[i].sh->health;
-
-        total++;
-
-        if (eh->healthy || (assume && !eh->known)) {
-            healthy++;
-        }
-    }
-
-    return cflb_pool_health(healthy, total, pool->minimum_origins);
-}
-
-
-ngx_uint_t
-ngx_cflb_pool_alert_critical(ngx_cflb_pool_t *pool, ngx_cflb_endpoint_t *ep,
-    cflb_health_t *h)
-{
-    if (pool->monitor == NULL) {
-        return 0;
-    }
-
-    return ngx_cflb_pool_health_count(pool, ep, h, 1) == CFLB_POOL_CRITICAL;
-}
-
-
-/*
- * Steering asks this per request: the answer is recounted only when some
- * endpoint's health changed since this worker last counted.
- */
-
-ngx_uint_t
-ngx_cflb_pool_critical(ngx_cflb_pool_t *pool)
-{
-    ngx_uint_t  gen;
-
-    if (pool->monitor == NULL) {
-        return 0;
-    }
-
-    gen = pool->conf->sh->health_gen + 1;
-
-    if (pool->health_gen != gen) {
-        pool->critical = (ngx_cflb_pool_health_count(pool, NULL, NULL, 0)
-                          == CFLB_POOL_CRITICAL);
-        pool->health_gen = gen;
-    }
-
-    return pool->critical;
-}

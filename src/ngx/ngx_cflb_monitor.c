@@ -7,7 +7,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_cflb.h"
+#include "ngx_cflb_health.h"
 
 
 typedef struct {
@@ -46,8 +46,16 @@ static ngx_int_t ngx_cflb_monitor_ssl(ngx_conf_t *cf,
 #endif
 
 
-static const char  *ngx_cflb_monitor_types[] = {
-    "http", "https", "tcp", "udp_icmp", "icmp_ping", "smtp", "ldap", NULL
+/* by NGX_CFLB_MON_*: each value its index (ngx_cflb_model.h) */
+ngx_conf_enum_t  ngx_cflb_monitor_types[] = {
+    { ngx_string("http"), NGX_CFLB_MON_HTTP },
+    { ngx_string("https"), NGX_CFLB_MON_HTTPS },
+    { ngx_string("tcp"), NGX_CFLB_MON_TCP },
+    { ngx_string("udp_icmp"), NGX_CFLB_MON_UDP_ICMP },
+    { ngx_string("icmp_ping"), NGX_CFLB_MON_ICMP_PING },
+    { ngx_string("smtp"), NGX_CFLB_MON_SMTP },
+    { ngx_string("ldap"), NGX_CFLB_MON_LDAP },
+    { ngx_null_string, 0 }
 };
 
 
@@ -185,8 +193,8 @@ ngx_cflb_monitor_handler(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
 
     if (!(opt->types & (1 << type))) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\" makes no sense in a %s monitor",
-                           &value[0], ngx_cflb_monitor_types[type]);
+                           "\"%V\" makes no sense in a %V monitor",
+                           &value[0], &ngx_cflb_monitor_types[type].name);
         return NGX_CONF_ERROR;
     }
 
@@ -279,9 +287,11 @@ ngx_cflb_mon_type(ngx_conf_t *cf, ngx_cflb_monitor_t *mon, ngx_str_t *value)
         return NGX_CONF_ERROR;
     }
 
-    for (i = 0; ngx_cflb_monitor_types[i]; i++) {
-        if (ngx_strcmp(value->data, ngx_cflb_monitor_types[i]) == 0) {
-            mon->type = i;
+    for (i = 0; ngx_cflb_monitor_types[i].name.len; i++) {
+        if (ngx_strcmp(value->data, ngx_cflb_monitor_types[i].name.data)
+            == 0)
+        {
+            mon->type = ngx_cflb_monitor_types[i].value;
             return NGX_CONF_OK;
         }
     }

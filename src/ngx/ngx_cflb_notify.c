@@ -13,7 +13,11 @@
 #include <ngx_event.h>
 #include <ngx_event_connect.h>
 
-#include "ngx_cflb.h"
+#include "ngx_cflb_notify.h"
+#include "ngx_cflb_shm.h"
+#include "ngx_cflb_pool.h"
+#include "ngx_cflb_conn.h"
+#include "ngx_cflb_json.h"
 #include "cflb_http_resp.h"
 
 
@@ -496,8 +500,8 @@ ngx_cflb_notify_render(u_char *p, ngx_cflb_conf_t *ccf,
     n = 0;
 
     for (i = 0; i < ccf->lbs.nelts; i++) {
-        for (j = 0; j < lbs[i]->npools; j++) {
-            if (lbs[i]->pools[j].pool == w->pool) {
+        for (j = 0; j < lbs[i]->view.pools->n; j++) {
+            if (lbs[i]->view.pools->entries[j]->pool == w->pool) {
                 p = ngx_sprintf(p, n++ ? "," : "");
                 p = ngx_cflb_json_str(p, &lbs[i]->name);
                 break;
@@ -574,8 +578,8 @@ ngx_cflb_notify_origin(u_char *p, ngx_cflb_endpoint_t *ep,
                        "\"changed\":%s}",
                        enabled ? "true" : "false",
                        ngx_cflb_endpoint_healthy(ep) ? "true" : "false",
-                       ngx_cflb_reason_name(known ? she->reason
-                                                  : NGX_CFLB_NOT_CHECKED),
+                       cflb_reason_name(known ? she->reason
+                                                  : CFLB_REASON_NOT_CHECKED),
                        (ngx_uint_t) she->code,
                        ep == w->ep ? "true" : "false");
 }

@@ -17,7 +17,8 @@
 #include <zlib.h>
 #endif
 
-#include "ngx_cflb.h"
+#include "ngx_cflb_health.h"
+#include "ngx_cflb_conn.h"
 #include "cflb_http_resp.h"
 
 
@@ -189,91 +190,12 @@ ngx_cflb_probe_connect(ngx_cflb_probe_t *p)
                           p->mon->timeout);
 
     if (rc == NGX_ERROR) {
-        ngx_cflb_probe_finish(p, NGX_CFLB_TCP_FAILED);
+        ngx_cflb_probe_finish(p, CFLB_REASON_TCP_FAILED);
         return NGX_OK;
     }
 
     if (rc == NGX_OK) {
         ngx_cflb_probe_handler(p->pc.connection->write);
-    }
-
-    return NGX_OK;
-}
-
-
-/*
- * Outbound connections of the glue (probes, webhooks): a non-blocking
- * connect with one deadline for the whole exchange.
- */
-
-ngx_int_t
-ngx_cflb_connect(ngx_peer_connection_t *pc, void *data, ngx_pool_t *pool,
-    ngx_event_handler_pt handler, ngx_msec_t timeout)
-{
-    ngx_int_t          rc;
-    ngx_connection_t  *c;
-
-    pc->get = ngx_event_get_peer;
-
-    rc = ngx_event_connect_peer(pc);
-
-    /* on failure nginx closed what it opened */
-    if (rc == NGX_ERROR || rc == NGX_BUSY || rc == NGX_DECLINED) {
-        return NGX_ERROR;
-    }
-
-    c = pc->connection;
-    c->data = data;
-    c->pool = pool;
-    c->log = pc->log;
-    c->read->log = pc->log;
-    c->write->log = pc->log;
-    c->read->handler = handler;
-    c->write->handler = handler;
-
-    ngx_add_timer(c->write, timeout);
-
-    return rc;
-}
-
-
-ngx_int_t
-ngx_cflb_connected(ngx_connection_t *c, ngx_err_t *err)
-{
-    socklen_t  len;
-
-    if (!c->write->ready && !c->read->ready) {
-        return NGX_AGAIN;
-    }
-
-    *err = 0;
-    len = sizeof(int);
-
-    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, (void *) err, &len) == -1) {
-        *err = ngx_socket_errno;
-    }
-
-    return *err ? NGX_ERROR : NGX_OK;
-}
-
-
-ngx_int_t
-ngx_cflb_send(ngx_connection_t *c, ngx_buf_t *b)
-{
-    ssize_t  n;
-
-    while (b->pos < b->last) {
-        n = c->send(c, b->pos, b->last - b->pos);
-
-        if (n == NGX_AGAIN) {
-            return NGX_AGAIN;
-        }
-
-        if (n <= 0) {
-            return NGX_ERROR;
-        }
-
-        b->pos += n;
     }
 
     return NGX_OK;
@@ -295,11 +217,11 @@ ngx_cflb_probe_handler(ngx_event_t *ev)
     if (ev->timedout) {
         if (p->mon->type == NGX_CFLB_MON_UDP_ICMP && p->connected) {
             /* silence is health: no port unreachable came back */
-            ngx_cflb_probe_finish(p, NGX_CFLB_NO_FAILURES);
+            ngx_cflb_probe_finish(p, CFLB_REASON_NONE);
 
         } else {
-            ngx_cflb_probe_finish(p, p->connected ? NGX_CFLB_HTTP_TIMEOUT
-                                                  : NGX_CFLB_TCP_TIMEOUT);
+            ngx_cflb_probe_finish(p, p->connected ? CFLB_REASON_HTTP_TIMEOUT
+                                                  : CFLB_REASON_TCP_TIMEOUT);
         }
 
         return;
@@ -321,7 +243,7 @@ ngx_cflb_probe_handler(ngx_event_t *ev)
     }
 
     if (rc == NGX_CFLB_PROBE_PASS) {
-        ngx_cflb_probe_finish(p, NGX_CFLB_NO_FAILURES);
+        ngx_cflb_probe_finish(p, CFLB_REASON_NONE);
         return;
     }
 
@@ -331,14 +253,14 @@ ngx_cflb_probe_handler(ngx_event_t *ev)
     }
 
     if (rc == NGX_ERROR) {
-        ngx_cflb_probe_finish(p, NGX_CFLB_OTHER);
+        ngx_cflb_probe_finish(p, CFLB_REASON_OTHER);
         return;
     }
 
     if (ngx_handle_read_event(c->read, 0) != NGX_OK
         || ngx_handle_write_event(c->write, 0) != NGX_OK)
     {
-        ngx_cflb_probe_finish(p, NGX_CFLB_OTHER);
+        ngx_cflb_probe_finish(p, CFLB_REASON_OTHER);
     }
 }
 
@@ -457,7 +379,7 @@ ngx_cflb_probe_ssl_handshaked(ngx_connection_t *c)
     p = c->data;
 
     if (!c->ssl->handshaked) {
-        ngx_cflb_probe_finish(p, NGX_CFLB_TLS_HANDSHAKE);
+        ngx_cflb_probe_finish(p, CFLB_REASON_TLS_HANDSHAKE);
         return;
     }
 
@@ -469,12 +391,12 @@ ngx_cflb_probe_ssl_handshaked(ngx_connection_t *c)
                           "cflb: health check of \"%V\": certificate "
                           "verify error: (%l:%s)", &p->name, rc,
                           X509_verify_cert_error_string(rc));
-            ngx_cflb_probe_finish(p, NGX_CFLB_TLS_UNTRUSTED);
+            ngx_cflb_probe_finish(p, CFLB_REASON_TLS_UNTRUSTED);
             return;
         }
 
         if (ngx_ssl_check_host(c, &p->host) != NGX_OK) {
-            ngx_cflb_probe_finish(p, NGX_CFLB_TLS_NAME);
+            ngx_cflb_probe_finish(p, CFLB_REASON_TLS_NAME);
             return;
         }
     }
@@ -485,7 +407,7 @@ ngx_cflb_probe_ssl_handshaked(ngx_connection_t *c)
     rc = ngx_cflb_probe_request(p);
 
     if (rc == NGX_ERROR) {
-        ngx_cflb_probe_finish(p, NGX_CFLB_OTHER);
+        ngx_cflb_probe_finish(p, CFLB_REASON_OTHER);
         return;
     }
 
@@ -495,7 +417,7 @@ ngx_cflb_probe_ssl_handshaked(ngx_connection_t *c)
     }
 
     if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
-        ngx_cflb_probe_finish(p, NGX_CFLB_OTHER);
+        ngx_cflb_probe_finish(p, CFLB_REASON_OTHER);
     }
 }
 
@@ -560,7 +482,7 @@ ngx_cflb_probe_send(ngx_cflb_probe_t *p)
     }
 
     if (rc == NGX_ERROR) {
-        return NGX_CFLB_PROBE_FAIL(NGX_CFLB_RESET);
+        return NGX_CFLB_PROBE_FAIL(CFLB_REASON_RESET);
     }
 
     return ngx_cflb_probe_read(p);
@@ -598,10 +520,10 @@ ngx_cflb_probe_read(ngx_cflb_probe_t *p)
 
         if (n == NGX_ERROR) {
             if (p->mon->type == NGX_CFLB_MON_UDP_ICMP) {
-                return NGX_CFLB_PROBE_FAIL(NGX_CFLB_UDP_UNREACHABLE);
+                return NGX_CFLB_PROBE_FAIL(CFLB_REASON_UDP_UNREACHABLE);
             }
 
-            return NGX_CFLB_PROBE_FAIL(NGX_CFLB_RESET);
+            return NGX_CFLB_PROBE_FAIL(CFLB_REASON_RESET);
         }
 
         if (p->mon->type == NGX_CFLB_MON_UDP_ICMP) {
@@ -626,7 +548,7 @@ ngx_cflb_probe_read(ngx_cflb_probe_t *p)
         }
 
         if (n == 0) {
-            return NGX_CFLB_PROBE_FAIL(NGX_CFLB_HTTP_INVALID);
+            return NGX_CFLB_PROBE_FAIL(CFLB_REASON_HTTP_INVALID);
         }
     }
 }
@@ -655,7 +577,7 @@ ngx_cflb_probe_http(ngx_cflb_probe_t *p, u_char *data, size_t len,
                                  &used);
 
         if (rc == CFLB_ERROR || (rc == CFLB_AGAIN && eof)) {
-            return NGX_CFLB_PROBE_FAIL(NGX_CFLB_HTTP_INVALID);
+            return NGX_CFLB_PROBE_FAIL(CFLB_REASON_HTTP_INVALID);
         }
 
         if (rc == CFLB_AGAIN) {
@@ -681,7 +603,7 @@ ngx_cflb_probe_http(ngx_cflb_probe_t *p, u_char *data, size_t len,
         rc = cflb_http_resp_chunked(p->resp, data, len, &len);
 
         if (rc == CFLB_ERROR) {
-            return NGX_CFLB_PROBE_FAIL(NGX_CFLB_HTTP_INVALID);
+            return NGX_CFLB_PROBE_FAIL(CFLB_REASON_HTTP_INVALID);
         }
 
         if (rc == CFLB_OK) {
@@ -712,7 +634,7 @@ ngx_cflb_probe_http(ngx_cflb_probe_t *p, u_char *data, size_t len,
         return NGX_CFLB_PROBE_PASS;
     }
 
-    return NGX_CFLB_PROBE_FAIL(NGX_CFLB_BODY_MISMATCH);
+    return NGX_CFLB_PROBE_FAIL(CFLB_REASON_BODY_MISMATCH);
 }
 
 
@@ -731,7 +653,7 @@ ngx_cflb_probe_http_head(ngx_cflb_probe_t *p)
     }
 
     if (!cflb_codes_match(&p->mon->codes, code)) {
-        return NGX_CFLB_PROBE_FAIL(NGX_CFLB_CODE_MISMATCH);
+        return NGX_CFLB_PROBE_FAIL(CFLB_REASON_CODE_MISMATCH);
     }
 
     if (p->mon->expected_body.len == 0) {
@@ -783,7 +705,7 @@ ngx_cflb_probe_gunzip(ngx_cflb_probe_t *p)
 
     /* a truncated stream is fine: only the start of the body matters */
     if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
-        return NGX_CFLB_PROBE_FAIL(NGX_CFLB_HTTP_INVALID);
+        return NGX_CFLB_PROBE_FAIL(CFLB_REASON_HTTP_INVALID);
     }
 
     return NGX_OK;
@@ -809,7 +731,7 @@ ngx_cflb_probe_redirect(ngx_cflb_probe_t *p)
     size_t   len;
 
     if (++p->redirects > NGX_CFLB_PROBE_REDIRECTS) {
-        return NGX_CFLB_PROBE_FAIL(NGX_CFLB_CODE_MISMATCH);
+        return NGX_CFLB_PROBE_FAIL(CFLB_REASON_CODE_MISMATCH);
     }
 
     len = p->resp->location_len;
@@ -830,7 +752,7 @@ ngx_cflb_probe_redirect(ngx_cflb_probe_t *p)
         loc += 8;
 
     } else if (loc[0] != '/') {
-        return NGX_CFLB_PROBE_FAIL(NGX_CFLB_HTTP_INVALID);
+        return NGX_CFLB_PROBE_FAIL(CFLB_REASON_HTTP_INVALID);
     }
 
     if (loc[0] != '/') {
@@ -872,7 +794,7 @@ ngx_cflb_probe_smtp(ngx_cflb_probe_t *p, ngx_uint_t eof)
 
         if (nl == NULL) {
             if (eof || (in->pos == in->start && in->last == in->end)) {
-                return NGX_CFLB_PROBE_FAIL(NGX_CFLB_HTTP_INVALID);
+                return NGX_CFLB_PROBE_FAIL(CFLB_REASON_HTTP_INVALID);
             }
 
             /* keep the partial line at the start of the buffer */
@@ -886,7 +808,7 @@ ngx_cflb_probe_smtp(ngx_cflb_probe_t *p, ngx_uint_t eof)
         in->pos = nl + 1;
 
         if (nl - line < 3) {
-            return NGX_CFLB_PROBE_FAIL(NGX_CFLB_HTTP_INVALID);
+            return NGX_CFLB_PROBE_FAIL(CFLB_REASON_HTTP_INVALID);
         }
 
         if (nl - line > 3 && line[3] == '-') {
@@ -897,7 +819,7 @@ ngx_cflb_probe_smtp(ngx_cflb_probe_t *p, ngx_uint_t eof)
         p->code = (code == NGX_ERROR) ? 0 : code;
 
         if ((ngx_uint_t) code != expect[p->phase]) {
-            return NGX_CFLB_PROBE_FAIL(NGX_CFLB_SMTP_MISMATCH);
+            return NGX_CFLB_PROBE_FAIL(CFLB_REASON_SMTP_MISMATCH);
         }
 
         if (++p->phase == 3) {
@@ -935,7 +857,7 @@ ngx_cflb_probe_icmp(ngx_cflb_probe_t *p)
     struct icmphdr     *icmp;
 
     if (p->pc.sockaddr->sa_family != AF_INET) {
-        ngx_cflb_probe_finish(p, NGX_CFLB_OTHER);
+        ngx_cflb_probe_finish(p, CFLB_REASON_OTHER);
         return NGX_OK;
     }
 
@@ -952,7 +874,7 @@ ngx_cflb_probe_icmp(ngx_cflb_probe_t *p)
                       "cflb: icmp_ping monitor \"%V\" cannot open an ICMP "
                       "socket: it needs CAP_NET_RAW, or the workers' group "
                       "in sysctl net.ipv4.ping_group_range", &p->mon->name);
-        ngx_cflb_probe_finish(p, NGX_CFLB_OTHER);
+        ngx_cflb_probe_finish(p, CFLB_REASON_OTHER);
         return NGX_OK;
     }
 
@@ -960,7 +882,7 @@ ngx_cflb_probe_icmp(ngx_cflb_probe_t *p)
 
     if (c == NULL) {
         (void) ngx_close_socket(s);
-        ngx_cflb_probe_finish(p, NGX_CFLB_OTHER);
+        ngx_cflb_probe_finish(p, CFLB_REASON_OTHER);
         return NGX_OK;
     }
 
@@ -976,7 +898,7 @@ ngx_cflb_probe_icmp(ngx_cflb_probe_t *p)
     c->read->handler = ngx_cflb_probe_icmp_handler;
 
     if (ngx_nonblocking(s) == -1) {
-        ngx_cflb_probe_finish(p, NGX_CFLB_OTHER);
+        ngx_cflb_probe_finish(p, CFLB_REASON_OTHER);
         return NGX_OK;
     }
 
@@ -997,7 +919,7 @@ ngx_cflb_probe_icmp(ngx_cflb_probe_t *p)
     ngx_add_timer(c->read, p->mon->timeout);
 
     if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
-        ngx_cflb_probe_finish(p, NGX_CFLB_OTHER);
+        ngx_cflb_probe_finish(p, CFLB_REASON_OTHER);
     }
 
     return NGX_OK;
@@ -1020,7 +942,7 @@ ngx_cflb_probe_icmp_handler(ngx_event_t *ev)
     p = c->data;
 
     if (ev->timedout) {
-        ngx_cflb_probe_finish(p, NGX_CFLB_NO_ECHO);
+        ngx_cflb_probe_finish(p, CFLB_REASON_NO_ECHO);
         return;
     }
 
@@ -1051,13 +973,13 @@ ngx_cflb_probe_icmp_handler(ngx_event_t *ev)
             && (!p->phase || ntohs(icmp->un.echo.id) == (p->code & 0xffff)))
         {
             p->code = 0;
-            ngx_cflb_probe_finish(p, NGX_CFLB_NO_FAILURES);
+            ngx_cflb_probe_finish(p, CFLB_REASON_NONE);
             return;
         }
     }
 
     if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
-        ngx_cflb_probe_finish(p, NGX_CFLB_OTHER);
+        ngx_cflb_probe_finish(p, CFLB_REASON_OTHER);
     }
 }
 
@@ -1106,7 +1028,7 @@ ngx_cflb_probe_ldap(ngx_cflb_probe_t *p, ngx_uint_t eof)
     }
 
     if (b[0] != 0x30) {
-        return NGX_CFLB_PROBE_FAIL(NGX_CFLB_INVALID);
+        return NGX_CFLB_PROBE_FAIL(CFLB_REASON_INVALID);
     }
 
     i = 2;
@@ -1115,7 +1037,7 @@ ngx_cflb_probe_ldap(ngx_cflb_probe_t *p, ngx_uint_t eof)
         n = b[1] & 0x7f;
 
         if (n == 0 || n > 4) {
-            return NGX_CFLB_PROBE_FAIL(NGX_CFLB_INVALID);
+            return NGX_CFLB_PROBE_FAIL(CFLB_REASON_INVALID);
         }
 
         i += n;
@@ -1127,7 +1049,7 @@ ngx_cflb_probe_ldap(ngx_cflb_probe_t *p, ngx_uint_t eof)
     }
 
     if (b[i] != 0x02 || b[i + 1] > 4) {
-        return NGX_CFLB_PROBE_FAIL(NGX_CFLB_INVALID);
+        return NGX_CFLB_PROBE_FAIL(CFLB_REASON_INVALID);
     }
 
     i += 2 + b[i + 1];
@@ -1137,7 +1059,7 @@ ngx_cflb_probe_ldap(ngx_cflb_probe_t *p, ngx_uint_t eof)
     }
 
     if (b[i] != 0x61) {
-        return NGX_CFLB_PROBE_FAIL(NGX_CFLB_INVALID);
+        return NGX_CFLB_PROBE_FAIL(CFLB_REASON_INVALID);
     }
 
     i += (b[i + 1] & 0x80) ? 2 + (b[i + 1] & 0x7f) : 2;
@@ -1147,18 +1069,18 @@ ngx_cflb_probe_ldap(ngx_cflb_probe_t *p, ngx_uint_t eof)
     }
 
     if (b[i] != 0x0a || b[i + 1] != 0x01) {
-        return NGX_CFLB_PROBE_FAIL(NGX_CFLB_INVALID);
+        return NGX_CFLB_PROBE_FAIL(CFLB_REASON_INVALID);
     }
 
     p->code = b[i + 2];
 
     return p->code == 0 ? NGX_CFLB_PROBE_PASS
-                        : NGX_CFLB_PROBE_FAIL(NGX_CFLB_CODE_MISMATCH);
+                        : NGX_CFLB_PROBE_FAIL(CFLB_REASON_CODE_MISMATCH);
 
 again:
 
     if (eof || p->in->last == p->in->end) {
-        return NGX_CFLB_PROBE_FAIL(NGX_CFLB_INVALID);
+        return NGX_CFLB_PROBE_FAIL(CFLB_REASON_INVALID);
     }
 
     return NGX_AGAIN;
@@ -1171,19 +1093,19 @@ ngx_cflb_probe_errno(ngx_err_t err)
     switch (err) {
 
     case NGX_ECONNRESET:
-        return NGX_CFLB_RESET;
+        return CFLB_REASON_RESET;
 
     case NGX_EHOSTUNREACH:
-        return NGX_CFLB_NO_ROUTE;
+        return CFLB_REASON_NO_ROUTE;
 
     case NGX_ENETUNREACH:
-        return NGX_CFLB_UNREACHABLE;
+        return CFLB_REASON_UNREACHABLE;
 
     case NGX_ETIMEDOUT:
-        return NGX_CFLB_TCP_TIMEOUT;
+        return CFLB_REASON_TCP_TIMEOUT;
 
     default:
-        return NGX_CFLB_TCP_FAILED;
+        return CFLB_REASON_TCP_FAILED;
     }
 }
 
@@ -1199,7 +1121,7 @@ ngx_cflb_probe_finish(ngx_cflb_probe_t *p, ngx_uint_t reason)
 
     ngx_cflb_probe_close(p);
 
-    if (reason != NGX_CFLB_NO_FAILURES && p->attempt < p->mon->retries) {
+    if (reason != CFLB_REASON_NONE && p->attempt < p->mon->retries) {
         p->attempt++;
         ngx_cflb_probe_target(p);
         (void) ngx_cflb_probe_connect(p);
@@ -1208,7 +1130,7 @@ ngx_cflb_probe_finish(ngx_cflb_probe_t *p, ngx_uint_t reason)
 
     ngx_log_debug3(NGX_LOG_DEBUG_EVENT, p->log, 0,
                    "cflb health check of \"%V\": %s, attempt %ui",
-                   &p->name, ngx_cflb_reason_name(reason), p->attempt);
+                   &p->name, cflb_reason_name(reason), p->attempt);
 
     if (p->mon->type == NGX_CFLB_MON_ICMP_PING) {
         p->code = 0;                /* it held the echo id */

@@ -9,7 +9,9 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_cflb.h"
+#include "ngx_cflb_status.h"
+#include "ngx_cflb_shm.h"
+#include "ngx_cflb_pool.h"
 
 
 enum {
@@ -25,7 +27,7 @@ enum {
  * (a round trip without a monitor, a drain that does not run).
  */
 typedef ngx_int_t (*ngx_cflb_prom_get_pt)(ngx_cflb_pool_t *pool,
-    ngx_cflb_endpoint_t *ep, ngx_cflb_lb_pool_t *lp, uint64_t *v);
+    ngx_cflb_endpoint_t *ep, cflb_member_t *lm, uint64_t *v);
 
 typedef struct {
     ngx_str_t                 name;
@@ -47,21 +49,21 @@ typedef struct {
 
 static void ngx_cflb_prom_family(ngx_cflb_prom_t *pr);
 static void ngx_cflb_prom_sample(ngx_cflb_prom_t *pr, ngx_cflb_pool_t *pool,
-    ngx_cflb_endpoint_t *ep, ngx_cflb_lb_t *lb, ngx_cflb_lb_pool_t *lp);
+    ngx_cflb_endpoint_t *ep, ngx_cflb_lb_t *lb, cflb_member_t *lm);
 static u_char *ngx_cflb_prom_label(u_char *p, char *name, ngx_str_t *value);
 static void ngx_cflb_prom_size(ngx_cflb_conf_t *ccf, size_t *per);
 static ngx_int_t ngx_cflb_prom_outstanding(ngx_cflb_pool_t *pool,
-    ngx_cflb_endpoint_t *ep, ngx_cflb_lb_pool_t *lp, uint64_t *v);
+    ngx_cflb_endpoint_t *ep, cflb_member_t *lm, uint64_t *v);
 static ngx_int_t ngx_cflb_prom_healthy(ngx_cflb_pool_t *pool,
-    ngx_cflb_endpoint_t *ep, ngx_cflb_lb_pool_t *lp, uint64_t *v);
+    ngx_cflb_endpoint_t *ep, cflb_member_t *lm, uint64_t *v);
 static ngx_int_t ngx_cflb_prom_enabled(ngx_cflb_pool_t *pool,
-    ngx_cflb_endpoint_t *ep, ngx_cflb_lb_pool_t *lp, uint64_t *v);
+    ngx_cflb_endpoint_t *ep, cflb_member_t *lm, uint64_t *v);
 static ngx_int_t ngx_cflb_prom_weight(ngx_cflb_pool_t *pool,
-    ngx_cflb_endpoint_t *ep, ngx_cflb_lb_pool_t *lp, uint64_t *v);
+    ngx_cflb_endpoint_t *ep, cflb_member_t *lm, uint64_t *v);
 static ngx_int_t ngx_cflb_prom_rtt(ngx_cflb_pool_t *pool,
-    ngx_cflb_endpoint_t *ep, ngx_cflb_lb_pool_t *lp, uint64_t *v);
+    ngx_cflb_endpoint_t *ep, cflb_member_t *lm, uint64_t *v);
 static ngx_int_t ngx_cflb_prom_drain(ngx_cflb_pool_t *pool,
-    ngx_cflb_endpoint_t *ep, ngx_cflb_lb_pool_t *lp, uint64_t *v);
+    ngx_cflb_endpoint_t *ep, cflb_member_t *lm, uint64_t *v);
 
 
 #define ngx_cflb_prom_counter(field)                                          \
@@ -205,6 +207,7 @@ ngx_cflb_prom_family(ngx_cflb_prom_t *pr)
 {
     ngx_uint_t            i, j;
     ngx_cflb_lb_t       **lbs;
+    ngx_cflb_pools_t     *list;
     ngx_cflb_pool_t     **pools;
     ngx_cflb_endpoint_t  *ep;
 
@@ -216,9 +219,11 @@ ngx_cflb_prom_family(ngx_cflb_prom_t *pr)
         lbs = pr->ccf->lbs.elts;
 
         for (i = 0; i < pr->ccf->lbs.nelts; i++) {
-            for (j = 0; j < lbs[i]->npools; j++) {
-                ngx_cflb_prom_sample(pr, lbs[i]->pools[j].pool, NULL, lbs[i],
-                                     &lbs[i]->pools[j]);
+            list = lbs[i]->view.pools;
+
+            for (j = 0; j < list->n; j++) {
+                ngx_cflb_prom_sample(pr, list->entries[j]->pool, NULL, lbs[i],
+                                     &list->members[j]);
             }
         }
 
@@ -245,19 +250,26 @@ ngx_cflb_prom_family(ngx_cflb_prom_t *pr)
 
 static void
 ngx_cflb_prom_sample(ngx_cflb_prom_t *pr, ngx_cflb_pool_t *pool,
-    ngx_cflb_endpoint_t *ep, ngx_cflb_lb_t *lb, ngx_cflb_lb_pool_t *lp)
+    ngx_cflb_endpoint_t *ep, ngx_cflb_lb_t *lb, cflb_member_t *lm)
 {
     u_char               *p;
     uint64_t              v;
-    ngx_cflb_counters_t  *c;
+    ngx_cflb_counters_t   pc, *c;
 
     if (pr->m->get) {
-        if (pr->m->get(pool, ep, lp, &v) != NGX_OK) {
+        if (pr->m->get(pool, ep, lm, &v) != NGX_OK) {
             return;
         }
 
     } else {
-        c = ep ? &ep->sh->c : &pool->sh->c;
+        if (ep) {
+            c = &ep->sh->c;
+
+        } else {
+            ngx_cflb_pool_counters(pool, &pc);
+            c = &pc;
+        }
+
         v = *(ngx_atomic_t *) ((u_char *) c + pr->m->counter);
     }
 
@@ -277,7 +289,8 @@ ngx_cflb_prom_sample(ngx_cflb_prom_t *pr, ngx_cflb_pool_t *pool,
     switch (pr->m->decimals) {
 
     case 2:
-        p = ngx_sprintf(p, "} %uL.%02uL\n", v / 100, v % 100);
+        p = ngx_sprintf(p, "} %uL.%02uL\n", cflb_weight_int(v),
+                        cflb_weight_frac(v));
         break;
 
     case 6:
@@ -353,9 +366,9 @@ ngx_cflb_prom_size(ngx_cflb_conf_t *ccf, size_t *per)
     lbs = ccf->lbs.elts;
 
     for (i = 0; i < ccf->lbs.nelts; i++) {
-        for (j = 0; j < lbs[i]->npools; j++) {
+        for (j = 0; j < lbs[i]->view.pools->n; j++) {
             per[NGX_CFLB_PROM_LB_POOL] += line + 2 * lbs[i]->name.len
-                                          + 2 * lbs[i]->pools[j].pool->name.len;
+                + 2 * lbs[i]->view.pools->entries[j]->pool->name.len;
         }
     }
 
@@ -376,7 +389,7 @@ ngx_cflb_prom_size(ngx_cflb_conf_t *ccf, size_t *per)
 
 static ngx_int_t
 ngx_cflb_prom_outstanding(ngx_cflb_pool_t *pool, ngx_cflb_endpoint_t *ep,
-    ngx_cflb_lb_pool_t *lp, uint64_t *v)
+    cflb_member_t *lm, uint64_t *v)
 {
     *v = ep ? ep->sh->c.active : pool->sh->c.active;
 
@@ -386,7 +399,7 @@ ngx_cflb_prom_outstanding(ngx_cflb_pool_t *pool, ngx_cflb_endpoint_t *ep,
 
 static ngx_int_t
 ngx_cflb_prom_healthy(ngx_cflb_pool_t *pool, ngx_cflb_endpoint_t *ep,
-    ngx_cflb_lb_pool_t *lp, uint64_t *v)
+    cflb_member_t *lm, uint64_t *v)
 {
     ngx_uint_t  h;
 
@@ -406,7 +419,7 @@ ngx_cflb_prom_healthy(ngx_cflb_pool_t *pool, ngx_cflb_endpoint_t *ep,
 
 static ngx_int_t
 ngx_cflb_prom_enabled(ngx_cflb_pool_t *pool, ngx_cflb_endpoint_t *ep,
-    ngx_cflb_lb_pool_t *lp, uint64_t *v)
+    cflb_member_t *lm, uint64_t *v)
 {
     if (ep) {
         *v = !(ep->disabled || ep->sh->disabled_at);
@@ -421,9 +434,9 @@ ngx_cflb_prom_enabled(ngx_cflb_pool_t *pool, ngx_cflb_endpoint_t *ep,
 
 static ngx_int_t
 ngx_cflb_prom_weight(ngx_cflb_pool_t *pool, ngx_cflb_endpoint_t *ep,
-    ngx_cflb_lb_pool_t *lp, uint64_t *v)
+    cflb_member_t *lm, uint64_t *v)
 {
-    *v = ep ? ep->weight : lp->weight;
+    *v = ep ? ep->weight : lm->weight;
 
     return NGX_OK;
 }
@@ -431,7 +444,7 @@ ngx_cflb_prom_weight(ngx_cflb_pool_t *pool, ngx_cflb_endpoint_t *ep,
 
 static ngx_int_t
 ngx_cflb_prom_rtt(ngx_cflb_pool_t *pool, ngx_cflb_endpoint_t *ep,
-    ngx_cflb_lb_pool_t *lp, uint64_t *v)
+    cflb_member_t *lm, uint64_t *v)
 {
     if (pool->monitor == NULL) {
         return NGX_DECLINED;
@@ -446,7 +459,7 @@ ngx_cflb_prom_rtt(ngx_cflb_pool_t *pool, ngx_cflb_endpoint_t *ep,
 
 static ngx_int_t
 ngx_cflb_prom_drain(ngx_cflb_pool_t *pool, ngx_cflb_endpoint_t *ep,
-    ngx_cflb_lb_pool_t *lp, uint64_t *v)
+    cflb_member_t *lm, uint64_t *v)
 {
     time_t  left;
 

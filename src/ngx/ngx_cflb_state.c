@@ -1,10 +1,11 @@
 
 /*
  * cflb_state_file FILE: the runtime overrides of one zone (http{} or
- * stream{}, each with its own file), saved by the workers
- * (ngx_cflb_runtime.c) and read here at every start and reload so that
- * they outlive a restart.  A file that is missing, unreadable, corrupt or
- * written for objects that are gone is logged and ignored, never fatal.
+ * stream{}, each with its own file), written by the workers at every
+ * change (ngx_cflb_runtime.c says when) and read at every start and
+ * reload so that they outlive a restart.  A file that is missing,
+ * unreadable, corrupt or written for objects that are gone is logged and
+ * ignored, never fatal.
  *
  *     {"version": 1,
  *      "pools": [{"name", "enabled", "configured_enabled"}],
@@ -15,7 +16,12 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_cflb.h"
+#include <jansson.h>
+
+#include "ngx_cflb_state.h"
+#include "ngx_cflb_shm.h"
+#include "ngx_cflb_conf.h"
+#include "ngx_cflb_json.h"
 
 
 static ngx_int_t ngx_cflb_state_unique(ngx_conf_t *cf,
@@ -25,7 +31,11 @@ static ngx_int_t ngx_cflb_state_entry(ngx_conf_t *cf, json_t *e,
 static ngx_int_t ngx_cflb_state_string(ngx_conf_t *cf, json_t *e,
     const char *key, ngx_str_t *s);
 static ngx_int_t ngx_cflb_state_pair(json_t *e, const char *key,
-    ngx_uint_t weight, ngx_uint_t *value, ngx_uint_t *base_value);
+    ngx_uint_t weight, cflb_override_t *o);
+static void ngx_cflb_state_lock(ngx_cflb_sh_t *sh);
+static u_char *ngx_cflb_state_json(ngx_cflb_conf_t *ccf, u_char *p);
+static ngx_int_t ngx_cflb_state_save(ngx_str_t *file, u_char *data,
+    size_t len, ngx_log_t *log);
 
 
 char *
@@ -161,8 +171,6 @@ static ngx_int_t
 ngx_cflb_state_entry(ngx_conf_t *cf, json_t *e, ngx_uint_t endpoint,
     ngx_cflb_state_t *st)
 {
-    ngx_int_t  rc;
-
     ngx_memzero(st, sizeof(ngx_cflb_state_t));
 
     if (!json_is_object(e)) {
@@ -171,14 +179,11 @@ ngx_cflb_state_entry(ngx_conf_t *cf, json_t *e, ngx_uint_t endpoint,
 
     if (!endpoint) {
         if (ngx_cflb_state_string(cf, e, "name", &st->pool) != NGX_OK
-            || ngx_cflb_state_pair(e, "enabled", 0, &st->enabled,
-                                        &st->enabled_base)
-               != NGX_OK)
+            || ngx_cflb_state_pair(e, "enabled", 0, &st->enabled) != NGX_OK)
         {
             return NGX_ERROR;
         }
 
-        st->rt = NGX_CFLB_RT_ENABLED;
         return NGX_OK;
     }
 
@@ -191,27 +196,13 @@ ngx_cflb_state_entry(ngx_conf_t *cf, json_t *e, ngx_uint_t endpoint,
         return NGX_ERROR;
     }
 
-    rc = ngx_cflb_state_pair(e, "enabled", 0, &st->enabled,
-                                  &st->enabled_base);
-    if (rc == NGX_ERROR) {
+    if (ngx_cflb_state_pair(e, "enabled", 0, &st->enabled) == NGX_ERROR
+        || ngx_cflb_state_pair(e, "weight", 1, &st->weight) == NGX_ERROR)
+    {
         return NGX_ERROR;
     }
 
-    if (rc == NGX_OK) {
-        st->rt |= NGX_CFLB_RT_ENABLED;
-    }
-
-    rc = ngx_cflb_state_pair(e, "weight", 1, &st->weight,
-                                  &st->weight_base);
-    if (rc == NGX_ERROR) {
-        return NGX_ERROR;
-    }
-
-    if (rc == NGX_OK) {
-        st->rt |= NGX_CFLB_RT_WEIGHT;
-    }
-
-    return st->rt ? NGX_OK : NGX_ERROR;
+    return (st->enabled.set || st->weight.set) ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -240,19 +231,19 @@ ngx_cflb_state_string(ngx_conf_t *cf, json_t *e, const char *key,
 
 
 /*
- * KEY and configured_KEY: weights, or booleans.
+ * KEY and configured_KEY, weights or booleans, as an override.
  * NGX_DECLINED when neither is there, NGX_ERROR when only one is or one
  * is invalid.
  */
 
 static ngx_int_t
 ngx_cflb_state_pair(json_t *e, const char *key, ngx_uint_t weight,
-    ngx_uint_t *value, ngx_uint_t *base_value)
+    cflb_override_t *o)
 {
-    json_t     *v[2];
-    ngx_int_t   n[2];
-    ngx_uint_t  i;
-    u_char      base[sizeof("configured_enabled")];
+    json_t      *v[2];
+    uint32_t     n[2];
+    ngx_uint_t   i;
+    u_char       base[sizeof("configured_enabled")];
 
     ngx_sprintf(base, "configured_%s%Z", key);
 
@@ -265,48 +256,256 @@ ngx_cflb_state_pair(json_t *e, const char *key, ngx_uint_t weight,
 
     for (i = 0; i < 2; i++) {
         if (weight) {
-            n[i] = ngx_cflb_json_weight(v[i]);
+            if (!json_is_number(v[i])
+                || cflb_weight_from_double(json_number_value(v[i]), &n[i])
+                   != CFLB_OK)
+            {
+                return NGX_ERROR;
+            }
+
+        } else if (json_is_boolean(v[i])) {
+            n[i] = json_is_true(v[i]);
 
         } else {
-            n[i] = json_is_boolean(v[i]) ? json_is_true(v[i]) : NGX_ERROR;
-        }
-
-        if (n[i] == NGX_ERROR) {
             return NGX_ERROR;
         }
     }
 
-    *value = n[0];
-    *base_value = n[1];
+    o->set = 1;
+    o->value = (uint16_t) n[0];
+    o->base = (uint16_t) n[1];
 
     return NGX_OK;
 }
 
 
-ngx_int_t
-ngx_cflb_json_weight(json_t *v)
+ngx_cflb_state_t *
+ngx_cflb_state_find(ngx_cflb_conf_t *ccf, ngx_str_t *pool,
+    ngx_str_t *endpoint, ngx_str_t *address)
 {
-    double     h, d;
-    ngx_int_t  n;
+    ngx_uint_t         i;
+    ngx_cflb_state_t  *st;
 
-    if (!json_is_number(v)) {
+    if (ccf->state == NULL) {
+        return NULL;
+    }
+
+    st = ccf->state->elts;
+
+    for (i = 0; i < ccf->state->nelts; i++) {
+        if (st[i].pool.len == pool->len
+            && st[i].endpoint.len == endpoint->len
+            && st[i].address.len == address->len
+            && ngx_strncmp(st[i].pool.data, pool->data, pool->len) == 0
+            && ngx_strncmp(st[i].endpoint.data, endpoint->data,
+                           endpoint->len) == 0
+            && ngx_strncmp(st[i].address.data, address->data,
+                           address->len) == 0)
+        {
+            st[i].used = 1;
+            return &st[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * The state file: the overrides of this configuration's objects, written
+ * to FILE.tmp, synced and renamed over FILE, so that a reader sees the old
+ * file or the new one.  Writers take a lock of their own (not the zone
+ * mutex, which requests may wait for), so the last change is the last
+ * written.
+ */
+
+void
+ngx_cflb_state_write(ngx_cflb_conf_t *ccf, ngx_log_t *log)
+{
+    size_t                size;
+    u_char               *buf, *p;
+    ngx_uint_t            i, j;
+    ngx_cflb_pool_t     **pools;
+    ngx_cflb_endpoint_t  *eps;
+
+    if (ccf->state_file.len == 0) {
+        return;
+    }
+
+    size = 64;
+    pools = ccf->pools.elts;
+
+    for (i = 0; i < ccf->pools.nelts; i++) {
+        size += 128 + 6 * pools[i]->name.len;
+        eps = pools[i]->endpoints.elts;
+
+        for (j = 0; j < pools[i]->endpoints.nelts; j++) {
+            size += 256 + 6 * (pools[i]->name.len + eps[j].name.len
+                               + eps[j].addr.name.len);
+        }
+    }
+
+    buf = ngx_alloc(size, log);
+    if (buf == NULL) {
+        return;
+    }
+
+    ngx_cflb_state_lock(ccf->sh);
+
+    ngx_shmtx_lock(&ccf->shpool->mutex);
+    p = ngx_cflb_state_json(ccf, buf);
+    ngx_shmtx_unlock(&ccf->shpool->mutex);
+
+    if (ngx_cflb_state_save(&ccf->state_file, buf, p - buf, log) == NGX_OK) {
+        ccf->state_dirty = 0;
+    }
+
+    (void) ngx_atomic_cmp_set(&ccf->sh->state_lock, ngx_pid, 0);
+
+    ngx_free(buf);
+}
+
+
+/*
+ * The writers' lock holds the pid of its owner, so that the lock of a
+ * worker that died while writing is taken over rather than waited for.
+ */
+
+static void
+ngx_cflb_state_lock(ngx_cflb_sh_t *sh)
+{
+    ngx_pid_t  pid;
+
+    for ( ;; ) {
+        pid = (ngx_pid_t) sh->state_lock;
+
+        if (pid == 0 || (kill(pid, 0) == -1 && ngx_errno == NGX_ESRCH)) {
+            if (ngx_atomic_cmp_set(&sh->state_lock, pid, ngx_pid)) {
+                return;
+            }
+        }
+
+        ngx_sched_yield();
+    }
+}
+
+
+static u_char *
+ngx_cflb_state_json(ngx_cflb_conf_t *ccf, u_char *p)
+{
+    ngx_uint_t               i, j, n;
+    ngx_cflb_pool_t        **pools;
+    ngx_cflb_endpoint_t     *eps;
+    ngx_cflb_sh_pool_t      *shp;
+    ngx_cflb_sh_endpoint_t  *she;
+
+    pools = ccf->pools.elts;
+    p = ngx_sprintf(p, "{\"version\":1,\"pools\":[");
+
+    for (i = 0, n = 0; i < ccf->pools.nelts; i++) {
+        shp = pools[i]->sh;
+
+        if (shp->rt_enabled.set) {
+            p = ngx_sprintf(p, n++ ? ",\n{\"name\":" : "\n{\"name\":");
+            p = ngx_cflb_json_str(p, &pools[i]->name);
+            p = ngx_sprintf(p, ",\"enabled\":%s,\"configured_enabled\":%s}",
+                            shp->rt_enabled.value ? "true" : "false",
+                            shp->rt_enabled.base ? "true" : "false");
+        }
+    }
+
+    p = ngx_sprintf(p, "],\"endpoints\":[");
+
+    for (i = 0, n = 0; i < ccf->pools.nelts; i++) {
+        eps = pools[i]->endpoints.elts;
+
+        for (j = 0; j < pools[i]->endpoints.nelts; j++) {
+            she = eps[j].sh;
+
+            if (!she->rt_enabled.set && !she->rt_weight.set) {
+                continue;
+            }
+
+            p = ngx_sprintf(p, n++ ? ",\n{\"pool\":" : "\n{\"pool\":");
+            p = ngx_cflb_json_str(p, &pools[i]->name);
+            p = ngx_sprintf(p, ",\"name\":");
+            p = ngx_cflb_json_str(p, &eps[j].name);
+            p = ngx_sprintf(p, ",\"address\":");
+            p = ngx_cflb_json_str(p, &eps[j].addr.name);
+
+            if (she->rt_enabled.set) {
+                p = ngx_sprintf(p, ",\"enabled\":%s,"
+                                "\"configured_enabled\":%s",
+                                she->rt_enabled.value ? "true" : "false",
+                                she->rt_enabled.base ? "true" : "false");
+            }
+
+            if (she->rt_weight.set) {
+                p = ngx_sprintf(p, ",\"weight\":");
+                p = ngx_cflb_json_weight(p, she->rt_weight.value);
+                p = ngx_sprintf(p, ",\"configured_weight\":");
+                p = ngx_cflb_json_weight(p, she->rt_weight.base);
+            }
+
+            *p++ = '}';
+        }
+    }
+
+    return ngx_sprintf(p, "]}\n");
+}
+
+
+static ngx_int_t
+ngx_cflb_state_save(ngx_str_t *file, u_char *data, size_t len,
+    ngx_log_t *log)
+{
+    u_char    *tmp;
+    ssize_t    n;
+    ngx_fd_t   fd;
+
+    tmp = ngx_alloc(file->len + sizeof(".tmp"), log);
+    if (tmp == NULL) {
         return NGX_ERROR;
     }
 
-    h = json_number_value(v) * CFLB_WEIGHT_SCALE;
+    /* file is NUL-terminated: ngx_conf_full_name() made it */
+    ngx_sprintf(tmp, "%V.tmp%Z", file);
 
-    /* written as "!(in range)" so that NaN fails too */
-    if (!(h >= 0 && h <= CFLB_WEIGHT_SCALE)) {
-        return NGX_ERROR;
+    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE,
+                       NGX_FILE_DEFAULT_ACCESS);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
+                      ngx_open_file_n " \"%s\" failed", tmp);
+        goto failed;
     }
 
-    n = (ngx_int_t) (h + 0.5);
-    d = h - n;
+    n = ngx_write_fd(fd, data, len);
 
-    /* 0.29 is not exactly 29/100 as a double: within a millionth is */
-    if (d > 1e-6 || d < -1e-6) {
-        return NGX_ERROR;
+    if (n != (ssize_t) len || fsync(fd) == -1) {
+        ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
+                      "cannot write cflb state to \"%s\"", tmp);
+        (void) ngx_close_file(fd);
+        (void) ngx_delete_file(tmp);
+        goto failed;
     }
 
-    return n;
+    (void) ngx_close_file(fd);
+
+    if (ngx_rename_file(tmp, file->data) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
+                      ngx_rename_file_n " \"%s\" to \"%V\" failed",
+                      tmp, file);
+        (void) ngx_delete_file(tmp);
+        goto failed;
+    }
+
+    ngx_free(tmp);
+
+    return NGX_OK;
+
+failed:
+
+    ngx_free(tmp);
+
+    return NGX_ERROR;
 }

@@ -10,10 +10,16 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_cflb.h"
+#include "ngx_cflb_status.h"
+#include "ngx_cflb_shm.h"
+#include "ngx_cflb_conf.h"
+#include "ngx_cflb_json.h"
+#include "ngx_cflb_pool.h"
+#include "ngx_cflb_geo.h"
 
 
 static u_char *ngx_cflb_status_doc(u_char *p, ngx_cflb_conf_t *ccf);
+static u_char *ngx_cflb_status_geo(u_char *p, ngx_cflb_conf_t *ccf);
 static u_char *ngx_cflb_status_lbs(u_char *p, ngx_cflb_conf_t *ccf);
 static u_char *ngx_cflb_status_pools(u_char *p, ngx_cflb_conf_t *ccf);
 static u_char *ngx_cflb_status_lb(u_char *p, ngx_cflb_lb_t *lb);
@@ -28,13 +34,6 @@ static const char *ngx_cflb_policy_name(ngx_int_t policy);
 
 /* the most one object of the document takes, besides its names */
 #define NGX_CFLB_STATUS_OBJ   1024
-
-
-static const char  *ngx_cflb_affinity_names[] = {
-    "none", "cookie", "ip_cookie", "header"
-};
-
-static const char  *ngx_cflb_zdf_names[] = { "none", "temporary", "sticky" };
 
 
 ngx_buf_t *
@@ -129,50 +128,7 @@ ngx_cflb_status_stream(ngx_cflb_conf_t *ccf)
 }
 
 
-ngx_cflb_conf_t *
-ngx_cflb_zone_conf(ngx_cycle_t *cycle, char *module)
-{
-    ngx_uint_t        i;
-    ngx_module_t     *m;
-    ngx_shm_zone_t   *zone;
-    ngx_list_part_t  *part;
-
-    m = NULL;
-
-    for (i = 0; cycle->modules[i]; i++) {
-        if (ngx_strcmp(cycle->modules[i]->name, module) == 0) {
-            m = cycle->modules[i];
-            break;
-        }
-    }
-
-    if (m == NULL) {
-        return NULL;
-    }
-
-    part = &cycle->shared_memory.part;
-    zone = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NULL;
-            }
-
-            part = part->next;
-            zone = part->elts;
-            i = 0;
-        }
-
-        if (zone[i].tag == m) {
-            return zone[i].data;
-        }
-    }
-}
-
-
-/* "lbs" and "pools" of one conf */
+/* "lbs" and "pools" of one conf, and "geo" if it locates clients */
 
 static u_char *
 ngx_cflb_status_doc(u_char *p, ngx_cflb_conf_t *ccf)
@@ -180,8 +136,68 @@ ngx_cflb_status_doc(u_char *p, ngx_cflb_conf_t *ccf)
     p = ngx_sprintf(p, "\"lbs\":");
     p = ngx_cflb_status_lbs(p, ccf);
     p = ngx_sprintf(p, ",\"pools\":");
+    p = ngx_cflb_status_pools(p, ccf);
 
-    return ngx_cflb_status_pools(p, ccf);
+    if (ccf->geo || ccf->node.pop.len || ccf->node.location.flags
+        || ccf->node.location.region < CFLB_NREGIONS)
+    {
+        p = ngx_cflb_status_geo(p, ccf);
+    }
+
+    return p;
+}
+
+
+/*
+ * "geo": {"databases": [{"path", "type", "build"}],
+ *         "node": {"pop", "region", "lat", "lon"}}
+ */
+
+static u_char *
+ngx_cflb_status_geo(u_char *p, ngx_cflb_conf_t *ccf)
+{
+    ngx_uint_t           i;
+    ngx_cflb_node_t     *node;
+    ngx_cflb_geo_db_t  **dbs;
+
+    p = ngx_sprintf(p, ",\"geo\":{\"databases\":[");
+
+    if (ccf->geo) {
+        dbs = ccf->geo->elts;
+
+        for (i = 0; i < ccf->geo->nelts; i++) {
+            p = ngx_sprintf(p, "%s{\"path\":", i ? "," : "");
+            p = ngx_cflb_json_str(p, &dbs[i]->path);
+            p = ngx_sprintf(p, ",\"type\":");
+            p = ngx_cflb_json_str(p, &dbs[i]->type);
+            p = ngx_sprintf(p, ",\"build\":%T}", dbs[i]->build);
+        }
+    }
+
+    node = &ccf->node;
+
+    p = ngx_sprintf(p, "],\"node\":{\"pop\":");
+    p = ngx_cflb_json_str(p, &node->pop);
+    p = ngx_sprintf(p, ",\"region\":");
+
+    if (node->location.region < CFLB_NREGIONS) {
+        p = ngx_sprintf(p, "\"%s\"", cflb_region_name(node->location.region));
+
+    } else {
+        p = ngx_sprintf(p, "null");
+    }
+
+    if (node->location.flags & CFLB_LOC_COORDS) {
+        p = ngx_sprintf(p, ",\"lat\":%s%d.%06d,\"lon\":%s%d.%06d",
+                        node->location.lat < 0 ? "-" : "",
+                        (int) (ngx_abs(node->location.lat) / 1000000),
+                        (int) (ngx_abs(node->location.lat) % 1000000),
+                        node->location.lon < 0 ? "-" : "",
+                        (int) (ngx_abs(node->location.lon) / 1000000),
+                        (int) (ngx_abs(node->location.lon) % 1000000));
+    }
+
+    return ngx_sprintf(p, "}}");
 }
 
 
@@ -236,34 +252,40 @@ ngx_cflb_status_pools(u_char *p, ngx_cflb_conf_t *ccf)
 static u_char *
 ngx_cflb_status_lb(u_char *p, ngx_cflb_lb_t *lb)
 {
-    ngx_uint_t  i;
+    ngx_uint_t            i;
+    ngx_cflb_view_t      *view;
+    ngx_cflb_pools_t     *list;
+    ngx_cflb_affinity_t  *a;
+
+    view = &lb->view;
+    list = view->pools;
+    a = view->affinity;
 
     p = ngx_sprintf(p, "{\"name\":");
     p = ngx_cflb_json_str(p, &lb->name);
     p = ngx_sprintf(p, ",\"steering\":\"%s\",\"fallback_pool\":",
-                    ngx_cflb_policy_name(lb->steering));
-    p = ngx_cflb_json_str(p, &lb->fallback.pool->name);
+                    ngx_cflb_policy_name(list->policy));
+    p = ngx_cflb_json_str(p, &view->fallback->pool->name);
 
     if (lb->conf->http) {
-        p = ngx_sprintf(p, ",\"session_affinity\":\"%s\","
+        p = ngx_sprintf(p, ",\"session_affinity\":\"%V\","
                         "\"session_affinity_ttl\":%T,"
                         "\"drain_duration\":%T,"
-                        "\"zero_downtime_failover\":\"%s\","
+                        "\"zero_downtime_failover\":\"%V\","
                         "\"failover_across_pools\":%s",
-                        ngx_cflb_affinity_names[lb->affinity.mode],
-                        lb->affinity.ttl, lb->affinity.drain,
-                        ngx_cflb_zdf_names[lb->affinity.zdf],
-                        lb->affinity.across_pools ? "true" : "false");
+                        &ngx_cflb_affinity_modes[a->mode].name,
+                        a->ttl, a->drain, &ngx_cflb_zdf_modes[a->zdf].name,
+                        a->across_pools ? "true" : "false");
     }
 
     p = ngx_sprintf(p, ",\"pools\":[");
 
-    for (i = 0; i < lb->npools; i++) {
+    for (i = 0; i < list->n; i++) {
         p = ngx_sprintf(p, "{\"name\":");
-        p = ngx_cflb_json_str(p, &lb->pools[i].pool->name);
-        p = ngx_sprintf(p, ",\"weight\":%ui.%02ui}%s",
-                        lb->pools[i].weight / 100, lb->pools[i].weight % 100,
-                        (i + 1 < lb->npools) ? "," : "");
+        p = ngx_cflb_json_str(p, &list->entries[i]->pool->name);
+        p = ngx_sprintf(p, ",\"weight\":");
+        p = ngx_cflb_json_weight(p, list->members[i].weight);
+        p = ngx_sprintf(p, "}%s", (i + 1 < list->n) ? "," : "");
     }
 
     return ngx_sprintf(p, "]}");
@@ -273,7 +295,8 @@ ngx_cflb_status_lb(u_char *p, ngx_cflb_lb_t *lb)
 static u_char *
 ngx_cflb_status_pool(u_char *p, ngx_cflb_pool_t *pool)
 {
-    ngx_uint_t   i, h;
+    ngx_uint_t           i, h;
+    ngx_cflb_counters_t  c;
 
     h = pool->sh->health;
 
@@ -296,7 +319,8 @@ ngx_cflb_status_pool(u_char *p, ngx_cflb_pool_t *pool)
         p = ngx_sprintf(p, "null,\"health\":\"unmonitored\"");
     }
 
-    p = ngx_cflb_status_counters(p, &pool->sh->c);
+    ngx_cflb_pool_counters(pool, &c);
+    p = ngx_cflb_status_counters(p, &c);
     p = ngx_sprintf(p, ",\"endpoints\":[");
 
     for (i = 0; i < pool->endpoints.nelts; i++) {
@@ -322,8 +346,9 @@ ngx_cflb_status_endpoint(u_char *p, ngx_cflb_pool_t *pool,
     p = ngx_cflb_json_str(p, &ep->name);
     p = ngx_sprintf(p, ",\"address\":");
     p = ngx_cflb_json_str(p, &ep->addr.name);
-    p = ngx_sprintf(p, ",\"weight\":%ui.%02ui,\"enabled\":%s,",
-                    ep->weight / 100, ep->weight % 100,
+    p = ngx_sprintf(p, ",\"weight\":");
+    p = ngx_cflb_json_weight(p, ep->weight);
+    p = ngx_sprintf(p, ",\"enabled\":%s,",
                     (ep->disabled || she->disabled_at) ? "false" : "true");
 
     if (pool->monitor) {
@@ -336,9 +361,9 @@ ngx_cflb_status_endpoint(u_char *p, ngx_cflb_pool_t *pool,
                         she->health.known
                         ? (she->health.healthy ? "healthy" : "unhealthy")
                         : "unknown",
-                        ngx_cflb_reason_name(she->health.known
+                        cflb_reason_name(she->health.known
                                              ? she->reason
-                                             : NGX_CFLB_NOT_CHECKED),
+                                             : CFLB_REASON_NOT_CHECKED),
                         (ngx_uint_t) she->code, she->last_check, she->since,
                         (ngx_uint_t) she->rtt / 1000,
                         (ngx_uint_t) she->rtt % 1000,
@@ -401,18 +426,15 @@ ngx_cflb_pool_drain(ngx_cflb_pool_t *pool)
     for (i = 0; i < pool->conf->lbs.nelts; i++) {
         lb = lbs[i];
 
-        if (lb->affinity.drain <= drain) {
+        if (lb->view.affinity->drain <= drain) {
             continue;
         }
 
-        for (j = 0; j < lb->npools; j++) {
-            if (lb->pools[j].pool == pool) {
+        for (j = 0; j < lb->nentries; j++) {
+            if (lb->entries[j].pool == pool) {
+                drain = lb->view.affinity->drain;
                 break;
             }
-        }
-
-        if (j < lb->npools || lb->fallback.pool == pool) {
-            drain = lb->affinity.drain;
         }
     }
 
@@ -428,20 +450,28 @@ ngx_cflb_status_size(ngx_cflb_conf_t *ccf)
     size_t                size;
     ngx_uint_t            i, j;
     ngx_cflb_lb_t       **lbs;
+    ngx_cflb_geo_db_t   **dbs;
     ngx_cflb_pool_t     **pools;
     ngx_cflb_endpoint_t  *ep;
 
-    /* the top level: time, subsystem, the arrays, "stream" */
-    size = 256;
+    /* the top level: time, subsystem, the arrays, "stream", "geo" */
+    size = 512 + 6 * ccf->node.pop.len;
+
+    if (ccf->geo) {
+        dbs = ccf->geo->elts;
+
+        for (i = 0; i < ccf->geo->nelts; i++) {
+            size += 128 + 6 * (dbs[i]->path.len + dbs[i]->type.len);
+        }
+    }
 
     lbs = ccf->lbs.elts;
 
     for (i = 0; i < ccf->lbs.nelts; i++) {
-        size += NGX_CFLB_STATUS_OBJ + 6 * lbs[i]->name.len
-                + 6 * lbs[i]->fallback.pool->name.len;
+        size += NGX_CFLB_STATUS_OBJ + 6 * lbs[i]->name.len;
 
-        for (j = 0; j < lbs[i]->npools; j++) {
-            size += 64 + 6 * lbs[i]->pools[j].pool->name.len;
+        for (j = 0; j < lbs[i]->nentries; j++) {
+            size += 64 + 6 * lbs[i]->entries[j].pool->name.len;
         }
     }
 
@@ -463,17 +493,6 @@ ngx_cflb_status_size(ngx_cflb_conf_t *ccf)
     }
 
     return size;
-}
-
-
-u_char *
-ngx_cflb_json_str(u_char *p, ngx_str_t *s)
-{
-    *p++ = '"';
-    p = (u_char *) ngx_escape_json(p, s->data, s->len);
-    *p++ = '"';
-
-    return p;
 }
 
 

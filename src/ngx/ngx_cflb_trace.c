@@ -1,16 +1,19 @@
 
 /*
- * $cflb_trace: why a request went where it went, as one line for access
- * logs (docs/trace.md has the grammar).  Peer selection and affinity
- * record their reasons here as they decide, only for configurations that
- * use the variable: ngx_cflb_trace_init() gives their requests a trace
- * record, every other request has none and pays one flag test.
+ * What a decision tells, as variables: $cflb_lb, $cflb_pool,
+ * $cflb_endpoint, $cflb_endpoint_addr, and $cflb_trace, why a request
+ * went where it went, as one line for access logs (docs/trace.md has the
+ * grammar).  The decision engine and affinity record their reasons here
+ * as they decide, only for configurations that use the variable:
+ * ngx_cflb_trace_init() gives their requests a trace record, every other
+ * request has none and pays one flag test.
  */
 
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_cflb.h"
+#include "ngx_cflb_trace.h"
+#include "ngx_cflb_location.h"
 
 
 #define NGX_CFLB_WORD_MAX  32      /* the longest word of a trace, and more */
@@ -21,6 +24,13 @@ static u_char *ngx_cflb_trace_how(u_char *p, ngx_uint_t how,
     ngx_int_t policy);
 static u_char *ngx_cflb_trace_name(u_char *p, ngx_str_t *name);
 static u_char *ngx_cflb_trace_ep(u_char *p, ngx_cflb_endpoint_t *ep);
+static u_char *ngx_cflb_trace_where(u_char *p, ngx_cflb_decision_t *d,
+    ngx_cflb_pool_t *pool);
+static void ngx_cflb_trace_variable(ngx_cflb_decision_t *d,
+    ngx_pool_t *pool, ngx_variable_value_t *v);
+static void ngx_cflb_client_variable(ngx_cflb_conf_t *ccf,
+    struct sockaddr *client, ngx_pool_t *pool, ngx_variable_value_t *v,
+    uintptr_t data);
 
 
 #define ngx_cflb_trace_word(p, w)  ngx_cpymem(p, (w)->data, (w)->len)
@@ -50,12 +60,7 @@ static const ngx_str_t  ngx_cflb_how_words[] = {
     ngx_string("(ip_cookie)")
 };
 
-/* by NGX_CFLB_AFFINITY_*, then NGX_CFLB_AFF_* */
-static const ngx_str_t  ngx_cflb_mode_words[] = {
-    ngx_null_string, ngx_string(" affinity=cookie:"),
-    ngx_string(" affinity=ip_cookie:"), ngx_string(" affinity=header:")
-};
-
+/* by NGX_CFLB_AFF_* */
 static const ngx_str_t  ngx_cflb_affinity_words[] = {
     ngx_string("none"), ngx_string("new"), ngx_string("resumed"),
     ngx_string("invalid"), ngx_string("expired"), ngx_string("unknown"),
@@ -81,6 +86,153 @@ ngx_cflb_trace_init(ngx_cflb_conf_t *ccf)
 }
 
 
+const ngx_cflb_var_t  ngx_cflb_variables[] = {
+    { ngx_string("cflb_lb"), NGX_CFLB_VAR_LB, 0 },
+    { ngx_string("cflb_pool"), NGX_CFLB_VAR_POOL, 0 },
+    { ngx_string("cflb_endpoint"), NGX_CFLB_VAR_ENDPOINT, 0 },
+    { ngx_string("cflb_endpoint_addr"), NGX_CFLB_VAR_ENDPOINT_ADDR, 0 },
+    { ngx_string("cflb_trace"), NGX_CFLB_VAR_TRACE, 0 },
+    { ngx_string("cflb_client_country"), NGX_CFLB_VAR_COUNTRY, 1 },
+    { ngx_string("cflb_client_region"), NGX_CFLB_VAR_REGION, 1 },
+    { ngx_string("cflb_client_asn"), NGX_CFLB_VAR_ASN, 1 },
+    { ngx_null_string, 0, 0 }
+};
+
+
+void
+ngx_cflb_variable(ngx_cflb_conf_t *ccf, ngx_cflb_decision_t *d,
+    struct sockaddr *client, ngx_pool_t *pool, ngx_variable_value_t *v,
+    uintptr_t data)
+{
+    ngx_str_t            *s;
+    ngx_cflb_endpoint_t  *ep;
+
+    if (data == NGX_CFLB_VAR_TRACE) {
+        ngx_cflb_trace_variable(d, pool, v);
+        return;
+    }
+
+    if (data >= NGX_CFLB_VAR_COUNTRY) {
+        ngx_cflb_client_variable(ccf, client, pool, v, data);
+        return;
+    }
+
+    if (d == NULL || d->last == NULL) {
+        v->not_found = 1;
+        return;
+    }
+
+    ep = d->last;
+
+    switch (data) {
+
+    case NGX_CFLB_VAR_LB:
+        s = &d->view->lb->name;
+        break;
+
+    case NGX_CFLB_VAR_POOL:
+        s = &ep->pool->name;
+        break;
+
+    case NGX_CFLB_VAR_ENDPOINT:
+        s = &ep->name;
+        break;
+
+    default: /* NGX_CFLB_VAR_ENDPOINT_ADDR */
+        s = &ep->addr.name;
+        break;
+    }
+
+    v->len = s->len;
+    v->data = s->data;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+}
+
+
+/*
+ * $cflb_client_country, _region, _asn: the client's address in the
+ * databases; empty when unknown or without cflb_geoip2.
+ */
+
+static void
+ngx_cflb_client_variable(ngx_cflb_conf_t *ccf, struct sockaddr *client,
+    ngx_pool_t *pool, ngx_variable_value_t *v, uintptr_t data)
+{
+    u_char           *p;
+    cflb_location_t   loc;
+    unsigned char     cc[2];
+
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->len = 0;
+    v->data = (u_char *) "";
+
+    if (client == NULL
+        || ngx_cflb_locate_addr(ccf, client, &loc) != NGX_OK)
+    {
+        return;
+    }
+
+    p = ngx_pnalloc(pool, NGX_INT32_LEN);
+    if (p == NULL) {
+        return;
+    }
+
+    v->data = p;
+
+    switch (data) {
+
+    case NGX_CFLB_VAR_COUNTRY:
+        if (loc.country != CFLB_COUNTRY_NONE) {
+            cflb_country_code(loc.country, cc);
+            p = ngx_sprintf(p, "%c%c", cc[0], cc[1]);
+        }
+
+        break;
+
+    case NGX_CFLB_VAR_REGION:
+        if (loc.region < CFLB_NREGIONS) {
+            p = ngx_sprintf(p, "%s", cflb_region_name(loc.region));
+        }
+
+        break;
+
+    default: /* NGX_CFLB_VAR_ASN */
+        if (loc.asn) {
+            p = ngx_sprintf(p, "%uD", loc.asn);
+        }
+    }
+
+    v->len = p - v->data;
+}
+
+
+ngx_flag_t
+ngx_cflb_variable_used(ngx_array_t *vars, size_t size, const ngx_str_t *name)
+{
+    u_char      *elt;
+    ngx_str_t   *vname;
+    ngx_uint_t   i;
+
+    elt = vars->elts;
+
+    for (i = 0; i < vars->nelts; i++, elt += size) {
+        vname = (ngx_str_t *) elt;
+
+        if (vname->len == name->len
+            && ngx_strncmp(vname->data, name->data, name->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /*
  * How the choice was made follows from the state it left: the session's
  * endpoint, the fallback's, or steering's (by the client address for
@@ -88,30 +240,30 @@ ngx_cflb_trace_init(ngx_cflb_conf_t *ccf)
  */
 
 void
-ngx_cflb_trace_pick(ngx_cflb_peer_data_t *pd, ngx_cflb_endpoint_t *ep)
+ngx_cflb_trace_pick(ngx_cflb_decision_t *d, ngx_cflb_endpoint_t *ep)
 {
     ngx_uint_t         how;
     ngx_cflb_trace_t  *tr;
 
-    tr = ngx_cflb_trace(pd);
+    tr = ngx_cflb_trace(d);
 
-    if (pd->retry) {
-        tr->failed = pd->last;
+    if (d->retry) {
+        tr->failed = d->last;
     }
 
-    how = pd->ip_pick ? NGX_CFLB_HOW_IP_COOKIE : NGX_CFLB_HOW_STEERING;
+    how = d->ip_pick ? NGX_CFLB_HOW_IP_COOKIE : NGX_CFLB_HOW_STEERING;
 
     if (ep == NULL) {
         /* nothing */
 
-    } else if (ep == pd->sess->pinned) {
+    } else if (ep == d->sess->pinned) {
         tr->pool_how = NGX_CFLB_HOW_AFFINITY;
         how = NGX_CFLB_HOW_AFFINITY;
 
-    } else if (pd->entry == &pd->lb->fallback) {
+    } else if (d->fallback) {
         tr->pool_how = NGX_CFLB_HOW_FALLBACK;
 
-    } else if (!pd->retry || tr->ep == NULL || tr->ep->pool != ep->pool) {
+    } else if (!d->retry || tr->ep == NULL || tr->ep->pool != ep->pool) {
         tr->pool_how = how;
     }
 
@@ -140,17 +292,18 @@ ngx_cflb_trace_add(ngx_cflb_trace_t *tr, ngx_cflb_pool_t *pool,
 /* once per request and candidate: pick() may ask about one many times */
 
 int
-ngx_cflb_trace_pool(ngx_cflb_peer_data_t *pd, ngx_uint_t i, ngx_uint_t reason)
+ngx_cflb_trace_pool(ngx_cflb_decision_t *d, ngx_cflb_lb_pool_t *entry,
+    ngx_uint_t reason)
 {
     uint64_t           bit;
     ngx_cflb_trace_t  *tr;
 
-    tr = ngx_cflb_trace(pd);
-    bit = (uint64_t) 1 << i;
+    tr = ngx_cflb_trace(d);
+    bit = (uint64_t) 1 << entry->index;
 
     if (!(tr->pools_seen & bit)) {
         tr->pools_seen |= bit;
-        ngx_cflb_trace_add(tr, pd->lb->pools[i].pool, NULL, reason);
+        ngx_cflb_trace_add(tr, entry->pool, NULL, reason);
     }
 
     return 0;
@@ -158,7 +311,7 @@ ngx_cflb_trace_pool(ngx_cflb_peer_data_t *pd, ngx_uint_t i, ngx_uint_t reason)
 
 
 int
-ngx_cflb_trace_endpoint(ngx_cflb_peer_data_t *pd, ngx_uint_t i,
+ngx_cflb_trace_endpoint(ngx_cflb_decision_t *d, ngx_uint_t i,
     ngx_uint_t reason)
 {
     uintptr_t             bit, *word;
@@ -166,8 +319,8 @@ ngx_cflb_trace_endpoint(ngx_cflb_peer_data_t *pd, ngx_uint_t i,
     ngx_cflb_trace_t     *tr;
     ngx_cflb_endpoint_t  *ep;
 
-    tr = ngx_cflb_trace(pd);
-    n = pd->entry->base + i;
+    tr = ngx_cflb_trace(d);
+    n = d->entry->base + i;
     word = &tr->seen[n / (8 * sizeof(uintptr_t))];
     bit = (uintptr_t) 1 << n % (8 * sizeof(uintptr_t));
 
@@ -177,11 +330,11 @@ ngx_cflb_trace_endpoint(ngx_cflb_peer_data_t *pd, ngx_uint_t i,
 
     *word |= bit;
 
-    ep = (ngx_cflb_endpoint_t *) pd->entry->pool->endpoints.elts + i;
+    ep = (ngx_cflb_endpoint_t *) d->entry->pool->endpoints.elts + i;
 
     if (reason == NGX_CFLB_SKIP_DISABLED
         && ep->sh->disabled_at
-        && ngx_time() < ep->sh->disabled_at + pd->lb->affinity.drain)
+        && ngx_time() < ep->sh->disabled_at + d->view->affinity->drain)
     {
         /* its sessions may still reach it, new requests may not */
         reason = NGX_CFLB_SKIP_DRAINING;
@@ -198,26 +351,31 @@ ngx_cflb_trace_endpoint(ngx_cflb_peer_data_t *pd, ngx_uint_t i,
  * skipped=us:critical,eu/b:unhealthy,+2 retry=eu/c:failed
  */
 
-void
-ngx_cflb_trace_variable(ngx_cflb_peer_data_t *pd, ngx_variable_value_t *v)
+static void
+ngx_cflb_trace_variable(ngx_cflb_decision_t *d, ngx_pool_t *pool,
+    ngx_variable_value_t *v)
 {
-    u_char            *p;
-    size_t             len;
-    ngx_uint_t         i, n;
-    ngx_cflb_lb_t     *lb;
-    ngx_cflb_skip_t   *sk;
-    ngx_cflb_trace_t  *tr;
+    u_char               *p;
+    size_t                len;
+    ngx_str_t            *mode;
+    ngx_uint_t            i, n;
+    ngx_cflb_lb_t        *lb;
+    ngx_cflb_skip_t      *sk;
+    ngx_cflb_trace_t     *tr;
+    ngx_cflb_affinity_t  *a;
 
-    if (pd == NULL || !pd->trace) {
+    if (d == NULL || !d->trace) {
         v->not_found = 1;
         return;
     }
 
-    lb = pd->lb;
-    tr = ngx_cflb_trace(pd);
+    lb = d->view->lb;
+    a = d->view->affinity;
+    tr = ngx_cflb_trace(d);
 
     /* every name may triple when escaped; the words are bounded */
-    len = 3 * lb->name.len + 6 * NGX_CFLB_WORD_MAX + NGX_INT_T_LEN;
+    len = 3 * (lb->name.len + lb->conf->node.pop.len)
+          + 6 * NGX_CFLB_WORD_MAX + NGX_INT_T_LEN;
 
     n = ngx_min(tr->nskips, NGX_CFLB_TRACE_SKIPS);
     sk = tr->skips;
@@ -238,7 +396,7 @@ ngx_cflb_trace_variable(ngx_cflb_peer_data_t *pd, ngx_variable_value_t *v)
         len += 3 * (tr->failed->pool->name.len + tr->failed->name.len);
     }
 
-    p = ngx_pnalloc(pd->pool, len);
+    p = ngx_pnalloc(pool, len);
     if (p == NULL) {
         v->not_found = 1;
         return;
@@ -249,15 +407,20 @@ ngx_cflb_trace_variable(ngx_cflb_peer_data_t *pd, ngx_variable_value_t *v)
     p = ngx_cpymem(p, "lb=", 3);
     p = ngx_cflb_trace_name(p, &lb->name);
 
-    if (lb->affinity.mode != NGX_CFLB_AFFINITY_NONE) {
-        p = ngx_cflb_trace_word(p, &ngx_cflb_mode_words[lb->affinity.mode]);
+    if (a->mode != NGX_CFLB_AFFINITY_NONE) {
+        mode = &ngx_cflb_affinity_modes[a->mode].name;
+        p = ngx_cpymem(p, " affinity=", 10);
+        p = ngx_cflb_trace_word(p, mode);
+        *p++ = ':';
         p = ngx_cflb_trace_word(p, &ngx_cflb_affinity_words[tr->affinity]);
     }
 
     if (tr->ep) {
         p = ngx_cpymem(p, " pool=", 6);
         p = ngx_cflb_trace_name(p, &tr->ep->pool->name);
-        p = ngx_cflb_trace_how(p, tr->pool_how, lb->steering);
+        p = (tr->pool_how == NGX_CFLB_HOW_STEERING)
+            ? ngx_cflb_trace_where(p, d, tr->ep->pool)
+            : ngx_cflb_trace_how(p, tr->pool_how, d->view->pools->policy);
         p = ngx_cpymem(p, " endpoint=", 10);
         p = ngx_cflb_trace_ep(p, tr->ep);
         p = ngx_cflb_trace_how(p, tr->ep_how, tr->ep->pool->policy);
@@ -343,6 +506,69 @@ ngx_cflb_trace_how(u_char *p, ngx_uint_t how, ngx_int_t policy)
     *p++ = ')';
 
     return p;
+}
+
+
+/*
+ * How traffic steering chose the pool, with what location steering went
+ * by: "(geo:country=DE)", "(proximity:812km)", "(dynamic:23ms)"; the
+ * others as ngx_cflb_trace_how() says.
+ */
+
+static u_char *
+ngx_cflb_trace_where(u_char *p, ngx_cflb_decision_t *d, ngx_cflb_pool_t *pool)
+{
+    ngx_int_t          policy;
+    ngx_cflb_place_t  *place;
+    unsigned char      cc[2];
+
+    policy = d->view->pools->policy;
+    place = d->place;
+
+    switch (policy) {
+
+    case CFLB_STEER_GEO:
+        switch (d->geo) {
+
+        case NGX_CFLB_GEO_POP:
+            p = ngx_cpymem(p, "(geo:pop=", 9);
+            p = ngx_cflb_trace_name(p, &d->view->lb->conf->node.pop);
+            *p++ = ')';
+            return p;
+
+        case NGX_CFLB_GEO_COUNTRY:
+            cflb_country_code(place->location.country, cc);
+            return ngx_sprintf(p, "(geo:country=%c%c)", cc[0], cc[1]);
+
+        case NGX_CFLB_GEO_REGION:
+            return ngx_sprintf(p, "(geo:region=%s)",
+                               cflb_region_name(place->location.region));
+
+        default:
+            return ngx_cpymem(p, "(geo)", 5);
+        }
+
+    case CFLB_STEER_PROXIMITY:
+        if (place && (place->location.flags & CFLB_LOC_COORDS)) {
+            return ngx_sprintf(p, "(proximity:%uikm)", (ngx_uint_t)
+                               (cflb_geo_km(cflb_geo_dot(&place->where,
+                                                         &pool->where))
+                                + 0.5));
+        }
+
+        return ngx_cpymem(p, "(proximity)", 11);
+
+    case CFLB_STEER_DYNAMIC:
+        if (pool->monitor && pool->sh->rtt) {
+            return ngx_sprintf(p, "(dynamic:%uims)",
+                               (ngx_uint_t) (pool->sh->rtt + 500) / 1000);
+        }
+
+        return ngx_cpymem(p, "(dynamic)", 9);
+
+    default:
+        return ngx_cflb_trace_how(p, NGX_CFLB_HOW_STEERING, policy);
+    }
 }
 
 

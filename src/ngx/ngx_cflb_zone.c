@@ -1,15 +1,25 @@
 
 /*
  * The cflb shared-memory zone: one record per pool and per endpoint, found
- * by name so that "nginx -s reload" keeps counters (and later health) of
- * objects that stay; and worker slots, so that a worker that dies leaves
- * no in-flight count behind.
+ * by name so that "nginx -s reload" keeps counters, health and overrides
+ * of objects that stay; worker slots, so that a worker that dies leaves
+ * no in-flight count behind; the random key of affinity tokens, made
+ * with the zone; the header session table, made when first needed.
  */
 
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_cflb.h"
+#include "ngx_cflb_zone.h"
+#include "ngx_cflb_runtime.h"
+
+#if (NGX_OPENSSL)
+#include <openssl/rand.h>
+#endif
+
+
+/* header sessions take this share of the zone */
+#define NGX_CFLB_SESSIONS_SHARE  4
 
 
 static ngx_int_t ngx_cflb_zone_bind(ngx_cflb_conf_t *ccf);
@@ -20,12 +30,58 @@ static ngx_cflb_sh_endpoint_t *ngx_cflb_zone_endpoint(ngx_cflb_conf_t *ccf,
 static void *ngx_cflb_zone_record(ngx_cflb_conf_t *ccf, ngx_rbtree_t *tree,
     ngx_str_t *key, size_t size);
 static void ngx_cflb_zone_collect(ngx_cflb_conf_t *ccf);
-static ngx_int_t ngx_cflb_each_worker(ngx_cycle_t *cycle, ngx_uint_t start);
-static ngx_int_t ngx_cflb_init_worker(ngx_cycle_t *cycle,
-    ngx_cflb_conf_t *ccf);
-static void ngx_cflb_exit_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf);
+static void ngx_cflb_zone_key(ngx_cflb_sh_t *sh);
+static ngx_int_t ngx_cflb_zone_sessions(ngx_cflb_conf_t *ccf,
+    ngx_log_t *log);
 static ngx_uint_t ngx_cflb_slot_alive(ngx_cflb_slot_t *slot);
 static void ngx_cflb_slot_recover(ngx_cflb_sh_t *sh, ngx_uint_t slot);
+
+
+char *
+ngx_cflb_zone_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_cflb_conf_t *ccf = conf;
+
+    ssize_t     size;
+    ngx_str_t  *value;
+
+    if (ccf->shm_zone) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    size = ngx_parse_size(&value[2]);
+
+    if (size == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone size \"%V\"", &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (size < (ssize_t) (8 * ngx_pagesize)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone \"%V\" is too small, the minimum is %uz",
+                           &value[1], 8 * ngx_pagesize);
+        return NGX_CONF_ERROR;
+    }
+
+    ccf->shm_zone = ngx_shared_memory_add(cf, &value[1], size, ccf->module);
+    if (ccf->shm_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ccf->shm_zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate zone \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    ccf->shm_zone->init = ngx_cflb_init_zone;
+    ccf->shm_zone->data = ccf;
+
+    return NGX_CONF_OK;
+}
 
 
 ngx_int_t
@@ -75,7 +131,7 @@ ngx_cflb_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         ngx_sprintf(shpool->log_ctx, " in cflb zone \"%V\"%Z",
                     &shm_zone->shm.name);
 
-        ngx_cflb_affinity_init_zone(sh, shpool);
+        ngx_cflb_zone_key(sh);
     }
 
     if (sh->magic != NGX_CFLB_ZONE_MAGIC || sh->layout != NGX_CFLB_ZONE_LAYOUT)
@@ -97,14 +153,20 @@ ngx_cflb_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     if (rc == NGX_OK) {
         ngx_cflb_zone_collect(ccf);
+
+    } else {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "cflb zone \"%V\" is full, make it larger",
+                      &shm_zone->shm.name);
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_cflb_zone_sessions(ccf, shm_zone->shm.log);
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
 
     if (rc != NGX_OK) {
-        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
-                      "cflb zone \"%V\" is full, make it larger",
-                      &shm_zone->shm.name);
         return rc;
     }
 
@@ -307,98 +369,21 @@ ngx_cflb_zone_collect(ngx_cflb_conf_t *ccf)
 }
 
 
-/*
- * A worker takes a slot for its share of the in-flight counters.  Slots
- * of workers that died are taken back first, with whatever they counted.
- */
-
-ngx_int_t
-ngx_cflb_init_process(ngx_cycle_t *cycle)
-{
-    return ngx_cflb_each_worker(cycle, 1);
-}
-
-
 void
-ngx_cflb_exit_process(ngx_cycle_t *cycle)
-{
-    (void) ngx_cflb_each_worker(cycle, 0);
-}
-
-
-/*
- * Starts (or ends) this worker's part in every cflb zone of the cycle,
- * once: both modules call it, and in a static build they share the code.
- */
-
-static ngx_int_t
-ngx_cflb_each_worker(ngx_cycle_t *cycle, ngx_uint_t start)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_shm_zone_t   *zone;
-    ngx_cflb_conf_t  *ccf;
-
-    part = &cycle->shared_memory.part;
-    zone = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NGX_OK;
-            }
-
-            part = part->next;
-            zone = part->elts;
-            i = 0;
-        }
-
-        ccf = zone[i].data;
-
-        if (zone[i].init != ngx_cflb_init_zone || ccf->worker == start) {
-            continue;
-        }
-
-        ccf->worker = start;
-
-        if (!start) {
-            ngx_cflb_exit_worker(cycle, ccf);
-
-        } else if (ngx_cflb_init_worker(cycle, ccf) != NGX_OK) {
-            return NGX_ERROR;
-        }
-    }
-}
-
-
-static ngx_int_t
-ngx_cflb_init_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf)
+ngx_cflb_zone_attach(ngx_cflb_conf_t *ccf, ngx_log_t *log)
 {
     ngx_uint_t      i, free;
     ngx_cflb_sh_t  *sh;
 
-    if (ccf->sh == NULL
-        || (ngx_process != NGX_PROCESS_WORKER
-            && ngx_process != NGX_PROCESS_SINGLE))
-    {
-        ccf->slot = NGX_CFLB_SLOTS;
-        return NGX_OK;
-    }
-
-    cflb_rng_seed(&ccf->rng, (uint64_t) ngx_pid << 32 ^ ngx_time()
-                             ^ (uint64_t) ngx_random());
-
     sh = ccf->sh;
     free = NGX_CFLB_SLOTS;
-    ccf->log = cycle->log;
 
     ngx_shmtx_lock(&ccf->shpool->mutex);
 
     for (i = 0; i < NGX_CFLB_SLOTS; i++) {
 
         if (sh->slots[i].pid && !ngx_cflb_slot_alive(&sh->slots[i])) {
-            ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+            ngx_log_error(NGX_LOG_NOTICE, log, 0,
                           "cflb: taking back counters of exited worker %P",
                           sh->slots[i].pid);
             ngx_cflb_slot_recover(sh, i);
@@ -418,30 +403,19 @@ ngx_cflb_init_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf)
     ngx_shmtx_unlock(&ccf->shpool->mutex);
 
     if (free == NGX_CFLB_SLOTS) {
-        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
                       "cflb: all %d worker slots are taken, counts of this "
                       "worker cannot be recovered if it crashes",
                       NGX_CFLB_SLOTS);
     }
 
     ccf->slot = free;
-
-    if (ngx_cflb_affinity_init_worker(ccf, cycle->log) != NGX_OK
-        || ngx_cflb_notify_init_worker(cycle, ccf) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return ngx_cflb_health_init_worker(cycle, ccf);
 }
 
 
-static void
-ngx_cflb_exit_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf)
+void
+ngx_cflb_zone_detach(ngx_cflb_conf_t *ccf)
 {
-    ngx_cflb_affinity_exit_worker(ccf);
-    ngx_cflb_notify_exit_worker(ccf);
-
     if (ccf->sh == NULL || ccf->slot == NGX_CFLB_SLOTS) {
         return;
     }
@@ -489,4 +463,62 @@ ngx_cflb_slot_recover(ngx_cflb_sh_t *sh, ngx_uint_t slot)
             she->slot_active[slot] = 0;
         }
     }
+}
+
+
+/* a new zone: its own random key for affinity tokens */
+
+static void
+ngx_cflb_zone_key(ngx_cflb_sh_t *sh)
+{
+#if (NGX_OPENSSL)
+    if (RAND_bytes(sh->key, sizeof(sh->key)) != 1)
+#endif
+    {
+        /* not secret enough to rely on: set cflb_affinity_key */
+        ngx_uint_t  i;
+
+        for (i = 0; i < sizeof(sh->key); i++) {
+            sh->key[i] = (u_char) ngx_random();
+        }
+    }
+}
+
+
+/*
+ * The header session table, made in the zone the first time a
+ * configuration uses header sessions, and kept over reloads: a quarter
+ * of the zone, or what the zone still has room for.  Called with the
+ * mutex held.
+ */
+
+static ngx_int_t
+ngx_cflb_zone_sessions(ngx_cflb_conf_t *ccf, ngx_log_t *log)
+{
+    size_t            size;
+    uint32_t          n;
+    ngx_slab_pool_t  *shpool;
+
+    if (!ccf->sessions || ccf->sh->sessions) {
+        return NGX_OK;
+    }
+
+    shpool = ccf->shpool;
+    size = ((u_char *) shpool->end - (u_char *) shpool->start)
+           / NGX_CFLB_SESSIONS_SHARE;
+
+    for (n = cflb_sessions_fit(size); n >= 16; n /= 2) {
+        ccf->sh->sessions = ngx_slab_alloc_locked(shpool,
+                                                  cflb_sessions_size(n));
+        if (ccf->sh->sessions) {
+            cflb_sessions_init(ccf->sh->sessions, n);
+            return NGX_OK;
+        }
+    }
+
+    ngx_log_error(NGX_LOG_EMERG, log, 0,
+                  "cflb zone \"%V\" has no room for header sessions, make "
+                  "it larger", &ccf->shm_zone->shm.name);
+
+    return NGX_ERROR;
 }

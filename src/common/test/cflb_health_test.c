@@ -29,6 +29,13 @@ main(void)
     cflb_health_test_body(&t);
     cflb_health_test_rtt(&t);
 
+    cflb_check(&t, strcmp(cflb_reason_name(CFLB_REASON_NONE), "No failures")
+                   == 0);
+    cflb_check(&t, strcmp(cflb_reason_name(CFLB_REASON_NO_ECHO),
+                          "No echo reply") == 0);
+    cflb_check(&t, strcmp(cflb_reason_name(CFLB_REASON_N + 7),
+                          "Other Failure") == 0);
+
     return cflb_test_done(&t, "cflb_health_test");
 }
 

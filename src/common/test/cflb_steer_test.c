@@ -12,6 +12,8 @@ static void cflb_steer_test_keywords(cflb_test_t *t);
 static void cflb_steer_test_ops(cflb_test_t *t);
 static void cflb_steer_test_alloc_fail(cflb_test_t *t, cflb_policy_e policy);
 static void cflb_steer_test_big(cflb_test_t *t, cflb_policy_e policy);
+static void cflb_steer_test_data(cflb_test_t *t);
+static void cflb_steer_test_shed(cflb_test_t *t);
 
 
 int
@@ -22,6 +24,8 @@ main(void)
 
     cflb_steer_test_keywords(&t);
     cflb_steer_test_ops(&t);
+    cflb_steer_test_data(&t);
+    cflb_steer_test_shed(&t);
 
     for (policy = 0; policy < CFLB_STEER_NPOLICIES; policy++) {
         cflb_steer_test_alloc_fail(&t, policy);
@@ -55,7 +59,10 @@ cflb_steer_test_keywords(cflb_test_t *t)
         { "least_outstanding_request", CFLB_ERROR },
         { "least_connections_", CFLB_ERROR },
         { "round_robin", CFLB_ERROR },
-        { "geo", CFLB_ERROR }
+        { "geo", CFLB_STEER_GEO },
+        { "proximity", CFLB_STEER_PROXIMITY },
+        { "dynamic_latency", CFLB_STEER_DYNAMIC },
+        { "dynamic", CFLB_ERROR }
     };
 
     for (i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
@@ -82,7 +89,9 @@ cflb_steer_test_ops(cflb_test_t *t)
     const cflb_steer_ops_t  *ops, *lc;
 
     static const unsigned  inputs[CFLB_STEER_NPOLICIES] = {
-        0, 0, CFLB_NEED_KEY, CFLB_NEED_LOAD, CFLB_NEED_LOAD
+        0, 0, CFLB_NEED_KEY, CFLB_NEED_LOAD, CFLB_NEED_LOAD,
+        CFLB_NEED_LOCATION|CFLB_NEED_MAPS,
+        CFLB_NEED_LOCATION|CFLB_NEED_COORDS, CFLB_NEED_RTT
     };
 
     for (policy = 0; policy < CFLB_STEER_NPOLICIES; policy++) {
@@ -237,9 +246,15 @@ cflb_steer_test_big(cflb_test_t *t, cflb_policy_e policy)
 
     cflb_check_msg(t, bad == 0, "%s: %u bad picks", set.ops->name, bad);
 
-    /* off always takes member 1 */
-    cflb_check_msg(t, policy == CFLB_STEER_OFF ? distinct == 1
-                                                : distinct > 5000,
+    /*
+     * off always takes member 1, and so do geo (inside its list),
+     * proximity without the client's location and dynamic_latency
+     * without round trips
+     */
+    cflb_check_msg(t, (policy == CFLB_STEER_OFF || policy == CFLB_STEER_GEO
+                       || policy == CFLB_STEER_PROXIMITY
+                       || policy == CFLB_STEER_DYNAMIC)
+                      ? distinct == 1 : distinct > 5000,
                    "%s: %u distinct members", set.ops->name, distinct);
 
     cflb_set_free(&set, &a);
@@ -248,4 +263,98 @@ cflb_steer_test_big(cflb_test_t *t, cflb_policy_e policy)
     free(down);
     free(seen);
     cflb_test_members_free(&ts);
+}
+
+
+/* the policies' facts: where each may choose, and the messages made of them */
+
+static void
+cflb_steer_test_data(cflb_test_t *t)
+{
+    char  buf[256];
+
+    cflb_steer_names(buf, sizeof(buf), CFLB_LEVEL_POOL, CFLB_MODE_L7);
+    cflb_check_msg(t, strcmp(buf, "off, random, least_outstanding_requests, "
+                                  "least_connections, geo, proximity or "
+                                  "dynamic_latency") == 0,
+                   "pool names: \"%s\"", buf);
+
+    cflb_steer_names(buf, sizeof(buf), CFLB_LEVEL_ENDPOINT, CFLB_MODE_L4);
+    cflb_check_msg(t, strcmp(buf, "random, hash, least_outstanding_requests"
+                                  " or least_connections") == 0,
+                   "endpoint names: \"%s\"", buf);
+
+    /* cut to the buffer, still a string */
+    cflb_steer_names(buf, 8, CFLB_LEVEL_POOL, CFLB_MODE_L7);
+    cflb_check(t, strlen(buf) == 7);
+
+    cflb_check(t, cflb_steer_policy_at((const unsigned char *) "hash", 4,
+                                       CFLB_LEVEL_POOL, CFLB_MODE_L7)
+                  == CFLB_DECLINED);
+    cflb_check(t, cflb_steer_policy_at((const unsigned char *) "off", 3,
+                                       CFLB_LEVEL_ENDPOINT, CFLB_MODE_L7)
+                  == CFLB_DECLINED);
+    cflb_check(t, cflb_steer_policy_at((const unsigned char *) "hash", 4,
+                                       CFLB_LEVEL_ENDPOINT, CFLB_MODE_DNS)
+                  == CFLB_STEER_HASH);
+    cflb_check(t, cflb_steer_policy_at((const unsigned char *) "fast", 4,
+                                       CFLB_LEVEL_POOL, CFLB_MODE_L7)
+                  == CFLB_ERROR);
+
+    /* the product: requests at layer 7 only, connections not in DNS */
+    cflb_check(t, cflb_steer_load(CFLB_STEER_LORS, CFLB_MODE_L7));
+    cflb_check(t, !cflb_steer_load(CFLB_STEER_LORS, CFLB_MODE_L4));
+    cflb_check(t, !cflb_steer_load(CFLB_STEER_LORS, CFLB_MODE_DNS));
+    cflb_check(t, cflb_steer_load(CFLB_STEER_LEAST_CONN, CFLB_MODE_L4));
+    cflb_check(t, !cflb_steer_load(CFLB_STEER_LEAST_CONN, CFLB_MODE_DNS));
+    cflb_check(t, !cflb_steer_load(CFLB_STEER_RANDOM, CFLB_MODE_L7));
+    cflb_check(t, !cflb_steer_load(CFLB_STEER_NPOLICIES, CFLB_MODE_L7));
+}
+
+
+/*
+ * Load shedding: the share shed is the percentage (20,000 draws, 4 sd
+ * is 1.2 points at 50 %); a session or a client key decides the same
+ * way every time; two pools shed independently.
+ */
+
+static void
+cflb_steer_test_shed(cflb_test_t *t)
+{
+    unsigned    i, n, same, both;
+    uint64_t    key;
+    cflb_rng_t  rng;
+
+    cflb_rng_seed(&rng, 3);
+
+    cflb_check(t, cflb_shed(0, 1, NULL, 1, &rng) == 0);
+
+    for (n = 0, i = 0; i < 20000; i++) {
+        n += cflb_shed(100, 0, NULL, 1, &rng);
+    }
+
+    cflb_check(t, n == 20000);
+
+    for (n = 0, i = 0; i < 20000; i++) {
+        n += cflb_shed(30, 0, NULL, 1, &rng);
+    }
+
+    cflb_check_pct(t, "random 30 %", 100.0 * n / 20000, 30.0, 1.4);
+
+    for (n = 0, both = 0, i = 0; i < 20000; i++) {
+        key = cflb_rng_next(&rng);
+        n += cflb_shed(50, 0, &key, 1, &rng);
+        both += cflb_shed(50, 0, &key, 1, &rng)
+                && cflb_shed(50, 0, &key, 2, &rng);
+    }
+
+    cflb_check_pct(t, "hash 50 %", 100.0 * n / 20000, 50.0, 1.4);
+    cflb_check_pct(t, "two pools 25 %", 100.0 * both / 20000, 25.0, 1.4);
+
+    for (same = 0, i = 0; i < 1000; i++) {
+        same += cflb_shed(50, i + 1, NULL, 9, &rng)
+                == cflb_shed(50, i + 1, NULL, 9, &rng);
+    }
+
+    cflb_check(t, same == 1000);
 }

@@ -1,6 +1,7 @@
 
 /*
- * cflb_weights.c: golden vectors for cflb_weight_parse().
+ * cflb_weights.c: golden vectors for cflb_weight_parse() and
+ * cflb_weight_from_double().
  */
 
 
@@ -63,6 +64,35 @@ main(void)
 
     rc = cflb_weight_parse(NULL, 0, &w);
     cflb_check(&t, rc == CFLB_ERROR);
+
+    /* numbers, as a JSON body gives them: every hundredth round-trips */
+
+    for (i = 0; i <= 100; i++) {
+        w = 12345;
+        rc = cflb_weight_from_double((double) i / 100, &w);
+        cflb_check_msg(&t, rc == CFLB_OK && w == i, "%zu/100: rc %d w %u",
+                       i, rc, (unsigned) w);
+
+        rc = cflb_weight_from_double(i * 0.01, &w);
+        cflb_check_msg(&t, rc == CFLB_OK && w == i, "%zu*0.01: rc %d w %u",
+                       i, rc, (unsigned) w);
+    }
+
+    {
+        static const double  bad_numbers[] = {
+            -0.01, 1.01, 2, -1, 0.001, 0.123, 0.29000000001, 0.5000001,
+            1e300, -1e300
+        };
+
+        for (i = 0; i < sizeof(bad_numbers) / sizeof(bad_numbers[0]); i++) {
+            rc = cflb_weight_from_double(bad_numbers[i], &w);
+            cflb_check_msg(&t, rc == CFLB_ERROR, "%.17g accepted",
+                           bad_numbers[i]);
+        }
+
+        rc = cflb_weight_from_double(0.0 / 0.0, &w);
+        cflb_check(&t, rc == CFLB_ERROR);
+    }
 
     return cflb_test_done(&t, "cflb_weights_test");
 }

@@ -1,0 +1,94 @@
+
+/*
+ * The state of one decision: what the decision engine (ngx_cflb_decide.c)
+ * reads and leaves for one request, stream session or DNS query, and
+ * what its callers, affinity and the trace read of it.  Types only.
+ */
+
+#ifndef _NGX_CFLB_DECISION_H_INCLUDED_
+#define _NGX_CFLB_DECISION_H_INCLUDED_
+
+
+#include "ngx_cflb_model.h"
+#include "ngx_cflb_shm.h"
+
+
+/*
+ * The affinity and shedding state of a request, made only for load
+ * balancers that use them, or as the head of a trace record when the
+ * configuration uses $cflb_trace: the decision of every other request
+ * stays small (it shares a 256-byte pool block at layer 4).
+ */
+typedef struct {
+    ngx_cflb_endpoint_t      *pinned;        /* the session's, may serve */
+    uint64_t                  session;       /* its hash, for shedding */
+    uint64_t                  shed;          /* entries shed, bitmap */
+    uint64_t                  shed_known;    /* entries decided, bitmap */
+    cflb_rng_t                ip_rng;        /* ip_cookie's first pick */
+} ngx_cflb_sess_t;
+
+
+/* where the client of a decision is, found once it is needed */
+typedef struct {
+    cflb_location_t           location;
+    cflb_geo_vec_t            where;         /* if location has coords */
+    unsigned                  pop:1;         /* it is this node's */
+    unsigned                  subnet:1;      /* it is a DNS query's ECS */
+} ngx_cflb_place_t;
+
+/* how geo steering found its pool list ($cflb_trace) */
+enum {
+    NGX_CFLB_GEO_POOLS = 0,        /* no map: the pools */
+    NGX_CFLB_GEO_POP,
+    NGX_CFLB_GEO_COUNTRY,
+    NGX_CFLB_GEO_REGION
+};
+
+
+/*
+ * One decision's state: set up by the caller (zeroed, then view, mode,
+ * client, pool, tried and sess), read and updated by each
+ * ngx_cflb_decide().
+ */
+typedef struct {
+    ngx_cflb_view_t          *view;
+    ngx_cflb_pools_t         *list;          /* the pools picked from */
+    ngx_cflb_lb_pool_t       *entry;         /* the pool picked from */
+    ngx_cflb_endpoint_t      *last;          /* the latest choice */
+    struct sockaddr          *client;        /* for hash steering */
+    uint64_t                  key;           /* its hash, once needed */
+    uint64_t                  exhausted;     /* entries, bitmap */
+    uintptr_t                *tried;         /* peers, bitmap */
+    ngx_cflb_sess_t          *sess;          /* affinity, shedding */
+    ngx_uint_t                mode;          /* CFLB_MODE_* */
+    ngx_pool_t               *pool;          /* of the request, session */
+    struct sockaddr          *subnet;        /* DNS: the ECS address */
+    ngx_cflb_place_t         *place;         /* NULL until located */
+    ngx_uint_t                geo;           /* NGX_CFLB_GEO_* */
+
+    unsigned                  key_set:1;
+    unsigned                  retry:1;       /* decided before */
+    unsigned                  fallback:1;    /* in the fallback pool */
+    unsigned                  ip_pick:1;     /* steer by client address */
+    unsigned                  new_session:1; /* the response makes one */
+    unsigned                  trace:1;       /* sess is a trace's */
+    unsigned                  no_retry:1;    /* the choice fails as is */
+    unsigned                  located:1;     /* place is final */
+} ngx_cflb_decision_t;
+
+
+#define ngx_cflb_tried(d, n)                                                  \
+    ((d)->tried[(n) / (8 * sizeof(uintptr_t))]                                \
+     & ((uintptr_t) 1 << (n) % (8 * sizeof(uintptr_t))))
+
+#define ngx_cflb_set_tried(d, n)                                              \
+    (d)->tried[(n) / (8 * sizeof(uintptr_t))]                                 \
+        |= (uintptr_t) 1 << (n) % (8 * sizeof(uintptr_t))
+
+/* the peer index of ep, an endpoint of d->entry */
+#define ngx_cflb_peer_index(d, ep)                                            \
+    ((d)->entry->base                                                         \
+     + ((ep) - (ngx_cflb_endpoint_t *) (ep)->pool->endpoints.elts))
+
+
+#endif /* _NGX_CFLB_DECISION_H_INCLUDED_ */

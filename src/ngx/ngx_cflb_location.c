@@ -1,0 +1,272 @@
+
+/*
+ * Where a client is.  cflb_geoip2 names MaxMind databases, opened with
+ * the configuration (ngx_cflb_geo.c) so that a reload reads a replaced
+ * file anew; cflb_node tells where this nginx is.  A decision asks for
+ * its client's place only when its policy needs one (geo, proximity),
+ * once per request; the strategy of the load balancer (its view) says
+ * which address counts: the client's, a DNS query's subnet, or none but
+ * this node.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_cflb_location.h"
+#include "ngx_cflb_geo.h"
+
+
+static ngx_uint_t ngx_cflb_locate_subnet(ngx_cflb_decision_t *d);
+static char *ngx_cflb_node_coord(ngx_conf_t *cf, ngx_str_t *value,
+    ngx_uint_t lon, int32_t *udeg);
+
+
+char *
+ngx_cflb_geoip2(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_cflb_conf_t *ccf = conf;
+
+    ngx_str_t           *value;
+    ngx_cflb_geo_db_t  **db;
+
+    value = cf->args->elts;
+
+    if (ccf->geo == NULL) {
+        ccf->geo = ngx_array_create(cf->pool, 2, sizeof(ngx_cflb_geo_db_t *));
+        if (ccf->geo == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    db = ngx_array_push(ccf->geo);
+    if (db == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_cflb_geo_open(cf, &value[1], db) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_cflb_node(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_cflb_conf_t *ccf = conf;
+
+    int               region;
+    char             *rv;
+    ngx_str_t        *value, v;
+    ngx_uint_t        i, lat, lon;
+    ngx_cflb_node_t  *node;
+
+    node = &ccf->node;
+
+    if (node->pop.len || node->location.flags
+        || node->location.region != CFLB_REGION_NONE)
+    {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    lat = 0;
+    lon = 0;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "pop=", 4) == 0
+            && value[i].len > 4)
+        {
+            node->pop.data = value[i].data + 4;
+            node->pop.len = value[i].len - 4;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "region=", 7) == 0) {
+            region = cflb_region_parse(value[i].data + 7, value[i].len - 7);
+
+            if (region == CFLB_ERROR) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "unknown region \"%V\" in cflb_node, "
+                                   "expected one of WNAM ENAM WEU EEU NSAM "
+                                   "SSAM OC ME NAF SAF SAS SEAS NEAS",
+                                   &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            node->location.region = (uint8_t) region;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "lat=", 4) == 0) {
+            v.data = value[i].data + 4;
+            v.len = value[i].len - 4;
+            rv = ngx_cflb_node_coord(cf, &v, 0, &node->location.lat);
+            if (rv != NGX_CONF_OK) {
+                return rv;
+            }
+
+            lat = 1;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "lon=", 4) == 0) {
+            v.data = value[i].data + 4;
+            v.len = value[i].len - 4;
+            rv = ngx_cflb_node_coord(cf, &v, 1, &node->location.lon);
+            if (rv != NGX_CONF_OK) {
+                return rv;
+            }
+
+            lon = 1;
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid cflb_node parameter \"%V\", expected "
+                           "pop=, region=, lat= or lon=", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (lat != lon) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "cflb_node needs both lat= and lon=, or neither");
+        return NGX_CONF_ERROR;
+    }
+
+    if (lat) {
+        node->location.flags |= CFLB_LOC_COORDS;
+        cflb_geo_vec(node->location.lat, node->location.lon, &node->where);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_cflb_node_coord(ngx_conf_t *cf, ngx_str_t *value, ngx_uint_t lon,
+    int32_t *udeg)
+{
+    cflb_err_t  err;
+
+    if (cflb_geo_coord_parse(value->data, value->len, (int) lon, udeg, &err)
+        == CFLB_OK)
+    {
+        return NGX_CONF_OK;
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid %s \"%V\" in cflb_node: %s",
+                       lon ? "lon=" : "lat=", value, err.msg);
+
+    return NGX_CONF_ERROR;
+}
+
+
+ngx_cflb_place_t *
+ngx_cflb_locate(ngx_cflb_decision_t *d)
+{
+    struct sockaddr   *sa;
+    ngx_cflb_conf_t   *ccf;
+    ngx_cflb_place_t  *p;
+
+    if (d->located) {
+        return d->place;
+    }
+
+    d->located = 1;
+
+    ccf = d->view->lb->conf;
+
+    p = ngx_pcalloc(d->pool, sizeof(ngx_cflb_place_t));
+    if (p == NULL) {
+        return NULL;
+    }
+
+    if (d->view->locate == NGX_CFLB_LOCATE_CLIENT && ccf->geo) {
+        sa = d->client;
+
+        if (d->subnet && ngx_cflb_locate_subnet(d)) {
+            sa = d->subnet;
+            p->subnet = 1;
+        }
+
+        if (sa == NULL
+            || ngx_cflb_locate_addr(ccf, sa, &p->location) != NGX_OK)
+        {
+            /* a client the databases do not know: no place (docs/geo.md) */
+            return NULL;
+        }
+
+    } else {
+        /* location_strategy pop, or no database: this node's place */
+        p->location = ccf->node.location;
+        p->pop = 1;
+
+        if (!(p->location.flags & CFLB_LOC_COORDS)
+            && p->location.region == CFLB_REGION_NONE)
+        {
+            return NULL;
+        }
+    }
+
+    if (p->location.flags & CFLB_LOC_COORDS) {
+        cflb_geo_vec(p->location.lat, p->location.lon, &p->where);
+    }
+
+    d->place = p;
+
+    return p;
+}
+
+
+/* does the DNS query's subnet count for this view's steering */
+
+static ngx_uint_t
+ngx_cflb_locate_subnet(ngx_cflb_decision_t *d)
+{
+    switch (d->view->prefer_ecs) {
+
+    case NGX_CFLB_ECS_ALWAYS:
+        return 1;
+
+    case NGX_CFLB_ECS_NEVER:
+        return 0;
+
+    case NGX_CFLB_ECS_GEO:
+        return d->view->pools->policy == CFLB_STEER_GEO;
+
+    default: /* NGX_CFLB_ECS_PROXIMITY */
+        return d->view->pools->policy == CFLB_STEER_PROXIMITY;
+    }
+}
+
+
+ngx_int_t
+ngx_cflb_locate_addr(ngx_cflb_conf_t *ccf, struct sockaddr *sa,
+    cflb_location_t *loc)
+{
+    ngx_int_t            rc;
+    ngx_uint_t           i;
+    ngx_cflb_geo_db_t  **dbs;
+
+    cflb_location_init(loc);
+
+    if (ccf->geo == NULL) {
+        return NGX_DECLINED;
+    }
+
+    rc = NGX_DECLINED;
+    dbs = ccf->geo->elts;
+
+    /* each database fills what the ones before it left unknown */
+    for (i = 0; i < ccf->geo->nelts; i++) {
+        if (ngx_cflb_geo_lookup(dbs[i], sa, loc) == NGX_OK) {
+            rc = NGX_OK;
+        }
+    }
+
+    return rc;
+}

@@ -1,0 +1,44 @@
+
+/*
+ * Where a client is: cflb_geoip2 (MaxMind databases, looked up in the
+ * order given), cflb_node (this nginx's own PoP, region and place), and
+ * the location of a decision's client as location_strategy says.
+ */
+
+#ifndef _NGX_CFLB_LOCATION_H_INCLUDED_
+#define _NGX_CFLB_LOCATION_H_INCLUDED_
+
+
+#include "ngx_cflb_decision.h"
+
+
+/* cflb_geoip2 FILE: a MaxMind DB, Country, City or ASN; several add up */
+char *ngx_cflb_geoip2(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
+/* cflb_node [pop=NAME] [region=CODE] [lat=DEG lon=DEG] */
+char *ngx_cflb_node(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
+/* can ccf locate a client by its address, or only as this node */
+#define ngx_cflb_can_locate(ccf)                                              \
+    ((ccf)->geo != NULL                                                       \
+     || ((ccf)->node.location.flags & CFLB_LOC_COORDS))
+
+/*
+ * ngx_cflb_locate() is the place of d's client, found the first time it
+ * is asked: by location_strategy client, the client's address (or the
+ * DNS query's subnet, as prefer_ecs says) in the databases; by pop, or
+ * without a database, this node's.  NULL when nothing is known of it.
+ * The lookup allocates the place from d->pool, nothing else.
+ */
+ngx_cflb_place_t *ngx_cflb_locate(ngx_cflb_decision_t *d);
+
+/*
+ * ngx_cflb_locate_addr() looks sa up in ccf's databases into loc
+ * (variables of a request no decision located): NGX_OK, or NGX_DECLINED
+ * if nothing is known.
+ */
+ngx_int_t ngx_cflb_locate_addr(ngx_cflb_conf_t *ccf, struct sockaddr *sa,
+    cflb_location_t *loc);
+
+
+#endif /* _NGX_CFLB_LOCATION_H_INCLUDED_ */

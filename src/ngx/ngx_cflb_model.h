@@ -1,0 +1,363 @@
+
+/*
+ * The cflb object model, as the configuration builds it: monitors, pools
+ * of endpoints, load balancers, and each subsystem's main conf.  Nothing
+ * here includes http or stream headers: the two modules translate their
+ * own types at the edges.  A decision reads a load balancer only through
+ * its view (ngx_cflb_view_t), which a custom rule may overlay.
+ */
+
+#ifndef _NGX_CFLB_MODEL_H_INCLUDED_
+#define _NGX_CFLB_MODEL_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+
+#include "cflb_core.h"
+#include "cflb_steer.h"
+#include "cflb_health.h"
+#include "cflb_token.h"
+
+
+typedef struct ngx_cflb_conf_s         ngx_cflb_conf_t;
+typedef struct ngx_cflb_monitor_s      ngx_cflb_monitor_t;
+typedef struct ngx_cflb_pool_s         ngx_cflb_pool_t;
+typedef struct ngx_cflb_lb_s           ngx_cflb_lb_t;
+typedef struct ngx_cflb_notify_s       ngx_cflb_notify_t;
+typedef struct ngx_cflb_sh_s           ngx_cflb_sh_t;
+typedef struct ngx_cflb_sh_pool_s      ngx_cflb_sh_pool_t;
+typedef struct ngx_cflb_sh_endpoint_s  ngx_cflb_sh_endpoint_t;
+typedef struct ngx_cflb_geo_db_s       ngx_cflb_geo_db_t;
+
+
+/* the largest number of pools one load balancer may reach */
+#define NGX_CFLB_MAX_POOLS     64
+
+
+/*
+ * The keyword tables: one per enum, each value its own index, so that
+ * the parser (ngx_conf_set_enum_slot), the status document and the trace
+ * all name a value the same way: ngx_cflb_affinity_modes[mode].name.
+ */
+enum {
+    NGX_CFLB_MON_HTTP = 0,
+    NGX_CFLB_MON_HTTPS,
+    NGX_CFLB_MON_TCP,
+    NGX_CFLB_MON_UDP_ICMP,
+    NGX_CFLB_MON_ICMP_PING,
+    NGX_CFLB_MON_SMTP,
+    NGX_CFLB_MON_LDAP
+};
+
+enum {
+    NGX_CFLB_AFFINITY_NONE = 0,
+    NGX_CFLB_AFFINITY_COOKIE,
+    NGX_CFLB_AFFINITY_IP_COOKIE,
+    NGX_CFLB_AFFINITY_HEADER
+};
+
+enum {
+    NGX_CFLB_ZDF_NONE = 0,
+    NGX_CFLB_ZDF_TEMPORARY,
+    NGX_CFLB_ZDF_STICKY
+};
+
+enum {
+    NGX_CFLB_SAMESITE_AUTO = 0,
+    NGX_CFLB_SAMESITE_LAX,
+    NGX_CFLB_SAMESITE_STRICT,
+    NGX_CFLB_SAMESITE_NONE
+};
+
+enum {
+    NGX_CFLB_SECURE_AUTO = 0,
+    NGX_CFLB_SECURE_ALWAYS,
+    NGX_CFLB_SECURE_NEVER
+};
+
+extern ngx_conf_enum_t  ngx_cflb_monitor_types[];
+extern ngx_conf_enum_t  ngx_cflb_affinity_modes[];
+extern ngx_conf_enum_t  ngx_cflb_zdf_modes[];
+extern ngx_conf_enum_t  ngx_cflb_samesite_modes[];
+extern ngx_conf_enum_t  ngx_cflb_secure_modes[];
+
+
+struct ngx_cflb_monitor_s {
+    ngx_str_t                 name;
+    ngx_uint_t                type;          /* NGX_CFLB_MON_* */
+    ngx_str_t                 method;
+    ngx_str_t                 path;
+    ngx_uint_t                port;          /* 0: the endpoint's */
+    ngx_str_t                 host;          /* header Host, or empty */
+    ngx_array_t               headers;       /* ngx_keyval_t, others */
+    cflb_codes_t              codes;
+    ngx_str_t                 expected_body;
+    ngx_flag_t                follow_redirects;
+    ngx_flag_t                allow_insecure;
+    ngx_str_t                 trusted;       /* ssl_trusted_certificate */
+    ngx_msec_t                interval;
+    ngx_msec_t                timeout;
+    ngx_uint_t                retries;
+    ngx_uint_t                consecutive_up;
+    ngx_uint_t                consecutive_down;
+#if (NGX_SSL)
+    ngx_ssl_t                *ssl;
+#endif
+    u_char                   *file;
+    ngx_uint_t                line;
+    unsigned                  codes_set:1;
+};
+
+
+typedef struct {
+    ngx_str_t                 name;
+    uint64_t                  id;            /* in affinity tokens */
+    ngx_str_t                 address;       /* as configured */
+    ngx_addr_t                addr;          /* resolved at start */
+    ngx_str_t                 host;          /* host= override, or empty */
+    ngx_uint_t                weight;        /* 0..CFLB_WEIGHT_SCALE */
+    ngx_uint_t                conf_weight;   /* weight as configured */
+    ngx_cflb_pool_t          *pool;
+    ngx_cflb_sh_endpoint_t   *sh;
+
+    unsigned                  disabled:1;    /* with runtime overrides */
+    unsigned                  conf_disabled:1;
+    unsigned                  no_port:1;     /* stream: client's port */
+} ngx_cflb_endpoint_t;
+
+
+struct ngx_cflb_pool_s {
+    ngx_str_t                 name;
+    uint64_t                  id;            /* in affinity tokens */
+    ngx_cflb_conf_t          *conf;
+    ngx_array_t               endpoints;     /* ngx_cflb_endpoint_t */
+    cflb_member_t            *members;
+    cflb_set_t                set;
+    ngx_int_t                 policy;        /* cflb_policy_e */
+    ngx_uint_t                minimum_origins;
+    ngx_flag_t                enabled;       /* with runtime overrides */
+    ngx_flag_t                conf_enabled;  /* as configured */
+    ngx_uint_t                nusable;       /* enabled, weight > 0 */
+    ngx_pool_t               *rt_pool;       /* this worker's set rebuild */
+    ngx_cflb_sh_pool_t       *sh;
+    ngx_str_t                 monitor_name;
+    ngx_cflb_monitor_t       *monitor;       /* NULL: health ignored */
+    ngx_uint_t                health_gen;    /* of "critical" below */
+
+    /* coordinates: where it is, for proximity steering */
+    cflb_geo_vec_t            where;
+    int32_t                   lat;           /* micro-degrees */
+    int32_t                   lon;
+    unsigned                  coords:1;
+
+    /* load_shedding: percentages 0..100 */
+    ngx_uint_t                shed_default;
+    ngx_uint_t                shed_session;
+    unsigned                  shed_hash:1;   /* default_policy=hash */
+    unsigned                  shed_set:1;
+    unsigned                  critical:1;    /* this worker's view */
+
+    u_char                   *file;
+    ngx_uint_t                line;
+};
+
+
+/*
+ * A pool as one load balancer reaches it (an entry): where its peers
+ * start in the load balancer's peer indices (the tried bitmap, TLS
+ * sessions), and its own index, for the per-request pool bitmaps.
+ */
+typedef struct {
+    ngx_cflb_pool_t          *pool;
+    ngx_uint_t                base;          /* its first peer index */
+    ngx_uint_t                index;         /* in lb->entries */
+} ngx_cflb_lb_pool_t;
+
+
+/*
+ * Pools in priority order and the traffic steering that chooses among
+ * them: the policy's set over the pools' names and random_steering
+ * weights.  "mask" has the bit of each entry listed.
+ */
+typedef struct {
+    ngx_cflb_lb_pool_t      **entries;
+    ngx_uint_t                n;
+    ngx_int_t                 policy;        /* cflb_policy_e */
+    cflb_member_t            *members;
+    cflb_set_t                set;
+    uint64_t                  mask;
+} ngx_cflb_pools_t;
+
+
+/* one key of country_pools: a country and its pool list */
+typedef struct {
+    uint16_t                  country;       /* cflb_country_parse() */
+    ngx_cflb_pools_t         *pools;
+} ngx_cflb_country_pools_t;
+
+
+/*
+ * Where geo steering looks for a pool list, first defined first: this
+ * node's PoP, the client's country, the client's region; then the
+ * view's pools.  Each list is in failover order.
+ */
+typedef struct {
+    ngx_cflb_pools_t         *pop;           /* pop_pools[this PoP] */
+    ngx_cflb_country_pools_t *countries;     /* by country, sorted */
+    ngx_uint_t                ncountries;
+    ngx_cflb_pools_t         *regions[CFLB_NREGIONS];
+} ngx_cflb_maps_t;
+
+
+/* location_strategy: where a client is */
+enum {
+    NGX_CFLB_LOCATE_CLIENT = 0,    /* its address, in cflb_geoip2 */
+    NGX_CFLB_LOCATE_POP            /* this node's (cflb_node) */
+};
+
+/* location_strategy ... prefer_ecs=: when a DNS query's subnet counts */
+enum {
+    NGX_CFLB_ECS_PROXIMITY = 0,    /* for proximity steering only */
+    NGX_CFLB_ECS_ALWAYS,
+    NGX_CFLB_ECS_NEVER,
+    NGX_CFLB_ECS_GEO               /* for geo steering only */
+};
+
+
+/* a header (or with cookie set, a request cookie) that keys sessions */
+typedef struct {
+    ngx_str_t                 name;
+    ngx_uint_t                cookie;        /* "cookie:NAME", or "cookie" */
+} ngx_cflb_affinity_header_t;
+
+
+/* session affinity, drain and failover of a load balancer (layer 7) */
+typedef struct {
+    ngx_uint_t                mode;          /* NGX_CFLB_AFFINITY_* */
+    time_t                    ttl;
+    ngx_uint_t                samesite;      /* NGX_CFLB_SAMESITE_* */
+    ngx_uint_t                secure;        /* NGX_CFLB_SECURE_* */
+    ngx_array_t              *headers;       /* ngx_cflb_affinity_header_t */
+    ngx_flag_t                require_all;
+    time_t                    drain;
+    ngx_uint_t                zdf;           /* NGX_CFLB_ZDF_* */
+    ngx_flag_t                across_pools;  /* failover_across_pools */
+    u_char                   *file;          /* where mode was set */
+    ngx_uint_t                line;
+} ngx_cflb_affinity_t;
+
+
+/*
+ * What one decision reads of a load balancer: by default the load
+ * balancer as configured (lb->view); a custom rule points a request at
+ * a copy with some fields replaced, so nothing else reads these settings
+ * from the load balancer itself.
+ */
+typedef struct {
+    ngx_cflb_lb_t            *lb;            /* name, entries, peers */
+    ngx_cflb_pools_t         *pools;         /* default_pools, steering */
+    ngx_cflb_lb_pool_t       *fallback;
+    ngx_cflb_affinity_t      *affinity;      /* also drain, failover */
+    ngx_cflb_maps_t          *maps;          /* geo steering, or NULL */
+    ngx_uint_t                locate;        /* NGX_CFLB_LOCATE_* */
+    ngx_uint_t                prefer_ecs;    /* NGX_CFLB_ECS_* */
+} ngx_cflb_view_t;
+
+
+#if (NGX_SSL)
+
+typedef struct {
+    ngx_ssl_session_t        *ssl_session;
+} ngx_cflb_peer_ssl_t;
+
+#endif
+
+
+struct ngx_cflb_lb_s {
+    ngx_str_t                 name;
+    uint64_t                  id;            /* keys its header sessions */
+    ngx_cflb_conf_t          *conf;
+
+    /* as configured, resolved by ngx_cflb_lb_init() */
+    ngx_array_t               pool_names;    /* ngx_str_t */
+    ngx_str_t                 fallback_name;
+    ngx_array_t               weights;       /* ngx_cflb_pool_weight_t */
+    ngx_uint_t                default_weight;
+    ngx_int_t                 steering;      /* cflb_policy_e */
+    ngx_cflb_affinity_t       affinity;
+    ngx_array_t              *maps;          /* ngx_cflb_map_t, as read */
+    ngx_uint_t                locate;        /* location_strategy */
+    ngx_uint_t                prefer_ecs;
+
+    /* every pool the load balancer may reach, and their endpoints */
+    ngx_cflb_lb_pool_t       *entries;
+    ngx_uint_t                nentries;
+    ngx_uint_t                npeers;
+    ngx_cflb_pools_t          pools;
+    ngx_cflb_view_t           view;          /* as configured */
+#if (NGX_SSL)
+    ngx_cflb_peer_ssl_t      *ssl;           /* npeers, this worker's */
+#endif
+
+    u_char                   *file;
+    ngx_uint_t                line;
+    size_t                    sess_size;     /* of a decision's sess */
+    unsigned                  initialized:1;
+};
+
+
+/* a pool weight named by random_steering, resolved at init */
+typedef struct {
+    ngx_str_t                 name;
+    ngx_uint_t                weight;
+} ngx_cflb_pool_weight_t;
+
+
+/* cflb_node: this nginx's own place (every part optional) */
+typedef struct {
+    ngx_str_t                 pop;           /* empty: none */
+    cflb_location_t           location;      /* region, coordinates */
+    cflb_geo_vec_t            where;         /* if location has coords */
+} ngx_cflb_node_t;
+
+
+/* per-subsystem main conf; the http and stream modules each have one */
+struct ngx_cflb_conf_s {
+    ngx_array_t               pools;         /* ngx_cflb_pool_t * */
+    ngx_array_t               lbs;           /* ngx_cflb_lb_t * */
+    ngx_array_t               monitors;      /* ngx_cflb_monitor_t * */
+    ngx_shm_zone_t           *shm_zone;
+    ngx_module_t             *module;        /* the subsystem module */
+    ngx_uint_t                mode;          /* CFLB_MODE_L7 or _L4 */
+    ngx_uint_t                default_port;  /* 0: the client's port */
+    ngx_uint_t                debug;         /* NGX_LOG_DEBUG_HTTP etc. */
+    ngx_flag_t                http;          /* layer 7: requests, Host */
+    ngx_str_t                 key;           /* cflb_affinity_key, or empty */
+    ngx_uint_t                affinity;      /* some lb uses tokens */
+    ngx_uint_t                sessions;      /* some lb uses header ones */
+    ngx_flag_t                trace;         /* $cflb_trace is used */
+    ngx_cflb_notify_t        *notify;        /* cflb_notify, or NULL */
+    ngx_str_t                 state_file;    /* cflb_state_file, or empty */
+    ngx_array_t              *state;         /* ngx_cflb_state_t, read */
+    ngx_array_t              *apis;          /* http: cflb_api locations */
+    ngx_array_t              *geo;           /* ngx_cflb_geo_db_t *, or NULL */
+    ngx_cflb_node_t           node;
+
+    ngx_slab_pool_t          *shpool;
+    ngx_cflb_sh_t            *sh;
+    ngx_uint_t                generation;    /* of this configuration */
+    ngx_uint_t                runtime_gen;   /* this worker's, applied */
+    ngx_uint_t                slot;          /* this worker's */
+    cflb_rng_t                rng;           /* this worker's */
+    cflb_mac_t                mac;           /* this worker's, tokens */
+    cflb_token_cache_t        tokens;        /* this worker's, verified */
+    ngx_event_t               health_timer;  /* this worker's */
+    ngx_log_t                *log;
+    unsigned                  worker:1;      /* init_process has run */
+    unsigned                  state_dirty:1; /* the load changed overrides */
+};
+
+
+#endif /* _NGX_CFLB_MODEL_H_INCLUDED_ */
