@@ -50,6 +50,8 @@ static void cflb_lt_chi2(cflb_test_t *t, const char *what, unsigned n,
 static void cflb_lt_want(unsigned n, const uint32_t *w, const uint32_t *c,
     const unsigned char *down, double *p);
 static double cflb_lt_sqrt(double x);
+static int cflb_lt_same(cflb_lt_t *lt, unsigned n, const uint32_t *w,
+    const uint32_t *c, const unsigned char *down);
 
 static void cflb_lt_test_layout(cflb_test_t *t);
 static void cflb_lt_test_seed(cflb_test_t *t);
@@ -246,6 +248,36 @@ cflb_lt_sqrt(double x)
     }
 
     return r;
+}
+
+
+/*
+ * lt is byte for byte a fresh build of the state: weights w, counts c,
+ * and the down flags
+ */
+
+static int
+cflb_lt_same(cflb_lt_t *lt, unsigned n, const uint32_t *w,
+    const uint32_t *c, const unsigned char *down)
+{
+    int        same;
+    unsigned   i;
+    cflb_lt_t  fresh;
+
+    cflb_lt_new(&fresh, n, w, c);
+
+    for (i = 0; i < n; i++) {
+        if (down[i]) {
+            cflb_least_tree_set(fresh.tree, i, w[i], 1);
+        }
+    }
+
+    same = (fresh.size == lt->size
+            && memcmp(lt->tree, fresh.tree, lt->size) == 0);
+
+    free(fresh.tree);
+
+    return same;
 }
 
 
@@ -613,17 +645,16 @@ cflb_lt_test_model(cflb_test_t *t, unsigned n)
 {
     int            down, d;
     unsigned       i, k, batch, bad;
-    uint32_t      *w, *c, *w0, count, weight;
-    cflb_lt_t      lt, fresh;
+    uint32_t      *w, *c, count, weight;
+    cflb_lt_t      lt;
     cflb_rng_t     rng;
     unsigned char *dn;
 
     w = calloc(n, sizeof(uint32_t));
-    w0 = calloc(n, sizeof(uint32_t));
     c = calloc(n, sizeof(uint32_t));
     dn = calloc(n, 1);
 
-    if (!w || !w0 || !c || !dn) {
+    if (!w || !c || !dn) {
         printf("out of memory\n");
         exit(1);
     }
@@ -662,26 +693,11 @@ cflb_lt_test_model(cflb_test_t *t, unsigned n)
             c[i] += d;
         }
 
-        /* a fresh tree with the model's weights, then its down flags */
-
-        for (i = 0; i < n; i++) {
-            w0[i] = w[i];
-        }
-
-        cflb_lt_new(&fresh, n, w0, c);
-
-        for (i = 0; i < n; i++) {
-            if (dn[i]) {
-                cflb_least_tree_set(fresh.tree, i, w[i], 1);
-            }
-        }
-
         cflb_check_msg(t, cflb_least_tree_verify(lt.tree) == CFLB_OK,
                        "model %u, batch %u: verify", n, batch);
-        cflb_check_msg(t, memcmp(lt.tree, fresh.tree, lt.size) == 0,
+        cflb_check_msg(t, cflb_lt_same(&lt, n, w, c, dn),
                        "model %u, batch %u: differs from a fresh build",
                        n, batch);
-        free(fresh.tree);
     }
 
     cflb_check_msg(t, bad == 0, "model %u: add() returned %u wrong counts",
@@ -696,7 +712,6 @@ cflb_lt_test_model(cflb_test_t *t, unsigned n)
 
     free(lt.tree);
     free(w);
-    free(w0);
     free(c);
     free(dn);
 }
@@ -1069,7 +1084,7 @@ cflb_lt_test_stress(cflb_test_t *t, unsigned n)
     unsigned           i, k, bad;
     uint32_t          *w, *c, count, weight;
     int64_t            sum;
-    cflb_lt_t          lt, fresh;
+    cflb_lt_t          lt;
     pthread_t          tid[6];
     unsigned char     *dn;
     cflb_lt_thread_t   th[6];
@@ -1157,18 +1172,9 @@ cflb_lt_test_stress(cflb_test_t *t, unsigned n)
     cflb_check_msg(t, cflb_least_tree_verify(lt.tree) == CFLB_OK,
                    "stress %u: verify", n);
 
-    cflb_lt_new(&fresh, n, w, c);
-
-    for (i = 0; i < n; i++) {
-        if (dn[i]) {
-            cflb_least_tree_set(fresh.tree, i, w[i], 1);
-        }
-    }
-
-    cflb_check_msg(t, memcmp(lt.tree, fresh.tree, lt.size) == 0,
+    cflb_check_msg(t, cflb_lt_same(&lt, n, w, c, dn),
                    "stress %u: differs from a fresh build", n);
 
-    free(fresh.tree);
     free(lt.tree);
 
     for (k = 0; k < 6; k++) {
