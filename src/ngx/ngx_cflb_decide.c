@@ -37,7 +37,6 @@ static ngx_uint_t ngx_cflb_endpoint_skip(ngx_cflb_decision_t *d,
 static int ngx_cflb_endpoint_usable(void *ctx, unsigned i);
 static int ngx_cflb_endpoint_usable_traced(void *ctx, unsigned i);
 static uint64_t ngx_cflb_endpoint_load(void *ctx, unsigned i);
-static uint64_t ngx_cflb_no_load(void *ctx, unsigned i);
 static ngx_uint_t ngx_cflb_shed(ngx_cflb_decision_t *d,
     ngx_cflb_lb_pool_t *entry);
 
@@ -197,9 +196,8 @@ ngx_cflb_select(ngx_cflb_decision_t *d, ngx_log_t *log, ngx_uint_t fallback)
     pk.usable = d->trace ? ngx_cflb_pool_usable_traced
                          : ngx_cflb_pool_usable;
 
-    /* a load the mode does not have counts 0: weighted random */
-    pk.load = (list->set.ops->counts & d->mode) ? ngx_cflb_pool_load
-                                                : ngx_cflb_no_load;
+    /* a load the mode does not have counts 0 (NULL): weighted random */
+    pk.load = (list->set.ops->counts & d->mode) ? ngx_cflb_pool_load : NULL;
     pk.rtt = ngx_cflb_pool_rtt;
     pk.ctx = d;
     pk.key = 0;
@@ -207,7 +205,7 @@ ngx_cflb_select(ngx_cflb_decision_t *d, ngx_log_t *log, ngx_uint_t fallback)
 
     if (d->ip_pick) {
         /* ip_cookie: the same address, the same choice on every node */
-        pk.load = ngx_cflb_no_load;
+        pk.load = NULL;
         pk.rng = &d->sess->ip_rng;
     }
 
@@ -261,7 +259,7 @@ ngx_cflb_select_endpoint(ngx_cflb_decision_t *d, ngx_cflb_lb_pool_t *entry)
     pk.usable = d->trace ? ngx_cflb_endpoint_usable_traced
                          : ngx_cflb_endpoint_usable;
     pk.load = (pool->set.ops->counts & d->mode) ? ngx_cflb_endpoint_load
-                                                : ngx_cflb_no_load;
+                                                : NULL;
     pk.rtt = NULL;
     pk.where = NULL;
     pk.ctx = d;
@@ -278,7 +276,7 @@ ngx_cflb_select_endpoint(ngx_cflb_decision_t *d, ngx_cflb_lb_pool_t *entry)
     }
 
     if (d->ip_pick) {
-        pk.load = ngx_cflb_no_load;
+        pk.load = NULL;
         pk.rng = &d->sess->ip_rng;
     }
 
@@ -497,13 +495,6 @@ ngx_cflb_endpoint_load(void *ctx, unsigned i)
     ngx_cflb_decision_t *d = ctx;
 
     return (uint64_t) ngx_cflb_entry_endpoint(d, i)->sh->c.active;
-}
-
-
-static uint64_t
-ngx_cflb_no_load(void *ctx, unsigned i)
-{
-    return 0;
 }
 
 
