@@ -107,7 +107,7 @@ ngx_cflb_pin(ngx_cflb_decision_t *d, ngx_log_t *log)
     listed = d->entry != d->view->fallback
              || ngx_cflb_listed(d->view->pools, d->entry);
 
-    if (listed && ngx_cflb_shed(d, d->entry)) {
+    if (listed && d->entry->pool->shed_set && ngx_cflb_shed(d, d->entry)) {
         d->sess->pinned = NULL;
         d->new_session = 1;
 
@@ -305,7 +305,7 @@ ngx_cflb_pool_usable(void *ctx, unsigned i)
            && pool->enabled
            && pool->nusable > 0
            && !ngx_cflb_pool_critical(pool)
-           && !ngx_cflb_shed(d, entry);
+           && !(pool->shed_set && ngx_cflb_shed(d, entry));
 }
 
 

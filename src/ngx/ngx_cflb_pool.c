@@ -750,12 +750,8 @@ ngx_cflb_pool_count_ready(ngx_cflb_pool_t *pool)
 
 
 ngx_uint_t
-ngx_cflb_pool_ready(ngx_cflb_pool_t *pool)
+ngx_cflb_pool_ready_monitored(ngx_cflb_pool_t *pool)
 {
-    if (pool->monitor == NULL) {
-        return pool->nusable;
-    }
-
     (void) ngx_cflb_pool_critical(pool);
 
     return pool->nready;
