@@ -151,6 +151,9 @@ struct ngx_cflb_pool_s {
     unsigned                  shed_hash:1;   /* default_policy=hash */
     unsigned                  shed_set:1;
     unsigned                  critical:1;    /* this worker's view */
+    unsigned                  notify_set:1;  /* notification_filter */
+
+    unsigned                  notify_filter; /* cflb_alert kinds let out */
 
     u_char                   *file;
     ngx_uint_t                line;
@@ -285,6 +288,8 @@ struct ngx_cflb_conf_s {
     ngx_cflb_notify_t        *notify;        /* cflb_notify, or NULL */
     ngx_str_t                 state_file;    /* cflb_state_file, or empty */
     ngx_array_t              *state;         /* ngx_cflb_state_t, read */
+    ngx_str_t                 state_corrupt; /* where it was moved */
+    ngx_core_conf_t          *core;          /* the workers' user */
     ngx_array_t              *apis;          /* http: cflb_api locations */
 
     ngx_slab_pool_t          *shpool;
