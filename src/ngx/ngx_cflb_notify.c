@@ -207,13 +207,6 @@ ngx_cflb_notify_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
-    if (wh->filter == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "the filters of cflb_notify \"%V\" take no event",
-                           &wh->url);
-        return NGX_CONF_ERROR;
-    }
-
 #if (NGX_SSL)
     if (wh->https) {
         return ngx_cflb_notify_ssl(cf, wh) == NGX_OK ? NGX_CONF_OK
@@ -520,18 +513,26 @@ ngx_cflb_notify_pool_filter(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
     cflb_str_t   param;
     cflb_err_t   err;
 
+    value = cf->args->elts;
+
+    /* in a block of cflb_pool's own: messages are logged here */
+
     if (pool->notify_set) {
-        return "is duplicate";
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"notification_filter\" directive is duplicate "
+                           "in cflb_pool \"%V\"", &pool->name);
+        return NGX_CONF_ERROR;
     }
 
     if (cf->args->nelts < 2) {
-        return "takes pool=... or origin=...";
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"notification_filter\" takes pool=... and "
+                           "origin=... in cflb_pool \"%V\"", &pool->name);
+        return NGX_CONF_ERROR;
     }
 
     pool->notify_set = 1;
     pool->notify_filter = CFLB_ALERT_ALL;
-
-    value = cf->args->elts;
 
     for (i = 1; i < cf->args->nelts; i++) {
         param.data = value[i].data;

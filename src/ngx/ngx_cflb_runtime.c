@@ -53,7 +53,9 @@ ngx_cflb_runtime_set(ngx_cflb_conf_t *ccf, ngx_cflb_pool_t *pool,
     ngx_shmtx_unlock(&ccf->shpool->mutex);
 
     if (!changed) {
-        return NGX_OK;
+        /* nothing new, but what a failed write left unsaved is retried */
+        return ngx_cflb_state_unsaved(ccf)
+               ? ngx_cflb_state_write(ccf, ccf->log, why, len) : NGX_OK;
     }
 
     (void) ngx_atomic_fetch_add(&ccf->sh->runtime_gen, 1);

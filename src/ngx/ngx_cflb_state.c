@@ -1163,6 +1163,23 @@ ngx_cflb_state_outcome(ngx_cflb_conf_t *ccf, u_char *why)
 }
 
 
+ngx_uint_t
+ngx_cflb_state_unsaved(ngx_cflb_conf_t *ccf)
+{
+    ngx_uint_t  failed;
+
+    if (ccf->state_file.len == 0) {
+        return 0;
+    }
+
+    ngx_shmtx_lock(&ccf->shpool->mutex);
+    failed = (ccf->sh->state_failed != 0);
+    ngx_shmtx_unlock(&ccf->shpool->mutex);
+
+    return failed;
+}
+
+
 /* "OP "NAME" failed (ERRNO: TEXT)", NUL-terminated; returns its end */
 
 static u_char *

@@ -67,6 +67,9 @@ ngx_cflb_state_t *ngx_cflb_state_find(ngx_cflb_conf_t *ccf, ngx_str_t *pool,
 ngx_int_t ngx_cflb_state_write(ngx_cflb_conf_t *ccf, ngx_log_t *log,
     u_char *why, size_t len);
 
+/* did the last write of the file fail (then the zone holds more) */
+ngx_uint_t ngx_cflb_state_unsaved(ngx_cflb_conf_t *ccf);
+
 /*
  * The "state_file" object of the status document: the path, whether the
  * last write failed and why, where a corrupt file was moved.  The size
