@@ -26,6 +26,10 @@
 #include "ngx_cflb_json.h"
 
 
+/* the largest file read: some hundred thousand objects' overrides */
+#define NGX_CFLB_STATE_MAX   (64 * 1024 * 1024)
+
+
 /* what the reader counts, to log the first few of each and then a sum */
 typedef struct {
     ngx_uint_t                invalid;
@@ -191,9 +195,12 @@ ngx_cflb_state_unique(ngx_conf_t *cf, ngx_cflb_conf_t *ccf)
 static ngx_int_t
 ngx_cflb_state_load(ngx_conf_t *cf, ngx_cflb_conf_t *ccf, json_t **root)
 {
-    u_char           why[NGX_MAX_ERROR_STR];
+    off_t            size;
+    u_char           why[NGX_MAX_ERROR_STR], *data;
+    ssize_t          n;
     ngx_fd_t         fd;
     ngx_err_t        err;
+    ngx_file_t       file;
     json_error_t     jerr;
     ngx_file_info_t  fi;
 
@@ -222,9 +229,41 @@ ngx_cflb_state_load(ngx_conf_t *cf, ngx_cflb_conf_t *ccf, json_t **root)
         return NGX_ERROR;
     }
 
-    *root = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
+    /* read whole: jansson's own file reader takes a byte per read() */
+
+    size = ngx_file_size(&fi);
+
+    if (size > NGX_CFLB_STATE_MAX) {
+        (void) ngx_close_file(fd);
+        ngx_cflb_state_corrupt(cf, ccf, "larger than 64m");
+        return NGX_OK;
+    }
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+    file.fd = fd;
+    file.name = ccf->state_file;
+    file.log = cf->log;
+
+    data = ngx_alloc((size_t) size + 1, cf->log);
+    n = data ? ngx_read_file(&file, data, (size_t) size, 0) : NGX_ERROR;
 
     (void) ngx_close_file(fd);
+
+    if (n != size) {
+        ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                      "cflb_state_file \"%V\" cannot be read, its "
+                      "overrides are not applied", &ccf->state_file);
+        if (data) {
+            ngx_free(data);
+        }
+
+        return NGX_OK;
+    }
+
+    *root = json_loadb((char *) data, (size_t) size, JSON_REJECT_DUPLICATES,
+                       &jerr);
+
+    ngx_free(data);
 
     if (*root == NULL) {
         (void) ngx_snprintf(why, sizeof(why), "%s at line %d%Z", jerr.text,
