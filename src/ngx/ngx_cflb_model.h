@@ -144,6 +144,7 @@ struct ngx_cflb_pool_s {
     ngx_str_t                 monitor_name;
     ngx_cflb_monitor_t       *monitor;       /* NULL: health ignored */
     ngx_uint_t                health_gen;    /* of "critical" below */
+    unsigned                  notify_filter; /* cflb_alert kinds let out */
 
     /* load_shedding: percentages 0..100 */
     ngx_uint_t                shed_default;
@@ -152,8 +153,6 @@ struct ngx_cflb_pool_s {
     unsigned                  shed_set:1;
     unsigned                  critical:1;    /* this worker's view */
     unsigned                  notify_set:1;  /* notification_filter */
-
-    unsigned                  notify_filter; /* cflb_alert kinds let out */
 
     u_char                   *file;
     ngx_uint_t                line;

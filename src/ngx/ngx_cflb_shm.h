@@ -25,10 +25,10 @@
 #define NGX_CFLB_SLOTS         64
 
 #define NGX_CFLB_ZONE_MAGIC    0x62666c63      /* "cflb" */
+#define NGX_CFLB_ZONE_LAYOUT   6
 
 /* room for why the last write of the state file failed */
 #define NGX_CFLB_STATE_ERR     256
-#define NGX_CFLB_ZONE_LAYOUT   6
 
 
 /*
