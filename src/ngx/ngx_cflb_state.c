@@ -590,9 +590,9 @@ ngx_cflb_state_cmp(const void *one, const void *two)
 static ngx_int_t
 ngx_cflb_state_key_cmp(ngx_cflb_state_t *a, ngx_cflb_state_t *b)
 {
-    ngx_uint_t   i;
     ngx_int_t    rc;
     ngx_str_t   *x[3], *y[3];
+    ngx_uint_t   i;
 
     x[0] = &a->pool;
     x[1] = &a->endpoint;
@@ -661,8 +661,8 @@ ngx_cflb_state_find(ngx_cflb_conf_t *ccf, ngx_str_t *pool,
 ngx_int_t
 ngx_cflb_state_init_zone(ngx_cflb_conf_t *ccf, ngx_log_t *log)
 {
-    size_t      len;
-    ngx_str_t   dir;
+    size_t          len;
+    ngx_str_t       dir;
     ngx_cflb_sh_t  *sh;
 
     if (ccf->state_file.len == 0) {
