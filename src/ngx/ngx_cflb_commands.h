@@ -53,7 +53,7 @@
       NULL },
 
     { ngx_string("cflb_notify"),
-      NGX_CFLB_MAIN_CONF|NGX_CONF_TAKE123,
+      NGX_CFLB_MAIN_CONF|NGX_CONF_1MORE,
       ngx_cflb_notify_directive,
       NGX_CFLB_MAIN_OFFSET,
       0,

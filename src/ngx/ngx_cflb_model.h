@@ -150,6 +150,7 @@ struct ngx_cflb_pool_s {
     ngx_str_t                 monitor_name;
     ngx_cflb_monitor_t       *monitor;       /* NULL: health ignored */
     ngx_uint_t                health_gen;    /* of "critical" below */
+    unsigned                  notify_filter; /* cflb_alert kinds let out */
 
     /* coordinates: where it is, for proximity steering */
     cflb_geo_vec_t            where;
@@ -163,6 +164,7 @@ struct ngx_cflb_pool_s {
     unsigned                  shed_hash:1;   /* default_policy=hash */
     unsigned                  shed_set:1;
     unsigned                  critical:1;    /* this worker's view */
+    unsigned                  notify_set:1;  /* notification_filter */
 
     u_char                   *file;
     ngx_uint_t                line;
@@ -346,6 +348,8 @@ struct ngx_cflb_conf_s {
     ngx_cflb_notify_t        *notify;        /* cflb_notify, or NULL */
     ngx_str_t                 state_file;    /* cflb_state_file, or empty */
     ngx_array_t              *state;         /* ngx_cflb_state_t, read */
+    ngx_str_t                 state_corrupt; /* where it was moved */
+    ngx_core_conf_t          *core;          /* the workers' user */
     ngx_array_t              *apis;          /* http: cflb_api locations */
     ngx_array_t              *geo;           /* ngx_cflb_geo_db_t *, or NULL */
     ngx_cflb_node_t           node;

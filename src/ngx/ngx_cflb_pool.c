@@ -10,6 +10,7 @@
 
 #include "ngx_cflb_conf.h"
 #include "ngx_cflb_pool.h"
+#include "ngx_cflb_notify.h"
 
 
 static char *ngx_cflb_pool_handler(ngx_conf_t *cf, ngx_command_t *dummy,
@@ -154,6 +155,10 @@ ngx_cflb_pool_handler(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
         }
 
         return ngx_cflb_pool_passive(cf, pool);
+    }
+
+    if (ngx_strcmp(value[0].data, "notification_filter") == 0) {
+        return ngx_cflb_notify_pool_filter(cf, pool);
     }
 
     if (ngx_strcmp(value[0].data, "load_shedding") == 0) {

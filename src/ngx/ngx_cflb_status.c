@@ -16,6 +16,7 @@
 #include "ngx_cflb_json.h"
 #include "ngx_cflb_pool.h"
 #include "ngx_cflb_geo.h"
+#include "ngx_cflb_state.h"
 
 
 static u_char *ngx_cflb_status_doc(u_char *p, ngx_cflb_conf_t *ccf);
@@ -144,7 +145,7 @@ ngx_cflb_status_doc(u_char *p, ngx_cflb_conf_t *ccf)
         p = ngx_cflb_status_geo(p, ccf);
     }
 
-    return p;
+    return ngx_cflb_state_status(p, ccf);
 }
 
 
@@ -464,7 +465,7 @@ ngx_cflb_status_size(ngx_cflb_conf_t *ccf)
     ngx_cflb_endpoint_t  *ep;
 
     /* the top level: time, subsystem, the arrays, "stream", "geo" */
-    size = 512 + 6 * ccf->node.pop.len;
+    size = 512 + 6 * ccf->node.pop.len + ngx_cflb_state_status_size(ccf);
 
     if (ccf->geo) {
         dbs = ccf->geo->elts;
