@@ -427,8 +427,8 @@ sub {
 
 
 === TEST 7: proximity moves to the next nearest pool when the nearest fails, and back
-From Frankfurt: fra 0 km, iad 6,549 km, sjc 9,100 km, nrt 9,340 km,
-gru 9,800 km.  fra's monitor fails: iad; iad's too: sjc.  The trace
+From Frankfurt: fra 0 km, iad 6,549 km, sjc 9,153 km, nrt 9,333 km,
+gru 9,829 km.  fra's monitor fails: iad; iad's too: sjc.  The trace
 lists the pools examined and left out in the order proximity asked
 them: only a pool nearer than the best so far is asked (nrt, sjc, then
 iad2 and fra2 in "pools" order).

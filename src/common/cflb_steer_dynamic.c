@@ -1,22 +1,36 @@
 
 /*
  * cflb steering "dynamic_latency": the usable pool whose monitors see the
- * lowest round trip (the moving average of its probes, on this node).
- * Pools without data come after those with data, in failover order; a
- * failed probe never counts as fast, since it adds no sample.
+ * lowest round trip (cflb_dynamic_rtt(), on this node).  Pools without
+ * data come after those with data, in failover order; a failed probe
+ * never counts as fast, since it adds no sample.
  *
- * Hysteresis: the pool chosen last stays while its round trip is within
- * CFLB_DYNAMIC_STAY percent of the best one, so that two pools of equal
- * speed do not take turns at every probe.  That memory is this process's
- * (the set's scratch space): each worker settles by itself, the same way.
+ * Hysteresis: a pool whose round trip is within CFLB_DYNAMIC_STAY
+ * percent, or CFLB_DYNAMIC_SLACK, of the best one is as good as the best.
+ * The pool chosen last stays while it is that good, so that two pools of
+ * equal speed do not take turns at every probe; when it is not, the
+ * first pool in failover order that is that good is chosen, not merely
+ * the fastest, so that every worker, each with its own memory (the set's
+ * scratch space), settles on the same pool.
  */
 
 
 #include "cflb_steer_algo.h"
 
 
-/* a pool that is not this much slower than the best stays chosen */
-#define CFLB_DYNAMIC_STAY  20       /* percent */
+/* a pool not this much slower than the best one is as good */
+#define CFLB_DYNAMIC_STAY   20      /* percent */
+
+/*
+ * nor this much, in usec: nginx times a probe with its millisecond
+ * clock, so pools under a millisecond away read as 0 or 1 ms at random
+ */
+#define CFLB_DYNAMIC_SLACK  2000
+
+#define cflb_dynamic_near(rtt, best)                                         \
+    ((rtt) != 0                                                              \
+     && ((rtt) * 100 <= (best) * (100 + CFLB_DYNAMIC_STAY)                   \
+         || (rtt) <= (best) + CFLB_DYNAMIC_SLACK))
 
 
 typedef struct {
@@ -62,15 +76,13 @@ static int
 cflb_steer_dynamic_pick(cflb_set_t *set, cflb_pick_t *pk)
 {
     int              best, cur;
-    uint64_t         rtt, best_rtt, cur_rtt;
+    uint64_t         rtt, best_rtt;
     unsigned         i;
     cflb_dynamic_t  *dyn;
 
     dyn = set->data;
     best = CFLB_DECLINED;
     best_rtt = 0;
-    cur_rtt = 0;
-    cur = dyn->current;
 
     for (i = 0; i < set->n; i++) {
         rtt = pk->rtt(pk->ctx, i);
@@ -92,20 +104,58 @@ cflb_steer_dynamic_pick(cflb_set_t *set, cflb_pick_t *pk)
         return cflb_steer_first(set, pk);
     }
 
-    if (cur >= 0 && cur != best && (unsigned) cur < set->n) {
-        cur_rtt = pk->rtt(pk->ctx, (unsigned) cur);
+    cur = dyn->current;
 
-        if (cur_rtt != 0
-            && cur_rtt * 100 <= best_rtt * (100 + CFLB_DYNAMIC_STAY)
-            && cflb_member_usable(pk, (unsigned) cur))
+    if (cur >= 0 && (unsigned) cur < set->n) {
+        rtt = (cur == best) ? best_rtt : pk->rtt(pk->ctx, (unsigned) cur);
+
+        if (cflb_dynamic_near(rtt, best_rtt)
+            && (cur == best || cflb_member_usable(pk, (unsigned) cur)))
         {
             return cur;
         }
     }
 
-    dyn->current = best;
+    /* the first in order that is as good as the best: best at the latest */
+    for (i = 0; (int) i < best; i++) {
+        rtt = pk->rtt(pk->ctx, i);
 
-    return best;
+        if (cflb_dynamic_near(rtt, best_rtt) && cflb_member_usable(pk, i)) {
+            break;
+        }
+    }
+
+    dyn->current = (int) i;
+
+    return (int) i;
+}
+
+
+/*
+ * A pool of n monitored endpoints receives n samples per probe interval,
+ * each weighted 1 / (n + 1): the old value keeps (n / (n + 1))^n of its
+ * weight after an interval, 1/2 for n = 1 and at most 1/2 for any n
+ * (e^-1 as n grows).  Rounded to nearest in 64 bits: at most
+ * (n + 1) * (2^32 - 1), the result never exceeds max(avg, sample), and
+ * it never drops to 0 once there is a value (0 reads "no data").
+ */
+
+uint32_t
+cflb_dynamic_rtt(uint32_t avg, uint32_t sample, unsigned n)
+{
+    uint64_t  v;
+
+    if (avg == 0) {
+        return sample;
+    }
+
+    if (n == 0) {
+        n = 1;
+    }
+
+    v = ((uint64_t) avg * n + sample + (n + 1) / 2) / (n + 1);
+
+    return v ? (uint32_t) v : 1;
 }
 
 

@@ -1,7 +1,8 @@
 
 /*
  * cflb_steer_proximity.c and cflb_steer_dynamic.c: the nearest usable
- * pool, and the fastest with its hysteresis.
+ * pool, and the fastest with its hysteresis; the pool round trip that
+ * dynamic_latency steers by, and how fast the choice follows it.
  */
 
 
@@ -130,6 +131,188 @@ dynamic(cflb_test_t *t)
 }
 
 
+/*
+ * The band of "as good as the best": 20 % or 2 ms.  A choice out of the
+ * band goes to the first pool in order inside it, not to the fastest,
+ * so that workers that choose at different moments agree.
+ */
+
+static void
+dynamic_band(cflb_test_t *t)
+{
+    int               i, w, agree, seen1;
+    cflb_rng_t        rng, jitter;
+    cflb_set_t        set, set2;
+    cflb_pick_t       pk;
+    cflb_test_ctx_t   ctx;
+    cflb_test_set_t   ts;
+    cflb_test_mem_t   mem;
+    cflb_allocator_t  a;
+    uint64_t          rtt[3] = { 0, 0, 0 };
+
+    cflb_test_members(&ts, 3, NULL, "pool");
+    cflb_test_pick_init(&pk, &ctx, &rng, 1);
+    cflb_test_allocator(&a, &mem);
+    ctx.rtt = rtt;
+
+    cflb_check(t, cflb_set_init(&set, CFLB_STEER_DYNAMIC, ts.members, 3, &a)
+                  == CFLB_OK);
+
+    /* the second is fastest, the first within 20 %: the first, in order */
+    rtt[0] = 100000;
+    rtt[1] = 85000;
+    rtt[2] = 90000;
+    cflb_check(t, cflb_set_pick(&set, &pk) == 0);
+
+    /* the first 21 % slower: out of the band, the first in it is now 1 */
+    rtt[0] = 102900;
+    cflb_check(t, cflb_set_pick(&set, &pk) == 1);
+
+    /* the third becomes the fastest by 5 %: within the band, 1 stays */
+    rtt[2] = 81000;
+    cflb_check(t, cflb_set_pick(&set, &pk) == 1);
+
+    /* the third faster by more than 20 %: 1 is out; 0 and 1 are not in */
+    rtt[2] = 70000;
+    cflb_check(t, cflb_set_pick(&set, &pk) == 2);
+
+    /* a millisecond apart under a millisecond: as good, whatever the % */
+    rtt[0] = 1;
+    rtt[1] = 1001;
+    rtt[2] = 2001;
+    cflb_check(t, cflb_set_pick(&set, &pk) == 2);
+    rtt[2] = 2002;
+    cflb_check(t, cflb_set_pick(&set, &pk) == 0);
+    rtt[0] = 1001;
+    rtt[1] = 1;
+    cflb_check(t, cflb_set_pick(&set, &pk) == 0);
+
+    cflb_set_free(&set, &a);
+
+    /*
+     * Two workers, each its own set, picking at different moments while
+     * two equal pools jitter by up to a millisecond (nginx's clock): they
+     * agree on every pick, and never leave the first pool.
+     */
+    cflb_check(t, cflb_set_init(&set, CFLB_STEER_DYNAMIC, ts.members, 2, &a)
+                  == CFLB_OK);
+    cflb_check(t, cflb_set_init(&set2, CFLB_STEER_DYNAMIC, ts.members, 2,
+                                &a) == CFLB_OK);
+
+    cflb_rng_seed(&jitter, 18);
+    agree = 1;
+    seen1 = 0;
+    rtt[0] = 1;
+    rtt[1] = 1;
+
+    for (i = 0; i < 10000; i++) {
+        w = (int) cflb_rng_below(&jitter, 2);
+        rtt[w] = cflb_dynamic_rtt((uint32_t) rtt[w],
+                                  1 + 1000 * (uint32_t)
+                                      cflb_rng_below(&jitter, 2), 1);
+
+        w = cflb_set_pick(cflb_rng_below(&jitter, 2) ? &set : &set2, &pk);
+        seen1 |= (w != 0);
+        agree &= (w == 0);
+    }
+
+    cflb_check(t, agree && !seen1);
+
+    cflb_set_free(&set, &a);
+    cflb_set_free(&set2, &a);
+    cflb_check(t, mem.live == 0);
+    cflb_test_members_free(&ts);
+}
+
+
+/* the pool round trip: vectors, and its bounds */
+
+static void
+dynamic_rtt(cflb_test_t *t)
+{
+    size_t    i;
+    uint32_t  got;
+
+    static const struct {
+        uint32_t  avg, sample;
+        unsigned  n;
+        uint32_t  want;
+    } v[] = {
+        { 0, 5000, 1, 5000 },                  /* the first sample */
+        { 0, 0, 1, 0 },                        /* no data stays none */
+        { 100000, 200000, 1, 150000 },         /* half way */
+        { 300000, 1, 2, 200000 },              /* a third of the way */
+        { 300000, 1, 0, 150001 },              /* n 0 counts as 1 */
+        { 1, 0, 1, 1 },                        /* never 0 again */
+        { 1, 0, 5, 1 },
+        { 3, 0, 2, 2 },                        /* 6/3, to nearest */
+        { 0xffffffff, 0xffffffff, 1000000, 0xffffffff },
+        { 0xffffffff, 0, 1, 0x80000000 },
+    };
+
+    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        got = cflb_dynamic_rtt(v[i].avg, v[i].sample, v[i].n);
+        cflb_check_msg(t, got == v[i].want, "rtt(%u, %u, %u) = %u, want %u",
+                       v[i].avg, v[i].sample, v[i].n, got, v[i].want);
+    }
+}
+
+
+/*
+ * How many probe intervals the choice takes to follow a swap: two pools
+ * of n endpoints each, one at 300 ms and one under a millisecond, swap;
+ * every interval each endpoint of each pool adds its sample; the pick
+ * must move within 3 intervals (2 for n = 1), whatever n.
+ */
+
+static void
+dynamic_swap(cflb_test_t *t)
+{
+    unsigned          n, k, e;
+    cflb_rng_t        rng;
+    cflb_set_t        set;
+    cflb_pick_t       pk;
+    cflb_test_ctx_t   ctx;
+    cflb_test_set_t   ts;
+    cflb_test_mem_t   mem;
+    cflb_allocator_t  a;
+    uint64_t          rtt[2];
+
+    cflb_test_members(&ts, 2, NULL, "pool");
+    cflb_test_pick_init(&pk, &ctx, &rng, 1);
+    cflb_test_allocator(&a, &mem);
+    ctx.rtt = rtt;
+
+    for (n = 1; n <= 8; n++) {
+        cflb_check(t, cflb_set_init(&set, CFLB_STEER_DYNAMIC, ts.members, 2,
+                                    &a) == CFLB_OK);
+
+        rtt[0] = 300001;
+        rtt[1] = 1;
+        cflb_check(t, cflb_set_pick(&set, &pk) == 1);
+
+        for (k = 1; k <= 10; k++) {
+            for (e = 0; e < n; e++) {
+                rtt[0] = cflb_dynamic_rtt((uint32_t) rtt[0], 1, n);
+                rtt[1] = cflb_dynamic_rtt((uint32_t) rtt[1], 300001, n);
+            }
+
+            if (cflb_set_pick(&set, &pk) == 0) {
+                break;
+            }
+        }
+
+        cflb_check_msg(t, k <= (n == 1 ? 2u : 3u),
+                       "%u endpoints: moved after %u intervals", n, k);
+
+        cflb_set_free(&set, &a);
+    }
+
+    cflb_check(t, mem.live == 0);
+    cflb_test_members_free(&ts);
+}
+
+
 int
 main(void)
 {
@@ -137,6 +320,9 @@ main(void)
 
     proximity(&t);
     dynamic(&t);
+    dynamic_band(&t);
+    dynamic_rtt(&t);
+    dynamic_swap(&t);
 
     return cflb_test_done(&t, "cflb_steer_location_test");
 }
