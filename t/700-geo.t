@@ -508,17 +508,34 @@ sub { $Cflb::note{out} }
 
 
 
-=== TEST 9: a Country database: the US and Canada by their country's line, proximity without coordinates in failover order
+=== TEST 9: a Country database: the US and Canada by their country's line; with a City one after it, by subdivision
+Port 1984 looks clients up in a Country database only (proximity is
+refused at "nginx -t" with it: t/703).  Port 1987 has the Country
+database first and the City one after: the subdivision comes from the
+second, and the region follows it.
 --- http_config eval
-$::Backends . $::Places . qq{
+$::Backends . qq{
     cflb_geoip2 $::Db/country.mmdb;
     cflb_lb g9 { pools dflt; region_pools WNAM=usw ENAM=use; }
-    cflb_lb p9 { pools gru fra sjc; steering proximity; }
 }
 --- config eval: $::Config
 --- init
-$Cflb::note{out} = main::where_all('/g9', '127.0.0.2', '127.0.0.4')
-    . main::where_all('/p9', '127.0.0.2', '127.0.0.1');
+Cflb::instance(1987, qq{
+    cflb_geoip2 $::Db/country.mmdb;
+    cflb_geoip2 $::Db/city.mmdb;
+    server {
+        listen 127.0.0.1:1987;
+        location / {
+            return 200
+                "\$cflb_client_country/\$cflb_client_region/\$cflb_client_asn";
+        }
+    }
+}, 1);
+$Cflb::note{out} = main::where_all('/g9', '127.0.0.2', '127.0.0.4');
+for my $from ('127.0.0.2', '127.0.0.4', '127.0.0.3') {
+    $Cflb::note{out} .= "1987 $from "
+        . Cflb::get(port => 1987, from => $from)->{body} . "\n";
+}
 --- request
 GET /status
 --- response_body_filters eval
@@ -526,8 +543,9 @@ sub { $Cflb::note{out} }
 --- response_body
 127.0.0.2 use US/ENAM/ pool=use(geo:region=ENAM)
 127.0.0.4 use CA/ENAM/ pool=use(geo:region=ENAM)
-127.0.0.2 gru US/ENAM/ pool=gru(proximity)
-127.0.0.1 gru DE/WEU/ pool=gru(proximity)
+1987 127.0.0.2 US/WNAM/
+1987 127.0.0.4 CA/WNAM/
+1987 127.0.0.3 US/ENAM/
 --- no_error_log
 [error]
 [warn]

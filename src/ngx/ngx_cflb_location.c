@@ -59,7 +59,7 @@ ngx_cflb_node(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     int               region;
     char             *rv;
     ngx_str_t        *value, v;
-    ngx_uint_t        i, lat, lon;
+    ngx_uint_t        i, lat, lon, pop, reg;
     ngx_cflb_node_t  *node;
 
     node = &ccf->node;
@@ -73,14 +73,28 @@ ngx_cflb_node(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     value = cf->args->elts;
     lat = 0;
     lon = 0;
+    pop = 0;
+    reg = 0;
 
     for (i = 1; i < cf->args->nelts; i++) {
+
+        if ((ngx_strncmp(value[i].data, "pop=", 4) == 0 && pop)
+            || (ngx_strncmp(value[i].data, "region=", 7) == 0 && reg)
+            || (ngx_strncmp(value[i].data, "lat=", 4) == 0 && lat)
+            || (ngx_strncmp(value[i].data, "lon=", 4) == 0 && lon))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "duplicate cflb_node parameter \"%V\"",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
 
         if (ngx_strncmp(value[i].data, "pop=", 4) == 0
             && value[i].len > 4)
         {
             node->pop.data = value[i].data + 4;
             node->pop.len = value[i].len - 4;
+            pop = 1;
             continue;
         }
 
@@ -97,6 +111,7 @@ ngx_cflb_node(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             }
 
             node->location.region = (uint8_t) region;
+            reg = 1;
             continue;
         }
 
@@ -149,6 +164,7 @@ static char *
 ngx_cflb_node_coord(ngx_conf_t *cf, ngx_str_t *value, ngx_uint_t lon,
     int32_t *udeg)
 {
+    u_char      at[NGX_CFLB_COORD_AT_LEN];
     cflb_err_t  err;
 
     if (cflb_geo_coord_parse(value->data, value->len, (int) lon, udeg, &err)
@@ -157,11 +173,48 @@ ngx_cflb_node_coord(ngx_conf_t *cf, ngx_str_t *value, ngx_uint_t lon,
         return NGX_CONF_OK;
     }
 
+    ngx_cflb_coord_at(at, &err);
+
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid %s \"%V\" in cflb_node: %s",
-                       lon ? "lon=" : "lat=", value, err.msg);
+                       "invalid %s \"%V\" in cflb_node: %s%s",
+                       lon ? "lon=" : "lat=", value, err.msg, at);
 
     return NGX_CONF_ERROR;
+}
+
+
+void
+ngx_cflb_coord_at(u_char *at, cflb_err_t *err)
+{
+    if (err->offset == 0) {
+        /* the whole token, or its value: nothing to point at */
+        *at = '\0';
+        return;
+    }
+
+    (void) ngx_sprintf(at, " at offset %uz%Z", err->offset);
+}
+
+
+ngx_uint_t
+ngx_cflb_locates_coords(ngx_cflb_conf_t *ccf, ngx_uint_t strategy)
+{
+    ngx_uint_t           i;
+    ngx_cflb_geo_db_t  **dbs;
+
+    if (strategy == NGX_CFLB_LOCATE_POP || ccf->geo == NULL) {
+        return (ccf->node.location.flags & CFLB_LOC_COORDS) != 0;
+    }
+
+    dbs = ccf->geo->elts;
+
+    for (i = 0; i < ccf->geo->nelts; i++) {
+        if (dbs[i]->fields & NGX_CFLB_GEO_CITY) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
