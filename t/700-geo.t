@@ -745,3 +745,49 @@ after: asia
 [error]
 [alert]
 [crit]
+
+
+
+=== TEST 15: each request of a keep-alive connection by its own address (realip): the place kept with the connection follows it
+One connection, 40 requests, X-Real-IP taking turns between Frankfurt,
+Tokyo, an unknown address and New York; the client's place is kept
+with the connection (one lookup per connection and address), and must
+not leak from one request to the next.
+--- http_config eval
+$::Backends . qq{
+    cflb_geoip2 $::Db/city.mmdb;
+    cflb_lb g15 { pools dflt; country_pools DE=de JP=asia US=use; }
+}
+--- config eval
+qq{
+    set_real_ip_from 127.0.0.0/8;
+    real_ip_header X-Real-IP;
+    location = /status { cflb_status; }
+    location /g15 {
+        proxy_pass http://g15;
+        add_header X-Where "\$cflb_client_country";
+    }
+}
+--- init
+my @ip = ('127.0.0.1', '127.0.0.5', '127.0.0.99', '127.0.0.3');
+my %want = ('127.0.0.1' => 'de', '127.0.0.5' => 'asia',
+            '127.0.0.99' => 'dflt', '127.0.0.3' => 'use');
+my $sock = Cflb::connect_to(1984);
+my ($ok, $bad) = (0, '');
+for my $i (0 .. 39) {
+    my $ip = $ip[$i % 4];
+    print $sock "GET /g15 HTTP/1.1\r\nHost: x\r\nX-Real-IP: $ip\r\n\r\n";
+    my ($status, $body) = Cflb::read_response($sock);
+    if (defined $body && $body eq $want{$ip}) { $ok++ }
+    else { $bad .= " $ip:" . ($body // 'none') }
+}
+$Cflb::note{out} = "right: $ok of 40$bad\n";
+--- request
+GET /status
+--- response_body_filters eval
+sub { $Cflb::note{out} }
+--- response_body
+right: 40 of 40
+--- no_error_log
+[error]
+[warn]

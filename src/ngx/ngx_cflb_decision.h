@@ -62,6 +62,9 @@ typedef struct {
     ngx_cflb_sess_t          *sess;          /* affinity, shedding */
     ngx_uint_t                mode;          /* CFLB_MODE_* */
     ngx_pool_t               *pool;          /* of the request, session */
+    ngx_pool_t               *cpool;         /* of the connection (http):
+                                                keeps the client's place
+                                                for its next requests */
     struct sockaddr          *subnet;        /* DNS: the ECS address */
     ngx_cflb_place_t         *place;         /* NULL until located */
     ngx_uint_t                geo;           /* NGX_CFLB_GEO_* */

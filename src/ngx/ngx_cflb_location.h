@@ -47,12 +47,21 @@ void ngx_cflb_coord_at(u_char *at, cflb_err_t *err);
 ngx_cflb_place_t *ngx_cflb_locate(ngx_cflb_decision_t *d);
 
 /*
- * ngx_cflb_locate_addr() looks sa up in ccf's databases into loc
- * (variables of a request no decision located): NGX_OK, or NGX_DECLINED
- * if nothing is known.
+ * ngx_cflb_locate_addr() looks sa up in ccf's databases into loc:
+ * NGX_OK, or NGX_DECLINED if nothing is known.
  */
 ngx_int_t ngx_cflb_locate_addr(ngx_cflb_conf_t *ccf, struct sockaddr *sa,
     cflb_location_t *loc);
+
+/*
+ * ngx_cflb_client_place() is the place of the client at sa by ccf's
+ * databases, or NULL when they do not know it.  With keep (the pool of
+ * the client's connection), the place is kept there and the next
+ * requests of the connection from the same address find it without a
+ * lookup; without, it is made in pool.
+ */
+ngx_cflb_place_t *ngx_cflb_client_place(ngx_cflb_conf_t *ccf,
+    struct sockaddr *sa, ngx_pool_t *keep, ngx_pool_t *pool);
 
 
 #endif /* _NGX_CFLB_LOCATION_H_INCLUDED_ */
