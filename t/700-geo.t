@@ -430,8 +430,8 @@ sub {
 From Frankfurt: fra 0 km, iad 6,549 km, sjc 9,153 km, nrt 9,333 km,
 gru 9,829 km.  fra's monitor fails: iad; iad's too: sjc.  The trace
 lists the pools examined and left out in the order proximity asked
-them: only a pool nearer than the best so far is asked (nrt, sjc, then
-iad2 and fra2 in "pools" order).
+them: the nearest first, then, searching in "pools" order, each pool
+nearer than the best so far (nrt, sjc, iad2).
 --- http_config eval
 $::Places . qq{
     cflb_zone cflb 1m;
@@ -474,8 +474,8 @@ sub { (my $o = $Cflb::note{out}) =~ s/proximity:\d+km/proximity:km/g; $o }
 --- response_body
 127.0.0.1 fra DE/WEU/ pool=fra2(proximity:km)
 127.0.0.1 iad DE/WEU/ pool=iad2(proximity:km) skipped=fra2:critical
-127.0.0.1 sjc DE/WEU/ pool=sjc(proximity:km) skipped=iad2:critical,fra2:critical
-127.0.0.1 fra DE/WEU/ pool=fra2(proximity:km) skipped=iad2:critical
+127.0.0.1 sjc DE/WEU/ pool=sjc(proximity:km) skipped=fra2:critical,iad2:critical
+127.0.0.1 fra DE/WEU/ pool=fra2(proximity:km)
 --- no_error_log
 [error]
 

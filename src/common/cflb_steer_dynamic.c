@@ -5,13 +5,14 @@
  * data come after those with data, in failover order; a failed probe
  * never counts as fast, since it adds no sample.
  *
- * Hysteresis: a pool whose round trip is within CFLB_DYNAMIC_STAY
- * percent, or CFLB_DYNAMIC_SLACK, of the best one is as good as the best.
- * The pool chosen last stays while it is that good, so that two pools of
- * equal speed do not take turns at every probe; when it is not, the
- * first pool in failover order that is that good is chosen, not merely
- * the fastest, so that every worker, each with its own memory (the set's
- * scratch space), settles on the same pool.
+ * The switching rule: a pool whose round trip is within CFLB_DYNAMIC_BAND
+ * percent, or CFLB_DYNAMIC_SLACK, of the lowest is as good as the
+ * lowest, and the first such pool in failover order is chosen.  Two
+ * pools of equal speed therefore never take turns: the first keeps the
+ * traffic until it is clearly slower.  The rule has no memory, so every
+ * worker, reading the same round trips from the zone, makes the same
+ * choice (a memory of the last choice, kept per worker, let workers
+ * settle on different pools after a passing spike).
  */
 
 
@@ -19,7 +20,7 @@
 
 
 /* a pool not this much slower than the best one is as good */
-#define CFLB_DYNAMIC_STAY   20      /* percent */
+#define CFLB_DYNAMIC_BAND   20      /* percent */
 
 /*
  * nor this much, in usec: nginx times a probe with its millisecond
@@ -29,18 +30,12 @@
 
 #define cflb_dynamic_near(rtt, best)                                         \
     ((rtt) != 0                                                              \
-     && ((rtt) * 100 <= (best) * (100 + CFLB_DYNAMIC_STAY)                   \
+     && ((rtt) * 100 <= (best) * (100 + CFLB_DYNAMIC_BAND)                   \
          || (rtt) <= (best) + CFLB_DYNAMIC_SLACK))
-
-
-typedef struct {
-    int               current;      /* the member chosen last, or -1 */
-} cflb_dynamic_t;
 
 
 static int cflb_steer_dynamic_init(cflb_set_t *set, cflb_allocator_t *a);
 static int cflb_steer_dynamic_pick(cflb_set_t *set, cflb_pick_t *pk);
-static void cflb_steer_dynamic_free(cflb_set_t *set, cflb_allocator_t *a);
 
 
 const cflb_steer_ops_t  cflb_steer_dynamic_ops = {
@@ -51,22 +46,16 @@ const cflb_steer_ops_t  cflb_steer_dynamic_ops = {
     CFLB_NEED_RTT,
     cflb_steer_dynamic_init,
     cflb_steer_dynamic_pick,
-    cflb_steer_dynamic_free
+    NULL
 };
 
 
 static int
 cflb_steer_dynamic_init(cflb_set_t *set, cflb_allocator_t *a)
 {
-    cflb_dynamic_t  *dyn;
+    (void) a;
 
-    dyn = a->alloc(a->data, sizeof(cflb_dynamic_t));
-    if (dyn == NULL) {
-        return CFLB_ERROR;
-    }
-
-    dyn->current = -1;
-    set->data = dyn;
+    set->data = NULL;
 
     return CFLB_OK;
 }
@@ -75,12 +64,10 @@ cflb_steer_dynamic_init(cflb_set_t *set, cflb_allocator_t *a)
 static int
 cflb_steer_dynamic_pick(cflb_set_t *set, cflb_pick_t *pk)
 {
-    int              best, cur;
-    uint64_t         rtt, best_rtt;
-    unsigned         i;
-    cflb_dynamic_t  *dyn;
+    int       best;
+    uint64_t  rtt, best_rtt;
+    unsigned  i;
 
-    dyn = set->data;
     best = CFLB_DECLINED;
     best_rtt = 0;
 
@@ -104,30 +91,16 @@ cflb_steer_dynamic_pick(cflb_set_t *set, cflb_pick_t *pk)
         return cflb_steer_first(set, pk);
     }
 
-    cur = dyn->current;
-
-    if (cur >= 0 && (unsigned) cur < set->n) {
-        rtt = (cur == best) ? best_rtt : pk->rtt(pk->ctx, (unsigned) cur);
-
-        if (cflb_dynamic_near(rtt, best_rtt)
-            && (cur == best || cflb_member_usable(pk, (unsigned) cur)))
-        {
-            return cur;
-        }
-    }
-
     /* the first in order that is as good as the best: best at the latest */
     for (i = 0; (int) i < best; i++) {
         rtt = pk->rtt(pk->ctx, i);
 
         if (cflb_dynamic_near(rtt, best_rtt) && cflb_member_usable(pk, i)) {
-            break;
+            return (int) i;
         }
     }
 
-    dyn->current = (int) i;
-
-    return (int) i;
+    return best;
 }
 
 
@@ -156,13 +129,4 @@ cflb_dynamic_rtt(uint32_t avg, uint32_t sample, unsigned n)
     v = ((uint64_t) avg * n + sample + (n + 1) / 2) / (n + 1);
 
     return v ? (uint32_t) v : 1;
-}
-
-
-static void
-cflb_steer_dynamic_free(cflb_set_t *set, cflb_allocator_t *a)
-{
-    if (set->data) {
-        a->free(a->data, set->data);
-    }
 }

@@ -266,6 +266,7 @@ ngx_cflb_locate(ngx_cflb_decision_t *d)
 
         p->location = ccf->node.location;
         p->where = ccf->node.where;
+        p->vec = 1;
         p->pop = 1;
 
     } else if (d->subnet && ngx_cflb_locate_subnet(d)) {
@@ -280,10 +281,6 @@ ngx_cflb_locate(ngx_cflb_decision_t *d)
 
         if (ngx_cflb_locate_addr(ccf, d->subnet, &p->location) != NGX_OK) {
             return NULL;
-        }
-
-        if (p->location.flags & CFLB_LOC_COORDS) {
-            cflb_geo_vec(p->location.lat, p->location.lon, &p->where);
         }
 
     } else {
@@ -338,15 +335,27 @@ ngx_cflb_client_place(ngx_cflb_conf_t *ccf, struct sockaddr *sa,
         return NULL;
     }
 
-    if (p->location.flags & CFLB_LOC_COORDS) {
-        cflb_geo_vec(p->location.lat, p->location.lon, &p->where);
-    }
-
     if (k) {
         k->known = 1;
     }
 
     return p;
+}
+
+
+cflb_geo_vec_t *
+ngx_cflb_place_where(ngx_cflb_place_t *p)
+{
+    if (!(p->location.flags & CFLB_LOC_COORDS)) {
+        return NULL;
+    }
+
+    if (!p->vec) {
+        cflb_geo_vec(p->location.lat, p->location.lon, &p->where);
+        p->vec = 1;
+    }
+
+    return &p->where;
 }
 
 

@@ -28,6 +28,13 @@ char *ngx_cflb_node(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_uint_t ngx_cflb_locates_coords(ngx_cflb_conf_t *ccf, ngx_uint_t strategy);
 
 /*
+ * ngx_cflb_place_where() is the unit vector of p's coordinates, made the
+ * first time it is asked for (proximity, its trace), or NULL when p has
+ * no coordinates.
+ */
+cflb_geo_vec_t *ngx_cflb_place_where(ngx_cflb_place_t *p);
+
+/*
  * ngx_cflb_coord_at() writes " at offset N" (NUL-terminated), where a
  * coordinate cflb_geo_coord_parse() refused went wrong, or "" when the
  * error is about the whole number (out of range, not a number): for

@@ -534,6 +534,7 @@ static u_char *
 ngx_cflb_trace_where(u_char *p, ngx_cflb_decision_t *d, ngx_cflb_pool_t *pool)
 {
     ngx_int_t          policy;
+    cflb_geo_vec_t    *where;
     ngx_cflb_place_t  *place;
     unsigned char      cc[2];
 
@@ -564,10 +565,11 @@ ngx_cflb_trace_where(u_char *p, ngx_cflb_decision_t *d, ngx_cflb_pool_t *pool)
         }
 
     case CFLB_STEER_PROXIMITY:
-        if (place && (place->location.flags & CFLB_LOC_COORDS)) {
+        where = place ? ngx_cflb_place_where(place) : NULL;
+
+        if (where) {
             return ngx_sprintf(p, "(proximity:%uikm)", (ngx_uint_t)
-                               (cflb_geo_km(cflb_geo_dot(&place->where,
-                                                         &pool->where))
+                               (cflb_geo_km(cflb_geo_dot(where, &pool->where))
                                 + 0.5));
         }
 

@@ -135,9 +135,10 @@ sub stop_load {
 
 # ------------------------------------------------------- slow backend
 
-# An HTTP/1.x server on 127.0.0.1:$port, each connection served by a
-# process of its own: GET /health is answered "ok" after the delay (in
-# milliseconds) that the file $Dir/delay-$name holds when the probe
+# An HTTP/1.x server on 127.0.0.1:$port, one process and no fork per
+# connection (a fork costs milliseconds, which would be noise in the
+# round trips measured): GET /health is answered "ok" after the delay
+# (in milliseconds) that the file $Dir/delay-$name holds when the probe
 # arrives, and logged in $Dir/probes-$name (one line per probe, at its
 # arrival); anything else is answered "$name" at once.  Lives $secs
 # seconds or until its test block ends.  set_delay() changes the delay.
@@ -149,31 +150,15 @@ sub slow_backend {
 
     my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
                                   LocalPort => $port, Listen => 128,
-                                  ReuseAddr => 1)
+                                  ReuseAddr => 1, Blocking => 0)
         or die "cflb-geo: cannot listen on $port: $!\n";
 
     my $pid = fork();
     die "cflb-geo: fork: $!\n" unless defined $pid;
 
     if ($pid == 0) {
-        local $SIG{CHLD} = 'IGNORE';
-        my $deadline = time + ($secs || 60);
-
-        while (time < $deadline) {
-            next unless IO::Select->new($l)->can_read(0.5);
-            my $c = $l->accept or next;
-
-            my $kid = fork();
-
-            if (defined $kid && $kid == 0) {
-                close $l;
-                serve_slow($c, $name);
-                POSIX::_exit(0);
-            }
-
-            close $c;
-        }
-
+        $SIG{PIPE} = 'IGNORE';
+        serve_slow($l, $name, time + ($secs || 60));
         POSIX::_exit(0);
     }
 
@@ -184,34 +169,66 @@ sub slow_backend {
 }
 
 
+# the event loop of slow_backend(): connections read until the end of
+# the head, then answered at once or at their due time
 sub serve_slow {
-    my ($c, $name) = @_;
+    my ($l, $name, $deadline) = @_;
 
-    local $SIG{ALRM} = sub { POSIX::_exit(0) };
-    alarm 10;
+    my $sel = IO::Select->new($l);
+    my (%in, @due);
 
-    my $head = '';
-    while ($head !~ /\r?\n\r?\n/) {
-        my $n = sysread($c, $head, 4096, length $head);
-        return unless $n;
-    }
+    while (time < $deadline) {
+        my $wait = 0.05;
+        $wait = $due[0][0] - time if @due && $due[0][0] - time < $wait;
+        $wait = 0 if $wait < 0;
 
-    my ($path) = $head =~ m{^[A-Z]+ (\S+)};
-    my $body = $name;
+        for my $s ($sel->can_read($wait)) {
+            if ($s == $l) {
+                while (my $c = $l->accept) {
+                    $c->blocking(0);
+                    $sel->add($c);
+                    $in{$c} = '';
+                }
+                next;
+            }
 
-    if (defined $path && $path eq '/health') {
-        if (open my $log, '>>', "$Dir/probes-$name") {
-            syswrite($log, sprintf("%.3f\n", time));
-            close $log;
+            my $n = sysread($s, $in{$s}, 4096, length $in{$s});
+
+            if (!$n) {
+                $sel->remove($s);
+                delete $in{$s};
+                close $s;
+                next;
+            }
+
+            next unless $in{$s} =~ /\r?\n\r?\n/;
+
+            my ($path) = $in{$s} =~ m{^[A-Z]+ (\S+)};
+            my ($at, $body) = (time, $name);
+
+            if (defined $path && $path eq '/health') {
+                if (open my $log, '>>', "$Dir/probes-$name") {
+                    syswrite($log, sprintf("%.3f\n", $at));
+                    close $log;
+                }
+
+                $at += delay($name) / 1000;
+                $body = 'ok';
+            }
+
+            $sel->remove($s);
+            delete $in{$s};
+            @due = sort { $a->[0] <=> $b->[0] } @due, [$at, $s, $body];
         }
 
-        sleep(delay($name) / 1000);
-        $body = 'ok';
+        while (@due && $due[0][0] <= time) {
+            my (undef, $c, $body) = @{ shift @due };
+            syswrite($c, "HTTP/1.1 200 OK\r\nContent-Length: "
+                         . length($body) . "\r\nConnection: close\r\n\r\n"
+                         . $body);
+            close $c;
+        }
     }
-
-    syswrite($c, "HTTP/1.1 200 OK\r\nContent-Length: " . length($body)
-                 . "\r\nConnection: close\r\n\r\n$body");
-    close $c;
 }
 
 
