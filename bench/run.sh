@@ -32,6 +32,10 @@
 #   cflb_off2 steering off over two monitored pools (a tcp monitor with
 #             interval 3600s: one probe per endpoint, at start)
 #   cflb_dyn  the same with steering dynamic_latency
+#   rr_conn, cflb_geo_conn  rr and cflb_geo with keepalive_requests 1 for
+#             the clients: a new client connection per request, so each
+#             request pays its database lookup (the others look up once
+#             per connection, the first request)
 #
 # Numbers per variant:
 #   req/s     wrk -t1 -c32 for BENCH_SECONDS, median of BENCH_ROUNDS rounds
@@ -89,7 +93,7 @@ keepalive=${BENCH_KEEPALIVE:-128}
 
 variants=(rr lc haproxy cflb_rnd cflb_lors cflb_cookie cflb_trace)
 geo_variants=(rr cflb_rnd cflb_geo cflb_geo_city cflb_prox cflb_off2
-              cflb_dyn)
+              cflb_dyn rr_conn cflb_geo_conn)
 if [ "${BENCH_VARIANTS:-}" = geo ]; then
     variants=("${geo_variants[@]}")
 elif [ -n "${BENCH_VARIANTS:-}" ]; then
@@ -109,6 +113,8 @@ declare -A describe=(
     [cflb_prox]="cflb proximity, City database"
     [cflb_off2]="cflb off, 2 monitored pools"
     [cflb_dyn]="cflb dynamic_latency, 2 pools"
+    [rr_conn]="round robin, a connection a request"
+    [cflb_geo_conn]="cflb geo, a connection a request"
 )
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cflb-bench.XXXXXX")
@@ -163,7 +169,7 @@ write_backend_conf() {
 upstream_block() {
     local p i
     case $1 in
-    rr|lc)
+    rr|lc|rr_conn)
         echo "    upstream backends {"
         [ "$1" = lc ] && echo "        least_conn;"
         for p in "${backend_ports[@]}"; do
@@ -172,8 +178,8 @@ upstream_block() {
         echo "        keepalive $keepalive;"
         echo "    }"
         ;;
-    cflb_geo|cflb_geo_city|cflb_prox|cflb_off2|cflb_dyn)
-        geo_block "$1"
+    cflb_geo|cflb_geo_city|cflb_prox|cflb_off2|cflb_dyn|cflb_geo_conn)
+        geo_block "${1%_conn}"
         ;;
     cflb_rnd|cflb_lors|cflb_cookie|cflb_trace)
         echo "    cflb_zone cflb 4m;"
@@ -293,7 +299,10 @@ write_nginx_front_conf() {
         echo "events { worker_connections 4096; }"
         echo "http {"
         nginx_http_paths "$d"
-        echo "    keepalive_requests 10000000; keepalive_timeout 300s;"
+        case $v in
+        *_conn) echo "    keepalive_requests 1;" ;;
+        *) echo "    keepalive_requests 10000000; keepalive_timeout 300s;" ;;
+        esac
         echo "    proxy_http_version 1.1;"
         echo "    proxy_set_header Connection \"\";"
         upstream_block "$v"
@@ -396,7 +405,12 @@ callgrind_ir() {
     read -r ok conns <<< "$res"
     stop_pid "$front_pid" "$(front_stop_signal "$v")" 60
     [ "$ok" = "$n" ] || die "$v: only $ok of $n requests answered 200"
-    [ "$conns" = 1 ] || log "bench: $v: client needed $conns connections for $n requests"
+    case $v in
+    *_conn) [ "$conns" = "$n" ] \
+                || log "bench: $v: $conns connections for $n requests" ;;
+    *) [ "$conns" = 1 ] \
+           || log "bench: $v: client needed $conns connections for $n requests"
+    esac
     [ -s "$f" ] || die "$v: callgrind wrote no $f"
     result=$(awk '/^totals:/ { print $2 }' "$f")
 }
@@ -537,7 +551,7 @@ echo
 echo "Where the instructions go (plain shape, difference method per function,"
 echo "next to nginx round robin):"
 for v in "${variants[@]}"; do
-    case $v in cflb_*) ;; *) continue ;; esac
+    case $v in *_conn) continue ;; cflb_*) ;; *) continue ;; esac
     echo "  ${describe[$v]}:"
     profile_vs_rr "$v" 14
 done
@@ -599,6 +613,7 @@ target cflb_geo rr 1.10
 target cflb_geo_city rr 1.10
 target cflb_prox cflb_geo_city 1.00
 target cflb_dyn cflb_off2 1.00
+target cflb_geo_conn rr_conn 1.10
 
 # ---- layer 4: bench/stream.sh, with its own temp dir, ports and backends
 # (ours are stopped first, so they take no CPU from it)
