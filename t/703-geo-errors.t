@@ -294,7 +294,8 @@ _EOC_
       qq{cflb geo database "$dir/missing.mmdb": Error opening the }
       . 'specified MaxMind DB file (2: No such file or directory)' ],
 
-    [ 'a relative name is the prefix\'s, and missing', <<'_EOC_',
+    [ 'a relative name is the configuration directory\'s, and missing',
+      <<'_EOC_',
     cflb_geoip2 geo/none.mmdb;  #<
 _EOC_
       qq{cflb geo database "PREFIX/geo/none.mmdb": Error opening the }
