@@ -138,17 +138,18 @@ awk '$6 == "__cflb" { print "    cookie: __cflb=" $7 }' "$jar"
 echo
 echo "6. Location steering: one request to /geo and one to /near from each"
 echo "   client address (curl --interface), placed by the demo's database:"
-printf '    %-11s %-16s %-14s %-28s %s\n' client place geo "(why)" near
+printf '    %-11s %-16s %-14s %-20s %-14s %s\n' client place geo why near why
 for ip in 127.0.0.1 127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5 127.0.0.7 \
           127.0.0.99; do
     g=$(curl -s -D - --interface "$ip" http://127.0.0.1:8080/geo | tr -d '\r')
     n=$(curl -s -D - --interface "$ip" http://127.0.0.1:8080/near | tr -d '\r')
-    printf '    %-11s %-16s %-14s %-28s %s %s\n' "$ip" \
-        "$(sed -n 's/^X-Cflb-Client: *//p' <<< "$g" | sed 's/^ *$/unknown/')" \
+    printf '    %-11s %-16s %-14s %-20s %-14s %s\n' "$ip" \
+        "$(sed -n 's/^X-Cflb-Client: *//p' <<< "$g" \
+           | sed 's/ \([0-9]\)/ AS\1/; s/^ *$/unknown/')" \
         "$(tail -n 1 <<< "$g" | sed 's/ host=.*//')" \
         "$(sed -n 's/^X-Cflb-Trace: .*pool=[^(]*(\([^)]*\)).*/\1/p' <<< "$g")" \
-        "$(tail -n 1 <<< "$n")" \
-        "$(sed -n 's/^X-Cflb-Trace: .*pool=[^(]*(\([^)]*\)).*/(\1)/p' <<< "$n")"
+        "$(tail -n 1 <<< "$n" | sed 's/ host=.*//')" \
+        "$(sed -n 's/^X-Cflb-Trace: .*pool=[^(]*(\([^)]*\)).*/\1/p' <<< "$n")"
 done
 
 cat <<END
