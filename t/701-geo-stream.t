@@ -371,9 +371,13 @@ udp 127.0.0.1 a - pool=pa(dynamic:Nms)
 
 
 
-=== TEST 5: TCP and UDP: a reload with a new database moves clients, with no failed session under load
+=== TEST 5: TCP and UDP: a reload with a new database moves clients, with no failed TCP session under load
 127.0.0.1 is in Germany, then in Japan.  Background clients open TCP
 sessions and send UDP datagrams from it all along; every answer counts.
+No TCP session may fail.  A UDP datagram may go unanswered, at most 2:
+nginx drops one now and then at a reload, cflb or not (its own round
+robin, in this network namespace: 1 of 77,492 datagrams over 5
+reloads; here 1 of about 6,000 in 1 run of 4).
 --- stream_config eval
 $::Backends . $::Pools . qq{
     cflb_geoip2 $::Db/moving.mmdb;
@@ -421,8 +425,15 @@ for my $l (@loads) {
     Cflb::wait_until(sub { -e "$stop.out" }, 20);
     open $fh, '<', "$stop.out" or die "$stop.out: $!";
     my %t = map { chomp; split /=/ } <$fh>;
-    $out .= "$proto: " . CORE::join(' ', map { "$_=" . ($t{$_} > 0 ? 'some' : 0) }
-                                        sort keys %t) . "\n";
+    # nginx itself may drop a datagram that arrives as the old workers
+    # close the shared UDP socket (see the block's description)
+    my $lost = delete $t{'(none)'} // 0;
+    $out .= "$proto: "
+        . CORE::join(' ', map { "$_=" . ($t{$_} > 0 ? 'some' : 0) }
+                          sort keys %t)
+        . ($proto eq 'udp'
+           ? " unanswered: " . ($lost <= 2 ? "2 or fewer" : $lost)
+           : $lost ? " unanswered: $lost" : '') . "\n";
 }
 $out .= "after: " . Cflb::tally_lines(Cflb::tcp_sessions(1985, 10,
                                       from => sub { '127.0.0.1' }));
@@ -431,7 +442,7 @@ $Cflb::note{out} = $out;
 sub { $Cflb::note{out} }
 --- response_body
 tcp: asia=some de=some
-udp: asia=some de=some
+udp: asia=some de=some unanswered: 2 or fewer
 after: asia 10
 --- no_error_log
 [error]
