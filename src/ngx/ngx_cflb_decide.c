@@ -186,8 +186,8 @@ ngx_cflb_select(ngx_cflb_decision_t *d, ngx_log_t *log, ngx_uint_t fallback)
             list = ngx_cflb_maps_list(d, place);
         }
 
-        if (place && (place->location.flags & CFLB_LOC_COORDS)) {
-            pk.where = &place->where;
+        if (place && (list->set.ops->inputs & CFLB_NEED_COORDS)) {
+            pk.where = ngx_cflb_place_where(place);
         }
     }
 

@@ -671,11 +671,18 @@ ngx_cflb_pools_check(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
         }
     }
 
-    if ((ops->inputs & CFLB_NEED_COORDS) && !ngx_cflb_can_locate(lb->conf)) {
+    if ((ops->inputs & CFLB_NEED_COORDS)
+        && !ngx_cflb_locates_coords(lb->conf, lb->view.locate))
+    {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                       "%s steering of cflb_lb \"%V\" needs the client's "
-                      "location: cflb_geoip2, or cflb_node lat= lon=, "
-                      "in %s:%ui", ops->name, &lb->name, lb->file, lb->line);
+                      "coordinates: %s, in %s:%ui", ops->name, &lb->name,
+                      (lb->view.locate == NGX_CFLB_LOCATE_POP)
+                      ? "location_strategy pop takes cflb_node lat= lon="
+                      : (lb->conf->geo == NULL)
+                        ? "cflb_geoip2, or cflb_node lat= lon="
+                        : "a cflb_geoip2 database with them (City)",
+                      lb->file, lb->line);
         return NGX_ERROR;
     }
 

@@ -10,6 +10,7 @@
 
 #include "ngx_cflb_conf.h"
 #include "ngx_cflb_pool.h"
+#include "ngx_cflb_location.h"
 #include "ngx_cflb_notify.h"
 
 
@@ -407,6 +408,7 @@ static char *
 ngx_cflb_pool_coordinates(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
 {
     ngx_str_t   *value;
+    u_char       at[NGX_CFLB_COORD_AT_LEN];
     ngx_uint_t   lon;
     cflb_err_t   err;
     int32_t      deg[2];
@@ -418,11 +420,13 @@ ngx_cflb_pool_coordinates(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
                                  (int) lon, &deg[lon], &err)
             != CFLB_OK)
         {
+            ngx_cflb_coord_at(at, &err);
+
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid %s \"%V\" in coordinates of "
-                               "cflb_pool \"%V\": %s",
+                               "cflb_pool \"%V\": %s%s",
                                lon ? "longitude" : "latitude",
-                               &value[1 + lon], &pool->name, err.msg);
+                               &value[1 + lon], &pool->name, err.msg, at);
             return NGX_CONF_ERROR;
         }
     }

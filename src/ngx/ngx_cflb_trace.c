@@ -29,8 +29,8 @@ static u_char *ngx_cflb_trace_where(u_char *p, ngx_cflb_decision_t *d,
 static void ngx_cflb_trace_variable(ngx_cflb_decision_t *d,
     ngx_pool_t *pool, ngx_variable_value_t *v);
 static void ngx_cflb_client_variable(ngx_cflb_conf_t *ccf,
-    struct sockaddr *client, ngx_pool_t *pool, ngx_variable_value_t *v,
-    uintptr_t data);
+    ngx_cflb_decision_t *d, struct sockaddr *client, ngx_pool_t *pool,
+    ngx_variable_value_t *v, uintptr_t data);
 
 
 #define ngx_cflb_trace_word(p, w)  ngx_cpymem(p, (w)->data, (w)->len)
@@ -114,7 +114,7 @@ ngx_cflb_variable(ngx_cflb_conf_t *ccf, ngx_cflb_decision_t *d,
     }
 
     if (data >= NGX_CFLB_VAR_COUNTRY) {
-        ngx_cflb_client_variable(ccf, client, pool, v, data);
+        ngx_cflb_client_variable(ccf, d, client, pool, v, data);
         return;
     }
 
@@ -158,12 +158,14 @@ ngx_cflb_variable(ngx_cflb_conf_t *ccf, ngx_cflb_decision_t *d,
  */
 
 static void
-ngx_cflb_client_variable(ngx_cflb_conf_t *ccf, struct sockaddr *client,
-    ngx_pool_t *pool, ngx_variable_value_t *v, uintptr_t data)
+ngx_cflb_client_variable(ngx_cflb_conf_t *ccf, ngx_cflb_decision_t *d,
+    struct sockaddr *client, ngx_pool_t *pool, ngx_variable_value_t *v,
+    uintptr_t data)
 {
-    u_char           *p;
-    cflb_location_t   loc;
-    unsigned char     cc[2];
+    u_char            *p;
+    unsigned char      cc[2];
+    cflb_location_t    loc;
+    ngx_cflb_place_t  *place;
 
     v->valid = 1;
     v->no_cacheable = 0;
@@ -171,11 +173,24 @@ ngx_cflb_client_variable(ngx_cflb_conf_t *ccf, struct sockaddr *client,
     v->len = 0;
     v->data = (u_char *) "";
 
-    if (client == NULL
-        || ngx_cflb_locate_addr(ccf, client, &loc) != NGX_OK)
-    {
+    if (client == NULL || ccf->geo == NULL) {
         return;
     }
+
+    /* the client's place as steering found it, or as kept or looked up */
+    if (d && d->located && d->place && !d->place->pop && !d->place->subnet) {
+        place = d->place;
+
+    } else {
+        place = ngx_cflb_client_place(ccf, client, d ? d->cpool : NULL,
+                                      pool);
+    }
+
+    if (place == NULL) {
+        return;
+    }
+
+    loc = place->location;
 
     p = ngx_pnalloc(pool, NGX_INT32_LEN);
     if (p == NULL) {
@@ -520,6 +535,7 @@ static u_char *
 ngx_cflb_trace_where(u_char *p, ngx_cflb_decision_t *d, ngx_cflb_pool_t *pool)
 {
     ngx_int_t          policy;
+    cflb_geo_vec_t    *where;
     ngx_cflb_place_t  *place;
     unsigned char      cc[2];
 
@@ -550,10 +566,11 @@ ngx_cflb_trace_where(u_char *p, ngx_cflb_decision_t *d, ngx_cflb_pool_t *pool)
         }
 
     case CFLB_STEER_PROXIMITY:
-        if (place && (place->location.flags & CFLB_LOC_COORDS)) {
+        where = place ? ngx_cflb_place_where(place) : NULL;
+
+        if (where) {
             return ngx_sprintf(p, "(proximity:%uikm)", (ngx_uint_t)
-                               (cflb_geo_km(cflb_geo_dot(&place->where,
-                                                         &pool->where))
+                               (cflb_geo_km(cflb_geo_dot(where, &pool->where))
                                 + 0.5));
         }
 
