@@ -15,6 +15,8 @@
 #include <ngx_http.h>
 
 #include "ngx_cflb_peer.h"
+#include "ngx_cflb_rules.h"
+#include "ngx_cflb_trace.h"
 #include "ngx_http_cflb_compat.h"
 
 
@@ -27,6 +29,8 @@ typedef struct {
     ngx_http_request_t       *r;
     ngx_buf_t                *header;        /* as the proxy module made it */
     uint64_t                  hkey[2];       /* header session key */
+    ngx_cflb_rules_outcome_t  rules;         /* of the custom rules */
+    ngx_cflb_lb_t            *ruled;         /* whose rules ran, or NULL */
     unsigned                  has_hkey:1;
 } ngx_http_cflb_peer_data_t;
 
@@ -39,6 +43,23 @@ void ngx_http_cflb_affinity(ngx_http_request_t *r,
 
 /* the header filter that starts a new session in the response */
 ngx_int_t ngx_http_cflb_affinity_init(ngx_conf_t *cf);
+
+
+/* ngx_http_cflb_rules.c: custom rules, fields and fixed responses */
+
+/* the fields of http rules, and the regex engine (create_main_conf) */
+ngx_cflb_rule_conf_t *ngx_http_cflb_rule_conf(ngx_conf_t *cf);
+
+/* the precontent handler, if some load balancer has rules */
+ngx_int_t ngx_http_cflb_rules_init(ngx_conf_t *cf, ngx_cflb_conf_t *ccf);
+
+/*
+ * ngx_http_cflb_rules_peer() gives the decision of hpd (from init_peer)
+ * the view its rules made: in the precontent phase, or now when the
+ * upstream was known only at init_peer.
+ */
+ngx_int_t ngx_http_cflb_rules_peer(ngx_http_request_t *r, ngx_cflb_lb_t *lb,
+    ngx_http_cflb_peer_data_t *hpd);
 
 
 /* ngx_http_cflb_status.c */
