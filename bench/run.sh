@@ -21,6 +21,9 @@
 #             front end starts), so it measures the pinned path
 #   cflb_trace cflb_rnd with "add_header X-Cflb-Trace $cflb_trace": the
 #             traced path (docs/trace.md); cflb_rnd is the untraced one
+#   cflb_rules cflb_rnd with five custom rules that no request matches (a
+#             path "contains", a header "eq", a CIDR "in", a "matches", a
+#             lower()+starts_with()): the rules' cost (docs/rules.md)
 #
 # Numbers per variant:
 #   req/s     wrk -t1 -c32 for BENCH_SECONDS, median of BENCH_ROUNDS rounds
@@ -76,7 +79,7 @@ fi
 # such cap).  4 backends x 32 clients = 128: nothing ever has to be closed.
 keepalive=${BENCH_KEEPALIVE:-128}
 
-variants=(rr lc haproxy cflb_rnd cflb_lors cflb_cookie cflb_trace)
+variants=(rr lc haproxy cflb_rnd cflb_lors cflb_cookie cflb_trace cflb_rules)
 if [ -n "${BENCH_VARIANTS:-}" ]; then
     # a subset, e.g. "rr cflb_cookie": rr stays first, the baseline
     read -r -a variants <<< "$BENCH_VARIANTS"
@@ -89,6 +92,7 @@ declare -A describe=(
     [cflb_lors]="cflb least_outstanding_requests"
     [cflb_cookie]="cflb cookie affinity, pinned"
     [cflb_trace]="cflb random, \$cflb_trace header"
+    [cflb_rules]="cflb random, 5 rules, none match"
 )
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cflb-bench.XXXXXX")
@@ -152,7 +156,7 @@ upstream_block() {
         echo "        keepalive $keepalive;"
         echo "    }"
         ;;
-    cflb_rnd|cflb_lors|cflb_cookie|cflb_trace)
+    cflb_rnd|cflb_lors|cflb_cookie|cflb_trace|cflb_rules)
         echo "    cflb_zone cflb 4m;"
         [ "$1" = cflb_cookie ] && echo "    cflb_affinity_key $tmp/cflb.key;"
         echo "    cflb_pool p1 {"
@@ -171,10 +175,23 @@ upstream_block() {
         echo "        pools p1;"
         echo "        steering off;"
         [ "$1" = cflb_cookie ] && echo "        session_affinity cookie;"
+        [ "$1" = cflb_rules ] && rules_block
         echo "        keepalive $keepalive;"
         echo "    }"
         ;;
     esac
+}
+
+# five rules of the kinds people write, none of which the benchmark's
+# requests (GET /1, /2, ... from 127.0.0.1) match, so each runs in full
+rules_block() {
+    cat <<'EOF'
+        rule blog { condition 'http.request.uri.path contains "/blog"'; override pools p1; }
+        rule canary { condition 'http.request.headers["x-canary"][0] eq "on"'; override pools p1; }
+        rule office { condition 'ip.src in {10.0.0.0/8 192.168.0.0/16 2001:db8::/32}'; override pools p1; }
+        rule admin { condition 'http.request.uri.path matches "^/admin/[0-9]+$"'; override pools p1; }
+        rule api { condition 'starts_with(lower(http.request.uri.path), "/api/")'; override pools p1; }
+EOF
 }
 
 # A single-process nginx front end (no master, so callgrind sees every
@@ -323,7 +340,7 @@ clk_tck=$(getconf CLK_TCK)
 write_backend_conf
 write_haproxy_conf http
 head -c 32 /dev/urandom > "$tmp/cflb.key"
-for v in rr lc cflb_rnd cflb_lors cflb_cookie cflb_trace; do
+for v in rr lc cflb_rnd cflb_lors cflb_cookie cflb_trace cflb_rules; do
     write_nginx_front_conf "$v"
 done
 for v in "${variants[@]}"; do
@@ -460,10 +477,13 @@ for v in "${variants[@]}"; do
         "${ir[$v]}" "$(ratio "${ir[$v]}" "${ir[rr]}")" \
         "${irpad[$v]}" "$(ratio "${irpad[$v]}" "${irpad[rr]}")"
 done
-echo "  target: cflb Ir/req <= 1.03 x nginx round robin (cookie affinity: 1.08)"
-for v in cflb_rnd cflb_lors cflb_cookie; do
+echo "  target: cflb Ir/req <= 1.03 x nginx round robin (cookie affinity: 1.08,"
+echo "  five rules that do not match: 1.05)"
+for v in cflb_rnd cflb_lors cflb_cookie cflb_rules; do
+    case " ${variants[*]} " in *" $v "*) ;; *) continue ;; esac
     limit=1.03
     [ "$v" = cflb_cookie ] && limit=1.08
+    [ "$v" = cflb_rules ] && limit=1.05
     for shape in plain pad; do
         if [ "$shape" = plain ]; then
             x=$(ratio "${ir[$v]}" "${ir[rr]}")

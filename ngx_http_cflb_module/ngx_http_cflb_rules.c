@@ -1,16 +1,17 @@
 
 /*
  * Custom rules in http: the request's fields, and where the rules run.
- * They run in the precontent phase (after rewrite and access, before the
- * content handler starts the upstream) of a location whose proxy_pass
- * (grpc_pass, fastcgi_pass, uwsgi_pass, scgi_pass) names a load balancer
- * with rules, so that a fixed_response answers the client itself; the
- * view they made waits in the module's context for init_peer.  A
+ * They run at init_peer, as the upstream starts, unless the load
+ * balancer has a fixed_response: then in the precontent phase (after
+ * rewrite and access, before the content handler starts the upstream) of
+ * a location whose proxy_pass (grpc_pass, fastcgi_pass, uwsgi_pass,
+ * scgi_pass) names it, so that the response answers the client itself;
+ * the view they made waits in the module's context for init_peer.  A
  * proxy_pass with variables names its upstream only at init_peer: the
  * rules run there, and a fixed_response cannot answer (said in the
- * log).  The phase handler exists only when some load balancer has
- * rules.  Fields are fetched when a condition first needs them; the
- * cache and the input live on the handler's stack.
+ * log).  The phase handler exists only when some load balancer has a
+ * fixed response.  Fields are fetched when a condition first needs
+ * them; the cache and the input live on the evaluating function's stack.
  */
 
 #include "ngx_http_cflb.h"
@@ -38,22 +39,30 @@ enum {
 };
 
 
+/*
+ * The fields, those conditions name most first: a request readies the
+ * cache for the fields up to the last one its load balancer's rules name
+ * (ngx_cflb_rules_nslots()).
+ */
 static const cflb_rules_field_t  ngx_http_cflb_fields[] = {
-    NGX_CFLB_COMMON_FIELDS,
-    { "http.host", CFLB_RULES_BYTES, NGX_HTTP_CFLB_HOST },
-    { "http.cookie", CFLB_RULES_BYTES, NGX_HTTP_CFLB_COOKIE },
-    { "http.referer", CFLB_RULES_BYTES, NGX_HTTP_CFLB_REFERER },
-    { "http.user_agent", CFLB_RULES_BYTES, NGX_HTTP_CFLB_USER_AGENT },
-    { "http.request.method", CFLB_RULES_BYTES, NGX_HTTP_CFLB_METHOD },
-    { "http.request.uri", CFLB_RULES_BYTES, NGX_HTTP_CFLB_URI },
     { "http.request.uri.path", CFLB_RULES_BYTES, NGX_HTTP_CFLB_PATH },
+    { "http.host", CFLB_RULES_BYTES, NGX_HTTP_CFLB_HOST },
+    { "http.request.method", CFLB_RULES_BYTES, NGX_HTTP_CFLB_METHOD },
+    { "ip.src", CFLB_RULES_IP, NGX_CFLB_FIELD_IP_SRC },
+    { "http.request.headers", CFLB_RULES_MAP_BYTES, NGX_HTTP_CFLB_HEADERS },
+    { "http.request.uri", CFLB_RULES_BYTES, NGX_HTTP_CFLB_URI },
     { "http.request.uri.query", CFLB_RULES_BYTES, NGX_HTTP_CFLB_QUERY },
+    { "http.cookie", CFLB_RULES_BYTES, NGX_HTTP_CFLB_COOKIE },
+    { "http.user_agent", CFLB_RULES_BYTES, NGX_HTTP_CFLB_USER_AGENT },
     { "http.request.uri.args", CFLB_RULES_MAP_BYTES, NGX_HTTP_CFLB_ARGS },
+    { "ip.src.country", CFLB_RULES_BYTES, NGX_CFLB_FIELD_COUNTRY },
+    { "http.referer", CFLB_RULES_BYTES, NGX_HTTP_CFLB_REFERER },
+    { "ssl", CFLB_RULES_BOOL, NGX_HTTP_CFLB_SSL },
+    { "ip.src.asnum", CFLB_RULES_INT, NGX_CFLB_FIELD_ASNUM },
     { "http.request.uri.args.names", CFLB_RULES_ARRAY_BYTES,
       NGX_HTTP_CFLB_ARG_NAMES },
     { "http.request.uri.args.values", CFLB_RULES_ARRAY_BYTES,
       NGX_HTTP_CFLB_ARG_VALUES },
-    { "http.request.headers", CFLB_RULES_MAP_BYTES, NGX_HTTP_CFLB_HEADERS },
     { "http.request.headers.names", CFLB_RULES_ARRAY_BYTES,
       NGX_HTTP_CFLB_HEADER_NAMES },
     { "http.request.headers.values", CFLB_RULES_ARRAY_BYTES,
@@ -61,7 +70,10 @@ static const cflb_rules_field_t  ngx_http_cflb_fields[] = {
     { "http.request.version", CFLB_RULES_BYTES, NGX_HTTP_CFLB_VERSION },
     { "http.request.timestamp.sec", CFLB_RULES_INT,
       NGX_HTTP_CFLB_TIMESTAMP },
-    { "ssl", CFLB_RULES_BOOL, NGX_HTTP_CFLB_SSL }
+    { "cf.load_balancer.name", CFLB_RULES_BYTES, NGX_CFLB_FIELD_LB_NAME },
+    { "cf.load_balancer.region", CFLB_RULES_BYTES,
+      NGX_CFLB_FIELD_LB_REGION },
+    { "cf.edge.server_port", CFLB_RULES_INT, NGX_CFLB_FIELD_PORT }
 };
 
 #define NGX_HTTP_CFLB_NFIELDS                                                 \
@@ -152,13 +164,13 @@ ngx_http_cflb_rules_init(ngx_conf_t *cf, ngx_cflb_conf_t *ccf)
     lbs = ccf->lbs.elts;
 
     for (i = 0; i < ccf->lbs.nelts; i++) {
-        if (lbs[i]->rules && lbs[i]->rules->n) {
+        if (lbs[i]->rules && lbs[i]->rules->n && lbs[i]->rules->fixed) {
             any = 1;
         }
     }
 
     if (!any) {
-        /* no handler: a configuration without rules pays nothing */
+        /* no handler: rules without fixed responses run at init_peer */
         return NGX_OK;
     }
 
@@ -252,7 +264,8 @@ ngx_http_cflb_rules_lb(ngx_http_request_t *r, ngx_cflb_rule_conf_t *rc)
 
         lb = ngx_http_conf_upstream_srv_conf(uscf, ngx_http_cflb_module);
 
-        return (lb && lb->rules && lb->rules->n) ? lb : NULL;
+        return (lb && lb->rules && lb->rules->n && lb->rules->fixed)
+               ? lb : NULL;
     }
 
     return NULL;
@@ -263,8 +276,15 @@ ngx_int_t
 ngx_http_cflb_rules_peer(ngx_http_request_t *r, ngx_cflb_lb_t *lb,
     ngx_http_cflb_peer_data_t *hpd)
 {
+    if (lb->rules->n == 0) {
+        return NGX_OK;
+    }
+
     if (hpd->ruled != lb) {
-        /* proxy_pass with variables: no phase handler knew the lb */
+        /*
+         * rules without a fixed response, or a proxy_pass with variables
+         * that no phase handler could know the lb of
+         */
         if (ngx_http_cflb_rules_eval(r, lb, hpd) != NGX_OK) {
             return NGX_ERROR;
         }
@@ -304,7 +324,7 @@ ngx_http_cflb_rules_eval(ngx_http_request_t *r, ngx_cflb_lb_t *lb,
     hc.nargs = 0;
     hc.parsed = 0;
 
-    cflb_rules_input_init(&in, slots, NGX_HTTP_CFLB_NFIELDS, keys,
+    cflb_rules_input_init(&in, slots, lb->rules->nslots, keys,
                           ngx_min(lb->rules->nkeys, NGX_CFLB_RULES_KEYS));
 
     ngx_cflb_allocator(&a, r->pool);

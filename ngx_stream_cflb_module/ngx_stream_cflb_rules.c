@@ -59,7 +59,7 @@ ngx_stream_cflb_rules(ngx_stream_session_t *s, ngx_cflb_lb_t *lb,
     sc.c = s->connection;
 
     /* no map field at layer 4: no lookup to cache */
-    cflb_rules_input_init(&in, slots, NGX_STREAM_CFLB_NFIELDS, NULL, 0);
+    cflb_rules_input_init(&in, slots, lb->rules->nslots, NULL, 0);
 
     ngx_cflb_allocator(&a, s->connection->pool);
 

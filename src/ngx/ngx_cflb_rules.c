@@ -371,6 +371,8 @@ ngx_cflb_rule_condition(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
     cln->handler = ngx_cflb_rule_free;
     cln->data = rule->expr;
 
+    rule->condition = value[1];
+
     return NGX_CONF_OK;
 }
 
@@ -770,6 +772,13 @@ ngx_cflb_rule_free(void *data)
 
 #if (NGX_PCRE2)
 
+/* a compiled pattern, and whether the JIT took it */
+typedef struct {
+    pcre2_code               *code;
+    ngx_uint_t                jit;
+} ngx_cflb_regex_t;
+
+
 /*
  * PCRE2 in byte mode (no UTF), JIT-compiled where the library can; a
  * bad pattern gives PCRE2's own message.  The match context and data are
@@ -785,7 +794,7 @@ ngx_cflb_regex_compile(void *data, const unsigned char *pattern, size_t len,
 
     int                   err;
     PCRE2_SIZE            off;
-    pcre2_code           *re;
+    ngx_cflb_regex_t     *re;
     pcre2_match_context  *mctx;
 
     if (rc->mctx == NULL) {
@@ -794,9 +803,7 @@ ngx_cflb_regex_compile(void *data, const unsigned char *pattern, size_t len,
 
         if (mctx == NULL || rc->md == NULL) {
             pcre2_match_context_free(mctx);
-            ngx_cpystrn((u_char *) errbuf, (u_char *) "out of memory",
-                        errlen);
-            return NULL;
+            goto nomem;
         }
 
         pcre2_set_match_limit(mctx, NGX_CFLB_REGEX_STEPS);
@@ -805,31 +812,53 @@ ngx_cflb_regex_compile(void *data, const unsigned char *pattern, size_t len,
         rc->mctx = mctx;
     }
 
-    re = pcre2_compile(pattern, len, 0, &err, &off, NULL);
-
+    re = ngx_alloc(sizeof(ngx_cflb_regex_t), rc->log);
     if (re == NULL) {
+        goto nomem;
+    }
+
+    re->code = pcre2_compile(pattern, len, 0, &err, &off, NULL);
+
+    if (re->code == NULL) {
         pcre2_get_error_message(err, (PCRE2_UCHAR *) errbuf, errlen);
+        ngx_free(re);
         return NULL;
     }
 
     /* without JIT (not built in, no executable memory) it interprets */
-    (void) pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+    re->jit = (pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE) == 0);
 
     return re;
+
+nomem:
+
+    ngx_cpystrn((u_char *) errbuf, (u_char *) "out of memory", errlen);
+
+    return NULL;
 }
 
 
-/* a match limit reached is no match, said at info level */
+/*
+ * A match limit reached is no match, said at info level.  A JIT-compiled
+ * pattern goes straight to its code: pcre2_jit_match() skips the checks
+ * of pcre2_match(), which the compile made once (the limits still hold).
+ */
 
 static int
-ngx_cflb_regex_match(void *data, void *re, const unsigned char *subject,
+ngx_cflb_regex_match(void *data, void *p, const unsigned char *subject,
     size_t len)
 {
     ngx_cflb_rule_conf_t *rc = data;
 
-    int  n;
+    int                n;
+    ngx_cflb_regex_t  *re;
 
-    n = pcre2_match(re, subject, len, 0, 0, rc->md, rc->mctx);
+    re = p;
+
+    n = re->jit ? pcre2_jit_match(re->code, subject, len, 0, 0, rc->md,
+                                  rc->mctx)
+                : pcre2_match(re->code, subject, len, 0, 0, rc->md,
+                              rc->mctx);
 
     if (n >= 0) {
         return 1;
@@ -848,9 +877,14 @@ ngx_cflb_regex_match(void *data, void *re, const unsigned char *subject,
 
 
 static void
-ngx_cflb_regex_free(void *data, void *re)
+ngx_cflb_regex_free(void *data, void *p)
 {
-    pcre2_code_free(re);
+    ngx_cflb_regex_t  *re;
+
+    re = p;
+
+    pcre2_code_free(re->code);
+    ngx_free(re);
 }
 
 

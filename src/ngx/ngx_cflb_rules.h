@@ -63,6 +63,7 @@ struct ngx_cflb_rule_s {
     ngx_str_t                 label;         /* www" rule "blog, messages */
     ngx_int_t                 priority;
     cflb_rules_expr_t        *expr;          /* NULL: no condition, true */
+    ngx_str_t                 condition;     /* as written */
     uint32_t                  set;           /* NGX_CFLB_OV_* bits */
     ngx_cflb_lb_t            *ov;            /* the overrides as read */
 
@@ -107,6 +108,7 @@ struct ngx_cflb_rules_s {
     ngx_cflb_rule_t         **run;           /* enabled, priority order */
     ngx_uint_t                n;
     ngx_uint_t                nkeys;         /* map lookups they make */
+    ngx_uint_t                nslots;        /* the fields they may name */
     ngx_cflb_affinity_t       raw;           /* the lb's, before defaults */
     ngx_cflb_maps_t          *maps;          /* the lb's, even if not geo */
     ngx_pool_t               *pool;          /* combinations, each worker */

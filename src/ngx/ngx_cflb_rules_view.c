@@ -52,6 +52,7 @@ static ngx_cflb_aff_field_t  ngx_cflb_aff_fields[] = {
 
 
 static ngx_int_t ngx_cflb_rules_order(ngx_conf_t *cf, ngx_cflb_rules_t *rules);
+static ngx_uint_t ngx_cflb_rules_nslots(ngx_cflb_lb_t *lb);
 static ngx_int_t ngx_cflb_rule_cmp(const void *a, const void *b);
 static ngx_int_t ngx_cflb_rule_resolve(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
     ngx_cflb_rule_t *rule);
@@ -136,7 +137,44 @@ ngx_cflb_rules_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb)
         return NGX_ERROR;
     }
 
+    rules->nslots = ngx_cflb_rules_nslots(lb);
+
     return ngx_cflb_rules_pairs(cf, lb);
+}
+
+
+/*
+ * The room a request's cache needs: up to the last field of the scheme
+ * that some condition names.  Found in the text, so a name inside a
+ * string counts too: only more room; a field past the room would be
+ * fetched on each use, not cached, and still be right.  The subsystem
+ * puts the fields rules use most first in its scheme, so that a request
+ * readies few slots.
+ */
+
+static ngx_uint_t
+ngx_cflb_rules_nslots(ngx_cflb_lb_t *lb)
+{
+    ngx_uint_t                 i, j, n;
+    ngx_cflb_rule_t          **all;
+    const cflb_rules_scheme_t *scheme;
+
+    scheme = &lb->conf->rule_conf->scheme;
+    all = lb->rules->all.elts;
+    n = 0;
+
+    for (i = 0; i < lb->rules->all.nelts; i++) {
+        for (j = n; j < scheme->nfields; j++) {
+            if (ngx_strnstr(all[i]->condition.data,
+                            (char *) scheme->fields[j].name,
+                            all[i]->condition.len))
+            {
+                n = j + 1;
+            }
+        }
+    }
+
+    return n;
 }
 
 
