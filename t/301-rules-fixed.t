@@ -8,8 +8,11 @@
 use lib 't/lib';
 use Test::Nginx::Socket;
 use Cflb;
+use File::Temp ();
 
 repeat_each(1);
+master_on();
+workers(1);
 
 plan "no_plan";
 
@@ -266,8 +269,18 @@ Cflb::load('/t/up', 1);
 --- request
 GET /status?format=prometheus
 --- response_body_filters eval
-sub { CORE::join '', grep { /cflb_rule_/ } split /^/, shift }
+sub {
+    my $text = shift;
+    my $dir = File::Temp::tempdir(CLEANUP => 1);
+    open my $fh, '>', "$dir/m" or die "$dir/m: $!";
+    print $fh $text;
+    close $fh;
+    my $out = `/usr/bin/promtool check metrics < $dir/m 2>&1`;
+    return ($? == 0 ? "promtool: ok\n" : "promtool: $out")
+           . CORE::join '', grep { /cflb_rule_/ } split /^/, $text;
+}
 --- response_body
+promtool: ok
 # HELP cflb_rule_matches_total Requests (layer 4: sessions) a custom rule matched.
 # TYPE cflb_rule_matches_total counter
 cflb_rule_matches_total{subsystem="http",lb="www",rule="we\"ird"} 3
@@ -318,5 +331,35 @@ $::Backends . q{
 ["GET /t/secret", "GET /t/open"]
 --- error_code eval
 [403, 200]
+--- no_error_log
+[error]
+
+
+
+=== TEST 12: a reload keeps a rule's counters by name; a renamed rule starts at zero
+--- http_config eval
+$::Backends . q{
+    cflb_lb www {
+        pools pa;
+        rule kept { condition 'true'; override pools pb; }
+        rule old { condition 'true'; override pools pb; }
+    }
+}
+--- config eval: $::Config
+--- init
+Cflb::load('/t', 3);
+Cflb::reload_with('rule old', 'rule new', 1);
+Cflb::load('/t', 2);
+--- request
+GET /status
+--- response_body_filters eval
+sub {
+    my $st = JSON::PP::decode_json(shift);
+    my ($lb) = grep { $_->{name} eq 'www' } @{ $st->{lbs} };
+    return CORE::join '', map { "$_->{name} $_->{matches}\n" } @{ $lb->{rules} };
+}
+--- response_body
+kept 5
+new 2
 --- no_error_log
 [error]

@@ -55,6 +55,8 @@ typedef struct {
 } ngx_cflb_rule_ctx_t;
 
 
+static ngx_cflb_rule_t *ngx_cflb_rule_new(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
+    ngx_str_t *name);
 static char *ngx_cflb_rule_directive(ngx_conf_t *cf, ngx_command_t *dummy,
     void *conf);
 static char *ngx_cflb_rule_condition(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
@@ -172,7 +174,10 @@ ngx_cflb_rule_conf(ngx_conf_t *cf, const cflb_rules_field_t *fields,
 }
 
 
-/* rule NAME { ... }: in a cflb_lb block */
+/*
+ * rule NAME { ... }: in a cflb_lb block; its directives go to
+ * ngx_cflb_rule_directive(), as those of "types { ... }" go to theirs.
+ */
 
 char *
 ngx_cflb_lb_rule(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
@@ -180,11 +185,8 @@ ngx_cflb_lb_rule(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_cflb_lb_t *lb = conf;
 
     char                 *rv;
-    u_char               *p;
-    ngx_str_t            *value;
-    ngx_uint_t            i;
     ngx_conf_t            save;
-    ngx_cflb_rule_t      *rule, **all;
+    ngx_cflb_rule_t      *rule;
     ngx_cflb_rule_ctx_t   ctx;
 
     if (lb == NULL) {
@@ -194,63 +196,10 @@ ngx_cflb_lb_rule(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    value = cf->args->elts;
-
-    if (lb->rules == NULL) {
-        lb->rules = ngx_pcalloc(cf->pool, sizeof(ngx_cflb_rules_t));
-        if (lb->rules == NULL
-            || ngx_array_init(&lb->rules->all, cf->pool, 4,
-                              sizeof(ngx_cflb_rule_t *))
-               != NGX_OK)
-        {
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    all = lb->rules->all.elts;
-
-    for (i = 0; i < lb->rules->all.nelts; i++) {
-        if (all[i]->name.len == value[1].len
-            && ngx_strncmp(all[i]->name.data, value[1].data, value[1].len)
-               == 0)
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "duplicate rule \"%V\" in cflb_lb \"%V\", "
-                               "first defined in %s:%ui", &value[1],
-                               &lb->name, all[i]->file, all[i]->line);
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    rule = ngx_pcalloc(cf->pool, sizeof(ngx_cflb_rule_t));
-    all = ngx_array_push(&lb->rules->all);
-
-    if (rule == NULL || all == NULL) {
+    rule = ngx_cflb_rule_new(cf, lb, (ngx_str_t *) cf->args->elts + 1);
+    if (rule == NULL) {
         return NGX_CONF_ERROR;
     }
-
-    *all = rule;
-
-    rule->name = value[1];
-    rule->file = cf->conf_file->file.name.data;
-    rule->line = cf->conf_file->line;
-
-    /* www" rule "blog: quoted by the messages, which say cflb_lb "%V" */
-    rule->label.len = lb->name.len + sizeof("\" rule \"") - 1
-                      + rule->name.len;
-    rule->label.data = ngx_pnalloc(cf->pool, rule->label.len);
-
-    rule->ov = ngx_cflb_lb_alloc(cf, lb->conf);
-
-    if (rule->label.data == NULL || rule->ov == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    p = ngx_cpymem(rule->label.data, lb->name.data, lb->name.len);
-    p = ngx_cpymem(p, "\" rule \"", sizeof("\" rule \"") - 1);
-    ngx_memcpy(p, rule->name.data, rule->name.len);
-
-    rule->ov->name = rule->label;
 
     ctx.lb = lb;
     ctx.rule = rule;
@@ -276,6 +225,77 @@ ngx_cflb_lb_rule(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * A new rule of lb named name (unique in lb), with its label for the
+ * messages and the load balancer its overrides are read into.  NULL
+ * after logging.
+ */
+
+static ngx_cflb_rule_t *
+ngx_cflb_rule_new(ngx_conf_t *cf, ngx_cflb_lb_t *lb, ngx_str_t *name)
+{
+    u_char            *p;
+    ngx_uint_t         i;
+    ngx_cflb_rule_t   *rule, **all;
+
+    if (lb->rules == NULL) {
+        lb->rules = ngx_pcalloc(cf->pool, sizeof(ngx_cflb_rules_t));
+        if (lb->rules == NULL
+            || ngx_array_init(&lb->rules->all, cf->pool, 4,
+                              sizeof(ngx_cflb_rule_t *))
+               != NGX_OK)
+        {
+            return NULL;
+        }
+    }
+
+    all = lb->rules->all.elts;
+
+    for (i = 0; i < lb->rules->all.nelts; i++) {
+        if (all[i]->name.len == name->len
+            && ngx_strncmp(all[i]->name.data, name->data, name->len) == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "duplicate rule \"%V\" in cflb_lb \"%V\", "
+                               "first defined in %s:%ui", name, &lb->name,
+                               all[i]->file, all[i]->line);
+            return NULL;
+        }
+    }
+
+    rule = ngx_pcalloc(cf->pool, sizeof(ngx_cflb_rule_t));
+    all = ngx_array_push(&lb->rules->all);
+
+    if (rule == NULL || all == NULL) {
+        return NULL;
+    }
+
+    *all = rule;
+
+    rule->name = *name;
+    rule->file = cf->conf_file->file.name.data;
+    rule->line = cf->conf_file->line;
+
+    /* www" rule "blog: quoted by the messages, which say cflb_lb "%V" */
+    rule->label.len = lb->name.len + sizeof("\" rule \"") - 1 + name->len;
+    rule->label.data = ngx_pnalloc(cf->pool, rule->label.len);
+
+    rule->ov = ngx_cflb_lb_alloc(cf, lb->conf);
+
+    if (rule->label.data == NULL || rule->ov == NULL) {
+        return NULL;
+    }
+
+    p = ngx_cpymem(rule->label.data, lb->name.data, lb->name.len);
+    p = ngx_cpymem(p, "\" rule \"", sizeof("\" rule \"") - 1);
+    ngx_memcpy(p, name->data, name->len);
+
+    rule->ov->name = rule->label;
+
+    return rule;
 }
 
 

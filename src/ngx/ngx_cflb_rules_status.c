@@ -34,7 +34,7 @@ static struct {
 
 
 /* the most one rule takes in JSON besides its escaped name */
-#define NGX_CFLB_RULE_JSON     192
+#define NGX_CFLB_RULE_JSON     256
 
 /* the most one sample takes besides the escaped names */
 #define NGX_CFLB_RULE_SAMPLE   128

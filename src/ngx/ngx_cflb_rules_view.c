@@ -85,6 +85,7 @@ static ngx_cflb_affinity_t *ngx_cflb_rules_affinity(ngx_cflb_lb_t *lb,
     ngx_cflb_rule_t **src, ngx_pool_t *pool);
 static ngx_cflb_maps_t *ngx_cflb_rules_maps(ngx_cflb_maps_t *base,
     ngx_cflb_rule_t **src, ngx_cflb_maps_t *m);
+static int ngx_cflb_rules_ip(struct sockaddr *sa, cflb_rules_ip_t *ip);
 
 
 ngx_int_t
@@ -992,36 +993,14 @@ int
 ngx_cflb_rules_common(ngx_cflb_rules_req_t *rq, unsigned id,
     cflb_rules_value_t *v)
 {
-    struct sockaddr_in   *sin;
-    ngx_cflb_conf_t      *ccf;
-#if (NGX_HAVE_INET6)
-    struct sockaddr_in6  *sin6;
-#endif
+    ngx_cflb_conf_t  *ccf;
 
     ccf = rq->lb->conf;
 
     switch (id) {
 
     case NGX_CFLB_FIELD_IP_SRC:
-        switch (rq->client->sa_family) {
-
-        case AF_INET:
-            sin = (struct sockaddr_in *) rq->client;
-            v->u.ip.v6 = 0;
-            ngx_memcpy(v->u.ip.addr, &sin->sin_addr, 4);
-            return CFLB_OK;
-
-#if (NGX_HAVE_INET6)
-        case AF_INET6:
-            sin6 = (struct sockaddr_in6 *) rq->client;
-            v->u.ip.v6 = 1;
-            ngx_memcpy(v->u.ip.addr, &sin6->sin6_addr, 16);
-            return CFLB_OK;
-#endif
-
-        default:
-            return CFLB_DECLINED;
-        }
+        return ngx_cflb_rules_ip(rq->client, &v->u.ip);
 
     case NGX_CFLB_FIELD_COUNTRY:
     case NGX_CFLB_FIELD_ASNUM:
@@ -1070,5 +1049,37 @@ ngx_cflb_rules_common(ngx_cflb_rules_req_t *rq, unsigned id,
 
         v->u.i = ngx_inet_get_port(rq->local);
         return CFLB_OK;
+    }
+}
+
+
+/* ip.src: a UNIX-domain client has no address (missing) */
+
+static int
+ngx_cflb_rules_ip(struct sockaddr *sa, cflb_rules_ip_t *ip)
+{
+    struct sockaddr_in   *sin;
+#if (NGX_HAVE_INET6)
+    struct sockaddr_in6  *sin6;
+#endif
+
+    switch (sa->sa_family) {
+
+    case AF_INET:
+        sin = (struct sockaddr_in *) sa;
+        ip->v6 = 0;
+        ngx_memcpy(ip->addr, &sin->sin_addr, 4);
+        return CFLB_OK;
+
+#if (NGX_HAVE_INET6)
+    case AF_INET6:
+        sin6 = (struct sockaddr_in6 *) sa;
+        ip->v6 = 1;
+        ngx_memcpy(ip->addr, &sin6->sin6_addr, 16);
+        return CFLB_OK;
+#endif
+
+    default:
+        return CFLB_DECLINED;
     }
 }
