@@ -29,10 +29,22 @@ typedef struct {
     ngx_http_request_t       *r;
     ngx_buf_t                *header;        /* as the proxy module made it */
     uint64_t                  hkey[2];       /* header session key */
-    ngx_cflb_rules_outcome_t  rules;         /* of the custom rules */
-    ngx_cflb_lb_t            *ruled;         /* whose rules ran, or NULL */
     unsigned                  has_hkey:1;
+    unsigned                  ruled:1;       /* ngx_http_cflb_ruled_t */
 } ngx_http_cflb_peer_data_t;
+
+
+/*
+ * The context of a request whose rules ran before init_peer (a load
+ * balancer with a fixed_response): its peer data, and what the rules
+ * made, for init_peer.  Apart, so that the peer data of every other
+ * request keeps its size.
+ */
+typedef struct {
+    ngx_http_cflb_peer_data_t hpd;           /* must be first */
+    ngx_cflb_lb_t            *lb;            /* whose rules ran */
+    ngx_cflb_rules_outcome_t  rules;
+} ngx_http_cflb_ruled_t;
 
 
 /* ngx_http_cflb_affinity.c */
@@ -55,11 +67,16 @@ ngx_int_t ngx_http_cflb_rules_init(ngx_conf_t *cf, ngx_cflb_conf_t *ccf);
 
 /*
  * ngx_http_cflb_rules_peer() gives the decision of hpd (from init_peer)
- * the view its rules made: in the precontent phase, or now when the
- * upstream was known only at init_peer.
+ * the view the rules of lb make: those the precontent phase ran (hpd is
+ * then an ngx_http_cflb_ruled_t), or runs them now.
  */
 ngx_int_t ngx_http_cflb_rules_peer(ngx_http_request_t *r, ngx_cflb_lb_t *lb,
     ngx_http_cflb_peer_data_t *hpd);
+
+/* the peer data of the request's context for lb, or NULL (init_peer) */
+#define ngx_http_cflb_ruled_for(hpd, lb)                                      \
+    (((hpd) && (hpd)->ruled && (hpd)->pd.d.view == NULL                       \
+      && ((ngx_http_cflb_ruled_t *) (hpd))->lb == (lb)) ? (hpd) : NULL)
 
 
 /* ngx_http_cflb_status.c */

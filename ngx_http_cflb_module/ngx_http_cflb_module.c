@@ -188,10 +188,15 @@ ngx_http_cflb_init_peer(ngx_http_request_t *r,
 
     lb = ngx_http_conf_upstream_srv_conf(us, ngx_http_cflb_module);
 
-    /* the context the rules of the precontent phase made, if for lb */
-    hpd = ngx_http_get_module_ctx(r, ngx_http_cflb_module);
+    hpd = NULL;
 
-    if (hpd == NULL || hpd->ruled != lb || hpd->pd.d.view) {
+    if (lb->rules) {
+        /* the context the rules of the precontent phase made, if for lb */
+        hpd = ngx_http_get_module_ctx(r, ngx_http_cflb_module);
+        hpd = ngx_http_cflb_ruled_for(hpd, lb);
+    }
+
+    if (hpd == NULL) {
         hpd = ngx_pcalloc(r->pool, sizeof(ngx_http_cflb_peer_data_t));
         if (hpd == NULL) {
             return NGX_ERROR;

@@ -111,11 +111,11 @@ static ngx_int_t ngx_http_cflb_rules_handler(ngx_http_request_t *r);
 static ngx_cflb_lb_t *ngx_http_cflb_rules_lb(ngx_http_request_t *r,
     ngx_cflb_rule_conf_t *rc);
 static ngx_int_t ngx_http_cflb_rules_eval(ngx_http_request_t *r,
-    ngx_cflb_lb_t *lb, ngx_http_cflb_peer_data_t *hpd);
+    ngx_cflb_lb_t *lb, ngx_cflb_rules_outcome_t *out);
 static ngx_int_t ngx_http_cflb_fixed(ngx_http_request_t *r, ngx_cflb_lb_t *lb,
-    ngx_http_cflb_peer_data_t *hpd);
+    ngx_http_cflb_ruled_t *rd);
 static void ngx_http_cflb_fixed_trace(ngx_http_request_t *r,
-    ngx_cflb_lb_t *lb, ngx_http_cflb_peer_data_t *hpd);
+    ngx_cflb_lb_t *lb, ngx_http_cflb_ruled_t *rd);
 static int ngx_http_cflb_get(void *ctx, unsigned id, cflb_rules_value_t *v);
 static int ngx_http_cflb_get_uri(ngx_http_cflb_rules_ctx_t *hc, unsigned id,
     cflb_rules_value_t *v);
@@ -205,6 +205,7 @@ ngx_http_cflb_rules_handler(ngx_http_request_t *r)
 {
     ngx_cflb_lb_t              *lb;
     ngx_cflb_conf_t            *ccf;
+    ngx_http_cflb_ruled_t      *rd;
     ngx_http_cflb_peer_data_t  *hpd;
 
     ccf = ngx_http_get_module_main_conf(r, ngx_http_cflb_module);
@@ -216,24 +217,27 @@ ngx_http_cflb_rules_handler(ngx_http_request_t *r)
 
     hpd = ngx_http_get_module_ctx(r, ngx_http_cflb_module);
 
-    if (hpd == NULL) {
-        hpd = ngx_pcalloc(r->pool, sizeof(ngx_http_cflb_peer_data_t));
-        if (hpd == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ngx_http_set_ctx(r, hpd, ngx_http_cflb_module);
-
-    } else if (hpd->ruled) {
+    if (hpd) {
+        /* ran already (the context goes with an internal redirect) */
         return NGX_DECLINED;
     }
 
-    if (ngx_http_cflb_rules_eval(r, lb, hpd) != NGX_OK) {
+    rd = ngx_pcalloc(r->pool, sizeof(ngx_http_cflb_ruled_t));
+    if (rd == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (hpd->rules.fixed) {
-        return ngx_http_cflb_fixed(r, lb, hpd);
+    rd->hpd.ruled = 1;
+    rd->lb = lb;
+
+    ngx_http_set_ctx(r, &rd->hpd, ngx_http_cflb_module);
+
+    if (ngx_http_cflb_rules_eval(r, lb, &rd->rules) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rd->rules.fixed) {
+        return ngx_http_cflb_fixed(r, lb, rd);
     }
 
     return NGX_DECLINED;
@@ -276,30 +280,35 @@ ngx_int_t
 ngx_http_cflb_rules_peer(ngx_http_request_t *r, ngx_cflb_lb_t *lb,
     ngx_http_cflb_peer_data_t *hpd)
 {
+    ngx_cflb_rules_outcome_t  out;
+
+    if (hpd->ruled) {
+        ngx_cflb_rules_apply(&hpd->pd.d,
+                             &((ngx_http_cflb_ruled_t *) hpd)->rules);
+        return NGX_OK;
+    }
+
     if (lb->rules->n == 0) {
         return NGX_OK;
     }
 
-    if (hpd->ruled != lb) {
-        /*
-         * rules without a fixed response, or a proxy_pass with variables
-         * that no phase handler could know the lb of
-         */
-        if (ngx_http_cflb_rules_eval(r, lb, hpd) != NGX_OK) {
-            return NGX_ERROR;
-        }
+    /*
+     * rules without a fixed response, or a proxy_pass with variables that
+     * no phase handler could know the lb of
+     */
 
-        if (hpd->rules.fixed) {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "cflb_lb \"%V\": fixed_response needs a "
-                          "proxy_pass that names the load balancer "
-                          "without variables, the request goes on",
-                          &hpd->rules.fixed->label);
-            hpd->rules.fixed = NULL;
-        }
+    if (ngx_http_cflb_rules_eval(r, lb, &out) != NGX_OK) {
+        return NGX_ERROR;
     }
 
-    ngx_cflb_rules_apply(&hpd->pd.d, &hpd->rules);
+    if (out.fixed) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "cflb_lb \"%V\": fixed_response needs a proxy_pass "
+                      "that names the load balancer without variables, "
+                      "the request goes on", &out.fixed->label);
+    }
+
+    ngx_cflb_rules_apply(&hpd->pd.d, &out);
 
     return NGX_OK;
 }
@@ -307,13 +316,15 @@ ngx_http_cflb_rules_peer(ngx_http_request_t *r, ngx_cflb_lb_t *lb,
 
 static ngx_int_t
 ngx_http_cflb_rules_eval(ngx_http_request_t *r, ngx_cflb_lb_t *lb,
-    ngx_http_cflb_peer_data_t *hpd)
+    ngx_cflb_rules_outcome_t *out)
 {
     cflb_allocator_t           a;
     cflb_rules_input_t         in;
     ngx_http_cflb_rules_ctx_t  hc;
     cflb_rules_slot_t          slots[NGX_HTTP_CFLB_NFIELDS];
     cflb_rules_kslot_t         keys[NGX_CFLB_RULES_KEYS];
+
+    ngx_memzero(out, sizeof(ngx_cflb_rules_outcome_t));
 
     hc.rq.lb = lb;
     hc.rq.client = r->connection->sockaddr;
@@ -334,10 +345,8 @@ ngx_http_cflb_rules_eval(ngx_http_request_t *r, ngx_cflb_lb_t *lb,
     in.ctx = &hc;
     in.pool = &a;
 
-    hpd->ruled = lb;
-
     return ngx_cflb_rules_run(lb, &in, r->pool, lb->conf->trace,
-                              r->connection->log, &hpd->rules);
+                              r->connection->log, out);
 }
 
 
@@ -349,7 +358,7 @@ ngx_http_cflb_rules_eval(ngx_http_request_t *r, ngx_cflb_lb_t *lb,
 
 static ngx_int_t
 ngx_http_cflb_fixed(ngx_http_request_t *r, ngx_cflb_lb_t *lb,
-    ngx_http_cflb_peer_data_t *hpd)
+    ngx_http_cflb_ruled_t *rd)
 {
     ngx_int_t         rc;
     ngx_str_t         type;
@@ -359,10 +368,10 @@ ngx_http_cflb_fixed(ngx_http_request_t *r, ngx_cflb_lb_t *lb,
 
     static ngx_str_t  location = ngx_string("Location");
 
-    rule = hpd->rules.fixed;
+    rule = rd->rules.fixed;
 
     if (lb->conf->trace) {
-        ngx_http_cflb_fixed_trace(r, lb, hpd);
+        ngx_http_cflb_fixed_trace(r, lb, rd);
     }
 
     rc = ngx_http_discard_request_body(r);
@@ -411,11 +420,11 @@ ngx_http_cflb_fixed(ngx_http_request_t *r, ngx_cflb_lb_t *lb,
 
 static void
 ngx_http_cflb_fixed_trace(ngx_http_request_t *r, ngx_cflb_lb_t *lb,
-    ngx_http_cflb_peer_data_t *hpd)
+    ngx_http_cflb_ruled_t *rd)
 {
     ngx_cflb_decision_t  *d;
 
-    d = &hpd->pd.d;
+    d = &rd->hpd.pd.d;
     d->sess = ngx_pcalloc(r->pool, lb->sess_size);
 
     if (d->sess == NULL) {
@@ -425,8 +434,8 @@ ngx_http_cflb_fixed_trace(ngx_http_request_t *r, ngx_cflb_lb_t *lb,
     d->view = &lb->view;
     d->trace = 1;
 
-    ngx_cflb_rules_apply(d, &hpd->rules);
-    ngx_cflb_trace(d)->fixed = hpd->rules.fixed->status;
+    ngx_cflb_rules_apply(d, &rd->rules);
+    ngx_cflb_trace(d)->fixed = rd->rules.fixed->status;
 }
 
 
