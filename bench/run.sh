@@ -21,6 +21,9 @@
 #             front end starts), so it measures the pinned path
 #   cflb_trace cflb_rnd with "add_header X-Cflb-Trace $cflb_trace": the
 #             traced path (docs/trace.md); cflb_rnd is the untraced one
+#   cflb_rules cflb_rnd with five custom rules that no request matches (a
+#             path "contains", a header "eq", a CIDR "in", a "matches", a
+#             lower()+starts_with()): the rules' cost (docs/rules.md)
 # and, for location steering (docs/geo.md), only when named in
 # BENCH_VARIANTS (BENCH_VARIANTS=geo is a shortcut for all of them):
 #   cflb_geo  cflb_rnd's pool chosen by steering geo (country_pools DE=,
@@ -91,7 +94,7 @@ fi
 # such cap).  4 backends x 32 clients = 128: nothing ever has to be closed.
 keepalive=${BENCH_KEEPALIVE:-128}
 
-variants=(rr lc haproxy cflb_rnd cflb_lors cflb_cookie cflb_trace)
+variants=(rr lc haproxy cflb_rnd cflb_lors cflb_cookie cflb_trace cflb_rules)
 geo_variants=(rr cflb_rnd cflb_geo cflb_geo_city cflb_prox cflb_off2
               cflb_dyn rr_conn cflb_geo_conn)
 if [ "${BENCH_VARIANTS:-}" = geo ]; then
@@ -115,6 +118,7 @@ declare -A describe=(
     [cflb_dyn]="cflb dynamic_latency, 2 pools"
     [rr_conn]="round robin, a connection a request"
     [cflb_geo_conn]="cflb geo, a connection a request"
+    [cflb_rules]="cflb random, 5 rules, none match"
 )
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cflb-bench.XXXXXX")
@@ -181,7 +185,7 @@ upstream_block() {
     cflb_geo|cflb_geo_city|cflb_prox|cflb_off2|cflb_dyn|cflb_geo_conn)
         geo_block "${1%_conn}"
         ;;
-    cflb_rnd|cflb_lors|cflb_cookie|cflb_trace)
+    cflb_rnd|cflb_lors|cflb_cookie|cflb_trace|cflb_rules)
         echo "    cflb_zone cflb 4m;"
         [ "$1" = cflb_cookie ] && echo "    cflb_affinity_key $tmp/cflb.key;"
         echo "    cflb_pool p1 {"
@@ -200,6 +204,7 @@ upstream_block() {
         echo "        pools p1;"
         echo "        steering off;"
         [ "$1" = cflb_cookie ] && echo "        session_affinity cookie;"
+        [ "$1" = cflb_rules ] && rules_block
         echo "        keepalive $keepalive;"
         echo "    }"
         ;;
@@ -285,6 +290,18 @@ geo_dbs() {
     done
     geo_country=$top/build/geo/tor-country-lo.mmdb
     geo_city=$top/build/geo/tor-city-lo.mmdb
+}
+
+# five rules of the kinds people write, none of which the benchmark's
+# requests (GET /1, /2, ... from 127.0.0.1) match, so each runs in full
+rules_block() {
+    cat <<'EOF'
+        rule blog { condition 'http.request.uri.path contains "/blog"'; override pools p1; }
+        rule canary { condition 'http.request.headers["x-canary"][0] eq "on"'; override pools p1; }
+        rule office { condition 'ip.src in {10.0.0.0/8 192.168.0.0/16 2001:db8::/32}'; override pools p1; }
+        rule admin { condition 'http.request.uri.path matches "^/admin/[0-9]+$"'; override pools p1; }
+        rule api { condition 'starts_with(lower(http.request.uri.path), "/api/")'; override pools p1; }
+EOF
 }
 
 # A single-process nginx front end (no master, so callgrind sees every
@@ -603,12 +620,14 @@ target() {
     done
 }
 
-echo "  target: cflb Ir/req <= 1.03 x nginx round robin (cookie affinity: 1.08);"
+echo "  target: cflb Ir/req <= 1.03 x nginx round robin (cookie affinity: 1.08,"
+echo "  five rules that do not match: 1.05);"
 echo "  geo <= 1.10 x round robin, proximity <= geo on the same database,"
 echo "  dynamic_latency <= off over the same pools"
 target cflb_rnd rr 1.03
 target cflb_lors rr 1.03
 target cflb_cookie rr 1.08
+target cflb_rules rr 1.05
 target cflb_geo rr 1.10
 target cflb_geo_city rr 1.10
 target cflb_prox cflb_geo_city 1.00

@@ -382,6 +382,14 @@ ngx_cflb_affinity_inert(ngx_conf_t *cf, ngx_cflb_lb_t *lb)
     ngx_uint_t            i, set[7];
     ngx_cflb_affinity_t  *a;
 
+    if (lb->file == NULL) {
+        /*
+         * a rule's combination of settings (ngx_cflb_rule_affinity()):
+         * what is inert in one combination acts in another
+         */
+        return;
+    }
+
     a = &lb->affinity;
 
     set[0] = (a->ttl != NGX_CONF_UNSET);

@@ -136,6 +136,13 @@
       0,
       NULL },
 
+    { ngx_string("rule"),
+      NGX_CFLB_UPS_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE1,
+      ngx_cflb_lb_rule,
+      NGX_CFLB_SRV_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("session_affinity"),
       NGX_CFLB_UPS_CONF|NGX_CONF_TAKE1,
       ngx_cflb_lb_l7,

@@ -16,13 +16,12 @@
 #include "ngx_cflb_decide.h"
 #include "ngx_cflb_maps.h"
 #include "ngx_cflb_location.h"
+#include "ngx_cflb_rules.h"
 
 
 static ngx_int_t ngx_cflb_lb_resolve(ngx_conf_t *cf, ngx_cflb_lb_t *lb);
 static ngx_int_t ngx_cflb_pools_weigh(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
     ngx_cflb_pools_t *list, ngx_array_t *weights, ngx_uint_t dflt);
-static ngx_int_t ngx_cflb_pools_check(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
-    ngx_cflb_pools_t *list);
 
 
 #define ngx_cflb_lb_conf(cf, conf)                                            \
@@ -55,6 +54,39 @@ ngx_cflb_lb_create(ngx_conf_t *cf, ngx_cflb_conf_t *ccf, ngx_url_t *u)
         }
     }
 
+    lb = ngx_cflb_lb_alloc(cf, ccf);
+    if (lb == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(u, sizeof(ngx_url_t));
+    u->host = *name;
+    u->no_resolve = 1;
+    u->no_port = 1;
+
+    lb->name = *name;
+
+    lbs = ngx_array_push(&ccf->lbs);
+    if (lbs == NULL) {
+        return NULL;
+    }
+
+    *lbs = lb;
+
+    return lb;
+}
+
+
+/*
+ * Settings not yet read: the cflb_lb block's, and a rule's overrides,
+ * which the same directives fill.
+ */
+
+ngx_cflb_lb_t *
+ngx_cflb_lb_alloc(ngx_conf_t *cf, ngx_cflb_conf_t *ccf)
+{
+    ngx_cflb_lb_t  *lb;
+
     lb = ngx_pcalloc(cf->pool, sizeof(ngx_cflb_lb_t));
     if (lb == NULL) {
         return NULL;
@@ -69,12 +101,6 @@ ngx_cflb_lb_create(ngx_conf_t *cf, ngx_cflb_conf_t *ccf, ngx_url_t *u)
         return NULL;
     }
 
-    ngx_memzero(u, sizeof(ngx_url_t));
-    u->host = *name;
-    u->no_resolve = 1;
-    u->no_port = 1;
-
-    lb->name = *name;
     lb->conf = ccf;
     lb->steering = NGX_CONF_UNSET;
     lb->locate = NGX_CONF_UNSET_UINT;
@@ -91,13 +117,6 @@ ngx_cflb_lb_create(ngx_conf_t *cf, ngx_cflb_conf_t *ccf, ngx_url_t *u)
     lb->line = cf->conf_file->line;
     lb->affinity.file = lb->file;
     lb->affinity.line = lb->line;
-
-    lbs = ngx_array_push(&ccf->lbs);
-    if (lbs == NULL) {
-        return NULL;
-    }
-
-    *lbs = lb;
 
     return lb;
 }
@@ -407,12 +426,14 @@ ngx_cflb_lb_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb, ngx_uint_t nservers,
            != NGX_OK
         || ngx_cflb_pools_check(cf, lb, &lb->pools) != NGX_OK
         || ngx_cflb_maps_init(cf, lb, &lb->view) != NGX_OK
+        || (lb->rules && ngx_cflb_rules_init(cf, lb) != NGX_OK)
         || ngx_cflb_affinity_init(cf, lb) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    stateful = (lb->affinity.mode != NGX_CFLB_AFFINITY_NONE);
+    stateful = (lb->affinity.mode != NGX_CFLB_AFFINITY_NONE)
+               || (lb->rules && lb->rules->stateful);
 
     for (i = 0; i < lb->nentries; i++) {
         if (lb->entries[i].pool->shed_default
@@ -638,7 +659,7 @@ ngx_cflb_pools_weigh(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
  * client, round trips (monitors) to compare.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_cflb_pools_check(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
     ngx_cflb_pools_t *list)
 {

@@ -307,11 +307,8 @@ ngx_cflb_lb_location_strategy(ngx_conf_t *cf, ngx_command_t *cmd,
 ngx_int_t
 ngx_cflb_maps_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb, ngx_cflb_view_t *view)
 {
-    ngx_str_t         *pop;
-    ngx_uint_t         i;
-    ngx_cflb_map_t    *m;
-    ngx_cflb_maps_t   *maps;
-    ngx_cflb_pools_t  *list;
+    ngx_cflb_map_t   *m;
+    ngx_cflb_maps_t  *maps;
 
     if (lb->maps == NULL) {
         return NGX_OK;
@@ -328,23 +325,44 @@ ngx_cflb_maps_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb, ngx_cflb_view_t *view)
         return NGX_OK;
     }
 
-    maps = ngx_pcalloc(cf->pool, sizeof(ngx_cflb_maps_t));
+    maps = ngx_cflb_maps_build(cf, lb, lb->maps);
     if (maps == NULL) {
         return NGX_ERROR;
     }
 
-    maps->countries = ngx_pcalloc(cf->pool, lb->maps->nelts
-                                            * sizeof(ngx_cflb_country_pools_t));
-    if (maps->countries == NULL) {
-        return NGX_ERROR;
+    view->maps = maps;
+
+    return NGX_OK;
+}
+
+
+ngx_cflb_maps_t *
+ngx_cflb_maps_build(ngx_conf_t *cf, ngx_cflb_lb_t *lb, ngx_array_t *read)
+{
+    ngx_str_t         *pop;
+    ngx_uint_t         i;
+    ngx_cflb_map_t    *m;
+    ngx_cflb_maps_t   *maps;
+    ngx_cflb_pools_t  *list;
+
+    maps = ngx_pcalloc(cf->pool, sizeof(ngx_cflb_maps_t));
+    if (maps == NULL) {
+        return NULL;
     }
 
+    maps->countries = ngx_pcalloc(cf->pool, read->nelts
+                                            * sizeof(ngx_cflb_country_pools_t));
+    if (maps->countries == NULL) {
+        return NULL;
+    }
+
+    m = read->elts;
     pop = &lb->conf->node.pop;
 
-    for (i = 0; i < lb->maps->nelts; i++) {
+    for (i = 0; i < read->nelts; i++) {
         list = ngx_cflb_map_list(cf, lb, &m[i]);
         if (list == NULL) {
-            return NGX_ERROR;
+            return NULL;
         }
 
         switch (m[i].type) {
@@ -371,9 +389,7 @@ ngx_cflb_maps_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb, ngx_cflb_view_t *view)
     ngx_qsort(maps->countries, maps->ncountries,
               sizeof(ngx_cflb_country_pools_t), ngx_cflb_country_cmp);
 
-    view->maps = maps;
-
-    return NGX_OK;
+    return maps;
 }
 
 

@@ -30,6 +30,9 @@ typedef struct ngx_cflb_sh_s           ngx_cflb_sh_t;
 typedef struct ngx_cflb_sh_pool_s      ngx_cflb_sh_pool_t;
 typedef struct ngx_cflb_sh_endpoint_s  ngx_cflb_sh_endpoint_t;
 typedef struct ngx_cflb_geo_db_s       ngx_cflb_geo_db_t;
+typedef struct ngx_cflb_rules_s        ngx_cflb_rules_t;
+typedef struct ngx_cflb_rule_s         ngx_cflb_rule_t;
+typedef struct ngx_cflb_rule_conf_s    ngx_cflb_rule_conf_t;
 
 
 /* the largest number of pools one load balancer may reach */
@@ -270,6 +273,7 @@ typedef struct {
     ngx_cflb_maps_t          *maps;          /* geo steering, or NULL */
     ngx_uint_t                locate;        /* NGX_CFLB_LOCATE_* */
     ngx_uint_t                prefer_ecs;    /* NGX_CFLB_ECS_* */
+    time_t                    ttl;           /* of DNS answers, sec */
 } ngx_cflb_view_t;
 
 
@@ -304,6 +308,7 @@ struct ngx_cflb_lb_s {
     ngx_uint_t                npeers;
     ngx_cflb_pools_t          pools;
     ngx_cflb_view_t           view;          /* as configured */
+    ngx_cflb_rules_t         *rules;         /* custom rules, or NULL */
 #if (NGX_SSL)
     ngx_cflb_peer_ssl_t      *ssl;           /* npeers, this worker's */
 #endif
@@ -353,6 +358,7 @@ struct ngx_cflb_conf_s {
     ngx_array_t              *apis;          /* http: cflb_api locations */
     ngx_array_t              *geo;           /* ngx_cflb_geo_db_t *, or NULL */
     ngx_cflb_node_t           node;
+    ngx_cflb_rule_conf_t     *rule_conf;     /* fields and regex of rules */
 
     ngx_slab_pool_t          *shpool;
     ngx_cflb_sh_t            *sh;

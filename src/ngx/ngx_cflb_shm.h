@@ -25,7 +25,7 @@
 #define NGX_CFLB_SLOTS         64
 
 #define NGX_CFLB_ZONE_MAGIC    0x62666c63      /* "cflb" */
-#define NGX_CFLB_ZONE_LAYOUT   7
+#define NGX_CFLB_ZONE_LAYOUT   8
 
 /* room for why the last write of the state file failed */
 #define NGX_CFLB_STATE_ERR     256
@@ -103,6 +103,19 @@ struct ngx_cflb_sh_endpoint_s {
 };
 
 
+/*
+ * Counters of a custom rule, found by load balancer and rule name, so
+ * that a reload keeps them.
+ */
+typedef struct {
+    ngx_str_node_t            sn;
+    ngx_atomic_t              matches;
+    ngx_atomic_t              fixed;         /* fixed responses sent */
+    ngx_queue_t               queue;
+    ngx_uint_t                generation;
+} ngx_cflb_sh_rule_t;
+
+
 typedef struct {
     ngx_pid_t                 pid;
     ngx_uint_t                generation;
@@ -120,6 +133,9 @@ struct ngx_cflb_sh_s {
     ngx_rbtree_node_t         endpoint_sentinel;
     ngx_queue_t               pools;         /* ngx_cflb_sh_pool_t */
     ngx_queue_t               endpoints;     /* ngx_cflb_sh_endpoint_t */
+    ngx_rbtree_t              rule_tree;
+    ngx_rbtree_node_t         rule_sentinel;
+    ngx_queue_t               rules;         /* ngx_cflb_sh_rule_t */
     ngx_cflb_slot_t           slots[NGX_CFLB_SLOTS];
     ngx_atomic_t              health_gen;    /* moves on a health change */
     ngx_atomic_t              runtime_gen;   /* moves on a runtime change */

@@ -289,7 +289,10 @@ ngx_cflb_status_lb(u_char *p, ngx_cflb_lb_t *lb)
         p = ngx_sprintf(p, "}%s", (i + 1 < list->n) ? "," : "");
     }
 
-    return ngx_sprintf(p, "]}");
+    p = ngx_sprintf(p, "]");
+    p = ngx_cflb_rules_status(p, lb);
+
+    return ngx_sprintf(p, "}");
 }
 
 
@@ -478,7 +481,8 @@ ngx_cflb_status_size(ngx_cflb_conf_t *ccf)
     lbs = ccf->lbs.elts;
 
     for (i = 0; i < ccf->lbs.nelts; i++) {
-        size += NGX_CFLB_STATUS_OBJ + 6 * lbs[i]->name.len;
+        size += NGX_CFLB_STATUS_OBJ + 6 * lbs[i]->name.len
+                + ngx_cflb_rules_status_size(lbs[i]);
 
         for (j = 0; j < lbs[i]->nentries; j++) {
             size += 64 + 6 * lbs[i]->entries[j].pool->name.len;

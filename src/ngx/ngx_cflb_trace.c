@@ -14,6 +14,7 @@
 
 #include "ngx_cflb_trace.h"
 #include "ngx_cflb_location.h"
+#include "ngx_cflb_rules.h"
 
 
 #define NGX_CFLB_WORD_MAX  32      /* the longest word of a trace, and more */
@@ -363,8 +364,9 @@ ngx_cflb_trace_endpoint(ngx_cflb_decision_t *d, ngx_uint_t i,
 
 
 /*
- * lb=www affinity=cookie:resumed pool=eu(affinity) endpoint=eu/a(affinity)
- * skipped=us:critical,eu/b:unhealthy,+2 retry=eu/c:failed
+ * lb=www rules=blog,api affinity=cookie:resumed pool=eu(affinity)
+ * endpoint=eu/a(affinity) skipped=us:critical,eu/b:unhealthy,+2
+ * retry=eu/c:failed; or lb=www rules=down fixed=503
  */
 
 static void
@@ -412,6 +414,12 @@ ngx_cflb_trace_variable(ngx_cflb_decision_t *d, ngx_pool_t *pool,
         len += 3 * (tr->failed->pool->name.len + tr->failed->name.len);
     }
 
+    len += sizeof(" rules= fixed=") + NGX_INT_T_LEN;
+
+    for (i = 0; i < tr->nrules; i++) {
+        len += 3 * tr->rules[i]->name.len + 1;
+    }
+
     p = ngx_pnalloc(pool, len);
     if (p == NULL) {
         v->not_found = 1;
@@ -422,6 +430,17 @@ ngx_cflb_trace_variable(ngx_cflb_decision_t *d, ngx_pool_t *pool,
 
     p = ngx_cpymem(p, "lb=", 3);
     p = ngx_cflb_trace_name(p, &lb->name);
+
+    for (i = 0; i < tr->nrules; i++) {
+        p = i ? ngx_cpymem(p, ",", 1) : ngx_cpymem(p, " rules=", 7);
+        p = ngx_cflb_trace_name(p, &tr->rules[i]->name);
+    }
+
+    if (tr->fixed) {
+        /* a rule's fixed_response answered: no pool was asked */
+        p = ngx_sprintf(p, " fixed=%ui", tr->fixed);
+        goto done;
+    }
 
     if (a->mode != NGX_CFLB_AFFINITY_NONE) {
         mode = &ngx_cflb_affinity_modes[a->mode].name;
@@ -452,6 +471,8 @@ ngx_cflb_trace_variable(ngx_cflb_decision_t *d, ngx_pool_t *pool,
         p = ngx_cflb_trace_ep(p, tr->failed);
         p = ngx_cpymem(p, ":failed", 7);
     }
+
+done:
 
     v->len = p - v->data;
     v->valid = 1;

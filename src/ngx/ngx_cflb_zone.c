@@ -12,6 +12,7 @@
 
 #include "ngx_cflb_zone.h"
 #include "ngx_cflb_runtime.h"
+#include "ngx_cflb_rules.h"
 #include "ngx_cflb_state.h"
 
 #if (NGX_OPENSSL)
@@ -37,6 +38,7 @@ static ngx_cflb_sh_endpoint_t *ngx_cflb_zone_endpoint(ngx_cflb_conf_t *ccf,
     ngx_cflb_endpoint_t *ep, ngx_cflb_sh_pool_t *shp);
 static void *ngx_cflb_zone_record(ngx_cflb_conf_t *ccf, ngx_rbtree_t *tree,
     ngx_str_t *key, size_t size);
+static ngx_int_t ngx_cflb_zone_rules(ngx_cflb_conf_t *ccf);
 static void ngx_cflb_zone_collect(ngx_cflb_conf_t *ccf);
 static void ngx_cflb_zone_key(ngx_cflb_sh_t *sh);
 static ngx_int_t ngx_cflb_zone_sessions(ngx_cflb_conf_t *ccf,
@@ -125,8 +127,11 @@ ngx_cflb_init_zone(ngx_shm_zone_t *shm_zone, void *data)
                         ngx_str_rbtree_insert_value);
         ngx_rbtree_init(&sh->endpoint_tree, &sh->endpoint_sentinel,
                         ngx_str_rbtree_insert_value);
+        ngx_rbtree_init(&sh->rule_tree, &sh->rule_sentinel,
+                        ngx_str_rbtree_insert_value);
         ngx_queue_init(&sh->pools);
         ngx_queue_init(&sh->endpoints);
+        ngx_queue_init(&sh->rules);
 
         shpool->data = sh;
 
@@ -270,6 +275,60 @@ ngx_cflb_zone_bind(ngx_cflb_conf_t *ccf)
         }
     }
 
+    return ngx_cflb_zone_rules(ccf);
+}
+
+
+/* the counters of every custom rule, by "lb\0rule" */
+
+static ngx_int_t
+ngx_cflb_zone_rules(ngx_cflb_conf_t *ccf)
+{
+    u_char               *p;
+    ngx_str_t             key;
+    ngx_uint_t            i, j;
+    ngx_cflb_lb_t       **lbs;
+    ngx_cflb_rule_t     **all;
+    ngx_cflb_sh_rule_t   *shr;
+
+    lbs = ccf->lbs.elts;
+
+    for (i = 0; i < ccf->lbs.nelts; i++) {
+        if (lbs[i]->rules == NULL) {
+            continue;
+        }
+
+        all = lbs[i]->rules->all.elts;
+
+        for (j = 0; j < lbs[i]->rules->all.nelts; j++) {
+            key.len = lbs[i]->name.len + 1 + all[j]->name.len;
+            key.data = ngx_alloc(key.len, ngx_cycle->log);
+            if (key.data == NULL) {
+                return NGX_ERROR;
+            }
+
+            p = ngx_cpymem(key.data, lbs[i]->name.data, lbs[i]->name.len);
+            *p++ = '\0';
+            ngx_memcpy(p, all[j]->name.data, all[j]->name.len);
+
+            shr = ngx_cflb_zone_record(ccf, &ccf->sh->rule_tree, &key,
+                                       sizeof(ngx_cflb_sh_rule_t));
+
+            ngx_free(key.data);
+
+            if (shr == NULL) {
+                return NGX_ERROR;
+            }
+
+            if (shr->generation == 0) {
+                ngx_queue_insert_tail(&ccf->sh->rules, &shr->queue);
+            }
+
+            shr->generation = ccf->generation;
+            all[j]->sh = shr;
+        }
+    }
+
     return NGX_OK;
 }
 
@@ -387,6 +446,7 @@ ngx_cflb_zone_collect(ngx_cflb_conf_t *ccf)
     ngx_uint_t               i, oldest;
     ngx_queue_t             *q, *next;
     ngx_cflb_sh_t           *sh;
+    ngx_cflb_sh_rule_t      *shr;
     ngx_cflb_sh_pool_t      *shp;
     ngx_cflb_sh_endpoint_t  *she;
 
@@ -432,6 +492,22 @@ ngx_cflb_zone_collect(ngx_cflb_conf_t *ccf)
         ngx_queue_remove(q);
         ngx_rbtree_delete(&sh->pool_tree, &shp->sn.node);
         ngx_slab_free_locked(ccf->shpool, shp);
+    }
+
+    for (q = ngx_queue_head(&sh->rules);
+         q != ngx_queue_sentinel(&sh->rules);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        shr = ngx_queue_data(q, ngx_cflb_sh_rule_t, queue);
+
+        if (shr->generation >= oldest) {
+            continue;
+        }
+
+        ngx_queue_remove(q);
+        ngx_rbtree_delete(&sh->rule_tree, &shr->sn.node);
+        ngx_slab_free_locked(ccf->shpool, shr);
     }
 }
 
