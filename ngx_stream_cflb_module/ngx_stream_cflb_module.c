@@ -19,6 +19,7 @@
 #include "ngx_cflb_notify.h"
 #include "ngx_cflb_state.h"
 #include "ngx_cflb_trace.h"
+#include "ngx_stream_cflb_dns.h"
 
 
 typedef struct {
@@ -40,6 +41,7 @@ static ngx_int_t ngx_stream_cflb_variable(ngx_stream_session_t *s,
 static ngx_int_t ngx_stream_cflb_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_stream_cflb_postconfiguration(ngx_conf_t *cf);
 static void *ngx_stream_cflb_create_main_conf(ngx_conf_t *cf);
+static ngx_int_t ngx_stream_cflb_init_process(ngx_cycle_t *cycle);
 
 
 /*
@@ -56,6 +58,22 @@ static ngx_command_t  ngx_stream_cflb_commands[] = {
 #define NGX_CFLB_LB_BLOCK       ngx_stream_cflb_lb_block
 
 #include "ngx_cflb_commands.h"
+
+    /* DNS-only (ngx_stream_cflb_dns*.c, ngx_cflb_dns_zone.c) */
+
+    { ngx_string("cflb_dns_zone"),
+      NGX_STREAM_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE1,
+      ngx_cflb_dns_zone_block,
+      NGX_STREAM_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cflb_dns"),
+      NGX_STREAM_SRV_CONF|NGX_CONF_ANY,
+      ngx_stream_cflb_dns,
+      NGX_STREAM_MAIN_CONF_OFFSET,
+      0,
+      NULL },
 
       ngx_null_command
 };
@@ -80,7 +98,7 @@ ngx_module_t  ngx_stream_cflb_module = {
     NGX_STREAM_MODULE,                     /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    ngx_cflb_init_process,                 /* init process */
+    ngx_stream_cflb_init_process,          /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     ngx_cflb_exit_process,                 /* exit process */
@@ -212,6 +230,18 @@ ngx_stream_cflb_variable(ngx_stream_session_t *s,
 
     spd = ngx_stream_get_module_ctx(s, ngx_stream_cflb_module);
 
+    if (ngx_stream_get_module_srv_conf(s, ngx_stream_cflb_module)) {
+        /* a cflb_dns server: its ctx starts with a DNS query's state */
+        if (spd == NULL) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
+        ngx_stream_cflb_dns_variable((ngx_stream_cflb_dns_ctx_t *) spd,
+                                     s->connection->pool, v, data);
+        return NGX_OK;
+    }
+
     ngx_cflb_variable(spd ? &spd->pd.d : NULL, s->connection->pool, v, data);
 
     return NGX_OK;
@@ -253,7 +283,9 @@ ngx_stream_cflb_postconfiguration(ngx_conf_t *cf)
     ccf->trace = ngx_cflb_variable_used(&cmcf->variables,
                                         sizeof(ngx_stream_variable_t), trace);
 
-    if (ngx_cflb_postconfiguration(cf, ccf) != NGX_OK) {
+    if (ngx_cflb_postconfiguration(cf, ccf) != NGX_OK
+        || ngx_stream_cflb_dns_postconfiguration(cf, ccf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -265,4 +297,17 @@ static void *
 ngx_stream_cflb_create_main_conf(ngx_conf_t *cf)
 {
     return ngx_cflb_create_conf(cf, &ngx_stream_cflb_module, CFLB_MODE_L4);
+}
+
+
+/* the worker's part in cflb, then the DNS responder's */
+
+static ngx_int_t
+ngx_stream_cflb_init_process(ngx_cycle_t *cycle)
+{
+    if (ngx_cflb_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_stream_cflb_dns_init_process(cycle);
 }

@@ -30,6 +30,11 @@ typedef struct ngx_cflb_sh_s           ngx_cflb_sh_t;
 typedef struct ngx_cflb_sh_pool_s      ngx_cflb_sh_pool_t;
 typedef struct ngx_cflb_sh_endpoint_s  ngx_cflb_sh_endpoint_t;
 
+/* DNS-only (ngx_cflb_dns_zone.h) */
+typedef struct ngx_cflb_dns_conf_s     ngx_cflb_dns_conf_t;
+typedef struct ngx_cflb_dns_lb_s       ngx_cflb_dns_lb_t;
+typedef struct ngx_cflb_sh_dns_s       ngx_cflb_sh_dns_t;
+
 
 /* the largest number of pools one load balancer may reach */
 #define NGX_CFLB_MAX_POOLS     64
@@ -218,6 +223,9 @@ typedef struct {
     ngx_cflb_pools_t         *pools;         /* default_pools, steering */
     ngx_cflb_lb_pool_t       *fallback;
     ngx_cflb_affinity_t      *affinity;      /* also drain, failover */
+
+    /* DNS-only: the TTL of the answers (ttl), sec */
+    uint32_t                  dns_ttl;
 } ngx_cflb_view_t;
 
 
@@ -256,6 +264,10 @@ struct ngx_cflb_lb_s {
     u_char                   *file;
     ngx_uint_t                line;
     size_t                    sess_size;     /* of a decision's sess */
+
+    /* DNS-only: hostname, ttl, enabled (ngx_cflb_dns_zone.c), or NULL */
+    ngx_cflb_dns_lb_t        *dns;
+
     unsigned                  initialized:1;
 };
 
@@ -286,6 +298,9 @@ struct ngx_cflb_conf_s {
     ngx_str_t                 state_file;    /* cflb_state_file, or empty */
     ngx_array_t              *state;         /* ngx_cflb_state_t, read */
     ngx_array_t              *apis;          /* http: cflb_api locations */
+
+    /* stream: DNS-only zones and hostnames (ngx_cflb_dns_zone.c), or NULL */
+    ngx_cflb_dns_conf_t      *dns;
 
     ngx_slab_pool_t          *shpool;
     ngx_cflb_sh_t            *sh;

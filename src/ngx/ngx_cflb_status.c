@@ -14,6 +14,7 @@
 #include "ngx_cflb_shm.h"
 #include "ngx_cflb_conf.h"
 #include "ngx_cflb_json.h"
+#include "ngx_cflb_dns_zone.h"
 
 
 static u_char *ngx_cflb_status_doc(u_char *p, ngx_cflb_conf_t *ccf);
@@ -133,8 +134,9 @@ ngx_cflb_status_doc(u_char *p, ngx_cflb_conf_t *ccf)
     p = ngx_sprintf(p, "\"lbs\":");
     p = ngx_cflb_status_lbs(p, ccf);
     p = ngx_sprintf(p, ",\"pools\":");
+    p = ngx_cflb_status_pools(p, ccf);
 
-    return ngx_cflb_status_pools(p, ccf);
+    return ngx_cflb_dns_status(p, ccf);
 }
 
 
@@ -225,7 +227,10 @@ ngx_cflb_status_lb(u_char *p, ngx_cflb_lb_t *lb)
         p = ngx_sprintf(p, "}%s", (i + 1 < list->n) ? "," : "");
     }
 
-    return ngx_sprintf(p, "]}");
+    p = ngx_sprintf(p, "]");
+    p = ngx_cflb_dns_status_lb(p, lb);
+
+    return ngx_sprintf(p, "}");
 }
 
 
@@ -389,7 +394,7 @@ ngx_cflb_status_size(ngx_cflb_conf_t *ccf)
     ngx_cflb_endpoint_t  *ep;
 
     /* the top level: time, subsystem, the arrays, "stream" */
-    size = 256;
+    size = 256 + ngx_cflb_dns_status_size(ccf);
 
     lbs = ccf->lbs.elts;
 

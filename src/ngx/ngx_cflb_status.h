@@ -43,5 +43,8 @@ time_t ngx_cflb_pool_drain(ngx_cflb_pool_t *pool);
 ngx_buf_t *ngx_cflb_prometheus(ngx_pool_t *pool, ngx_cflb_conf_t *http,
     ngx_cflb_conf_t *stream);
 
+/* p with ',name="value"' appended, value escaped as the format wants */
+u_char *ngx_cflb_prom_label(u_char *p, char *name, ngx_str_t *value);
+
 
 #endif /* _NGX_CFLB_STATUS_H_INCLUDED_ */

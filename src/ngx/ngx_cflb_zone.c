@@ -12,6 +12,7 @@
 
 #include "ngx_cflb_zone.h"
 #include "ngx_cflb_runtime.h"
+#include "ngx_cflb_dns_zone.h"
 
 #if (NGX_OPENSSL)
 #include <openssl/rand.h>
@@ -150,6 +151,10 @@ ngx_cflb_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     ccf->generation = ++sh->generation;
     rc = ngx_cflb_zone_bind(ccf);
+
+    if (rc == NGX_OK) {
+        rc = ngx_cflb_dns_zone_bind(ccf);
+    }
 
     if (rc == NGX_OK) {
         ngx_cflb_zone_collect(ccf);
@@ -366,6 +371,8 @@ ngx_cflb_zone_collect(ngx_cflb_conf_t *ccf)
         ngx_rbtree_delete(&sh->pool_tree, &shp->sn.node);
         ngx_slab_free_locked(ccf->shpool, shp);
     }
+
+    ngx_cflb_dns_zone_collect(ccf, oldest);
 }
 
 
