@@ -133,6 +133,7 @@ ngx_stream_cflb_dns_answer(ngx_stream_cflb_dns_ctx_t *ctx,
     ctx->nanswered = 0;
     ctx->ncounts = 0;
     ctx->nodata = 0;
+    ctx->dropped = 1;
     ctx->scope = 0;
     ctx->d.view = NULL;
     ctx->d.last = NULL;
@@ -182,6 +183,7 @@ ngx_stream_cflb_dns_answer(ngx_stream_cflb_dns_ctx_t *ctx,
         return 0;
     }
 
+    ctx->dropped = 0;
     answers = 0;
 
     /* the apex answers SOA and NS itself, A and AAAA by a load balancer */
@@ -193,11 +195,18 @@ ngx_stream_cflb_dns_answer(ngx_stream_cflb_dns_ctx_t *ctx,
         ngx_stream_cflb_dns_apex(&w, dn->zone, q.qtype);
     }
 
-    if (dn && off == 0 && dn->lb && dn->lb->dns->enabled
-        && (!apex || q.qtype == CFLB_DNS_TYPE_ANY))
+    if (dn && off == 0 && dn->lb && (!apex || q.qtype == CFLB_DNS_TYPE_ANY))
     {
-        answers = ngx_stream_cflb_dns_lb(ctx, &w, &ctx->d, dn->lb, NULL, 0,
-                                         log);
+        if (dn->lb->dns->enabled) {
+            answers = ngx_stream_cflb_dns_lb(ctx, &w, &ctx->d, dn->lb, NULL,
+                                             0, log);
+
+        } else {
+            /* disabled: counted, answered as a name that does not exist */
+            ctx->lb = dn->lb;
+            (void) ngx_atomic_fetch_add(&dn->lb->dns->sh->queries, 1);
+            (void) ngx_atomic_fetch_add(&dn->lb->dns->sh->nxdomain, 1);
+        }
     }
 
     if (dn && answers == 0 && !apex) {
@@ -792,6 +801,11 @@ ngx_stream_cflb_dns_trace(ngx_stream_cflb_dns_ctx_t *ctx, ngx_pool_t *pool,
         p = ngx_cpymem(p, base.data, base.len);
     }
 
+    if (ctx->dropped) {
+        p = ngx_cpymem(p, " qtype=- rcode=- answer=-", 25);
+        goto done;
+    }
+
     p = ngx_cpymem(p, " qtype=", 7);
     p = ngx_stream_cflb_dns_type(p, ctx->qtype);
     p = ngx_sprintf(p, " rcode=%s answer=",
@@ -822,6 +836,8 @@ ngx_stream_cflb_dns_trace(ngx_stream_cflb_dns_ctx_t *ctx, ngx_pool_t *pool,
         p = ngx_sprintf(p, "/%ui scope=%ui", (ngx_uint_t) ctx->ecs_source,
                         (ngx_uint_t) ctx->scope);
     }
+
+done:
 
     v->len = p - v->data;
     v->valid = 1;

@@ -58,6 +58,7 @@ typedef struct {
     uint8_t                       ecs_source;
     uint8_t                       scope;         /* sent in the ECS echo */
     unsigned                      trace:1;       /* $cflb_trace is kept */
+    unsigned                      dropped:1;     /* not answered */
     unsigned                      nodata:1;
     unsigned                      truncated:1;
 } ngx_stream_cflb_dns_ctx_t;
