@@ -9,6 +9,7 @@ package CflbDns;
 # A block with --- dns_config gets:
 #   stream { <dns_config>  server { listen 1953 udp; listen 1953;
 #                                   <dns_server, default "cflb_dns;"> } }
+#   (--- dns_reuseport: both listens reuseport, one socket per worker)
 #   http locations /status (cflb_status) and /cflb/ (cflb_api)
 # and --- dns_test, Perl code run once nginx is up, whose value (text)
 # is checked against --- dns_answers (or --- dns_answers_like).
@@ -47,11 +48,12 @@ sub blocks {
         return unless defined $block->dns_config;
 
         my $server = $block->dns_server // 'cflb_dns;';
+        my $rp = defined $block->dns_reuseport ? ' reuseport' : '';
         my $main = ($block->main_config // '')
                    . "stream {\n" . $block->dns_config
                    . "\n    server {\n"
-                   . "        listen 127.0.0.1:$Port udp;\n"
-                   . "        listen 127.0.0.1:$Port;\n"
+                   . "        listen 127.0.0.1:$Port udp$rp;\n"
+                   . "        listen 127.0.0.1:$Port$rp;\n"
                    . "        $server\n    }\n}\n";
 
         $block->set_value('main_config', $main);
