@@ -12,7 +12,9 @@ need_root() {
 pkgs="build-essential nginx nginx-dev libnginx-mod-stream libssl-dev
       libpcre2-dev zlib1g-dev libmaxminddb-dev perl libio-socket-ssl-perl
       gcc-multilib curl haproxy wrk valgrind procps psmisc libjansson-dev
-      prometheus chromium libmaxmind-db-writer-perl mmdb-bin tor-geoipdb"
+      prometheus chromium libmaxmind-db-writer-perl mmdb-bin tor-geoipdb
+      dnsutils knot-dnsutils python3-dnspython unbound
+      dnsperf gdnsd nsd knot"
 
 missing=""
 for p in $pkgs; do
@@ -30,8 +32,10 @@ need_root "$@"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 
-# prometheus is here for its promtool only: keep its package scripts from
-# starting a server while installing (policy-rc.d says "not now")
+# prometheus is here for its promtool only, unbound, gdnsd, nsd and knot
+# for the DNS tests and benchmark, which start their own: keep their
+# package scripts from starting a server while installing (policy-rc.d
+# says "not now")
 policy=/usr/sbin/policy-rc.d
 if [ ! -e "$policy" ]; then
     printf '#!/bin/sh\nexit 101\n' > "$policy"
@@ -40,8 +44,8 @@ if [ ! -e "$policy" ]; then
 fi
 
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends ${missing/test-nginx/} \
-    >/dev/null
+apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends \
+    ${missing/test-nginx/} >/dev/null
 if trap -p EXIT | grep -q policy; then
     rm -f "$policy"
     trap - EXIT

@@ -15,6 +15,10 @@
 
 static const cflb_dns_slot_t *cflb_dns_table_find(const cflb_dns_table_t *t,
     const unsigned char *name, size_t len, uint64_t hash);
+static void *cflb_dns_table_lookup(const cflb_dns_table_t *t,
+    const unsigned char *low, size_t len);
+static void cflb_dns_table_lower(const unsigned char *name, size_t len,
+    unsigned char *low);
 
 
 int
@@ -48,7 +52,6 @@ void **
 cflb_dns_table_put(cflb_dns_table_t *t, const unsigned char *name,
     size_t len, cflb_allocator_t *a)
 {
-    size_t            i;
     uint64_t          hash;
     cflb_dns_slot_t  *s;
 
@@ -73,10 +76,8 @@ cflb_dns_table_put(cflb_dns_table_t *t, const unsigned char *name,
         return NULL;
     }
 
-    for (i = 0; i < len; i++) {
-        /* length bytes are below 64, so folding leaves them as they are */
-        s->name[i] = cflb_dns_lower(name[i]);
-    }
+    /* length bytes are below 64, so folding leaves them as they are */
+    cflb_dns_table_lower(name, len, s->name);
 
     s->len = len;
     s->hash = hash;
@@ -87,20 +88,26 @@ cflb_dns_table_put(cflb_dns_table_t *t, const unsigned char *name,
 }
 
 
+/*
+ * The lookups fold the query name once, then hash it as it was stored
+ * (cflb_dns_name_hash() is the hash of the folded name) and compare it
+ * bytewise with the stored folded copies: per query, one pass over the
+ * name to fold and one to compare.
+ */
+
 void *
 cflb_dns_table_get(const cflb_dns_table_t *t, const unsigned char *name,
     size_t len)
 {
-    const cflb_dns_slot_t  *s;
+    unsigned char  low[CFLB_DNS_NAME_MAX];
 
-    if (t->n == 0) {
+    if (t->n == 0 || len > CFLB_DNS_NAME_MAX) {
         return NULL;
     }
 
-    s = cflb_dns_table_find(t, name, len,
-                            cflb_dns_name_hash(name, len, t->seed));
+    cflb_dns_table_lower(name, len, low);
 
-    return s->len ? s->value : NULL;
+    return cflb_dns_table_lookup(t, low, len);
 }
 
 
@@ -108,22 +115,25 @@ void *
 cflb_dns_table_closest(const cflb_dns_table_t *t, const unsigned char *name,
     size_t len, size_t *off)
 {
-    size_t   o;
-    void    *v;
+    size_t          o;
+    void           *v;
+    unsigned char   low[CFLB_DNS_NAME_MAX];
 
-    if (t->n == 0) {
+    if (t->n == 0 || len > CFLB_DNS_NAME_MAX) {
         return NULL;
     }
 
-    for (o = 0; o < len; o += name[o] + 1) {
-        v = cflb_dns_table_get(t, name + o, len - o);
+    cflb_dns_table_lower(name, len, low);
+
+    for (o = 0; o < len; o += low[o] + 1) {
+        v = cflb_dns_table_lookup(t, low + o, len - o);
 
         if (v != NULL) {
             *off = o;
             return v;
         }
 
-        if (name[o] == 0) {
+        if (low[o] == 0) {
             break;
         }
     }
@@ -173,5 +183,45 @@ cflb_dns_table_find(const cflb_dns_table_t *t, const unsigned char *name,
         {
             return s;
         }
+    }
+}
+
+
+/* the value of low, a folded name, or NULL */
+
+static void *
+cflb_dns_table_lookup(const cflb_dns_table_t *t, const unsigned char *low,
+    size_t len)
+{
+    size_t                  i;
+    uint64_t                hash;
+    const cflb_dns_slot_t  *s;
+
+    hash = cflb_hash64(low, len, t->seed);
+
+    for (i = (size_t) hash & t->mask; /* void */ ; i = (i + 1) & t->mask) {
+        s = &t->slots[i];
+
+        if (s->len == 0) {
+            return NULL;
+        }
+
+        if (s->hash == hash && s->len == len
+            && memcmp(s->name, low, len) == 0)
+        {
+            return s->value;
+        }
+    }
+}
+
+
+static void
+cflb_dns_table_lower(const unsigned char *name, size_t len,
+    unsigned char *low)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        low[i] = cflb_dns_lower(name[i]);
     }
 }
