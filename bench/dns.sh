@@ -4,7 +4,7 @@
 # checked, geo; nsd; knot), answering the same names from the same data,
 # one worker or thread each, side by side in one run, on loopback.
 #
-#   bench/dns.sh                  full run (about 6 minutes on 2 cores)
+#   bench/dns.sh                  full run (about 8 minutes on 2 cores)
 #   BENCH_QUICK=1 bench/dns.sh    smoke run (about a minute)
 #
 # Run it in a network namespace of its own so that its ports clash with
@@ -24,9 +24,19 @@
 #
 # Measures, per variant, with and without a client subnet (ECS, RFC 7871,
 # 192.0.2.0/24) in every query:
-#   qps        dnsperf -T1 -c4 -q200 for BENCH_SECONDS: queries answered
+#   qps        dnsperf -T1 -c4 -q100 for BENCH_SECONDS: queries answered
 #              per second at saturation, and queries lost (no answer in
-#              5 s); median of BENCH_ROUNDS interleaved rounds
+#              5 s); median of BENCH_ROUNDS rounds.  Every server runs
+#              from the start (idle but the one under load) and a round
+#              runs them one after the other, so x_gdnsd is the median of
+#              ratios taken seconds apart, which a busy moment of a shared
+#              machine disturbs least.  At most
+#              100 queries are in flight: 100 small datagrams fit the
+#              default socket buffer (212992 bytes, about 800 bytes of
+#              kernel memory each), so a server that another process
+#              pauses for a moment loses none; with 200 they may not fit,
+#              whatever the server
+
 #   cpu/q      the server's CPU time (user + system, /proc, whole process
 #              tree) per query answered during that run
 #   p50, p99   latency at a fixed offered rate (BENCH_RATE qps, under
@@ -36,9 +46,10 @@
 # a query outside every zone (REFUSED, no decision at all: the smallest
 # handler there is) next to the full answer.
 #
-# Knobs: BENCH_SECONDS (5) BENCH_ROUNDS (3) BENCH_RATE (20000)
-#        BENCH_LAT_SECONDS (5) BENCH_QUICK=1 (2 s, 1 round, 2 s latency)
-#        BENCH_KEEP=1 (keep the temp dir) BENCH_NO_BUILD=1
+# Knobs: BENCH_SECONDS (3) BENCH_ROUNDS (5) BENCH_RATE (20000)
+#        BENCH_LAT_SECONDS (3) BENCH_QUICK=1 (2 s, 1 round, 2 s latency)
+#        BENCH_KEEP=1 (keep the temp dir) BENCH_NO_BUILD=1 (use
+#        build/o2/ngx_stream_cflb_module.so as it is)
 #
 # Needs nginx, dnsperf, gdnsd, nsd, knot (Debian packages of those
 # names), python3.  Loopback only; every load is bounded in time;
@@ -46,7 +57,11 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-module=$top/build/ngx_stream_cflb_module.so
+
+# built with -O2, as Debian builds nginx, gdnsd, nsd and knot (the
+# default build is nginx's -O), in a build directory of its own
+build=$top/build/o2
+module=$build/ngx_stream_cflb_module.so
 stream_module=/usr/lib/nginx/modules/ngx_stream_module.so
 
 if [ -n "${BENCH_QUICK:-}" ]; then
@@ -54,9 +69,9 @@ if [ -n "${BENCH_QUICK:-}" ]; then
     rounds=${BENCH_ROUNDS:-1}
     lat_seconds=${BENCH_LAT_SECONDS:-2}
 else
-    seconds=${BENCH_SECONDS:-5}
-    rounds=${BENCH_ROUNDS:-3}
-    lat_seconds=${BENCH_LAT_SECONDS:-5}
+    seconds=${BENCH_SECONDS:-3}
+    rounds=${BENCH_ROUNDS:-5}
+    lat_seconds=${BENCH_LAT_SECONDS:-3}
 fi
 rate=${BENCH_RATE:-20000}
 
@@ -267,7 +282,7 @@ printf 'www.example.org A\n' > "$tmp/q.refused"
 # and cpu (microseconds per answered query)
 qps_run() {
     local v=$1 load=$3 out=$tmp/dnsperf.$1.$2.$3.$4 t0 t1 done_q args
-    args=(-s 127.0.0.1 -p "${port[$v]}" -d "$tmp/q.$4" -T 1 -c 4 -q 200)
+    args=(-s 127.0.0.1 -p "${port[$v]}" -d "$tmp/q.$4" -T 1 -c 4 -q 100)
     [ "$load" = ecs ] && args+=(-E "$ecs_opt")
     $client dnsperf "${args[@]}" -l 1 > /dev/null 2>&1 || true # warm-up
     t0=$(tree_ticks "$server_pid")
@@ -286,7 +301,7 @@ qps_run() {
 # and lat_lost
 lat_run() {
     local v=$1 load=$2 out=$tmp/latency.$1.$2 args
-    args=(-s 127.0.0.1 -p "${port[$v]}" -d "$tmp/q.www" -T 1 -c 4 -q 200
+    args=(-s 127.0.0.1 -p "${port[$v]}" -d "$tmp/q.www" -T 1 -c 4 -q 100
           -Q "$rate" -l "$lat_seconds" -v)
     [ "$load" = ecs ] && args+=(-E "$ecs_opt")
     $client dnsperf "${args[@]}" > "$out" 2>&1 || true
@@ -295,7 +310,10 @@ import sys
 lat, lost = [], '?'
 for line in open(sys.argv[1]):
     if line.startswith('> '):
-        lat.append(float(line.split()[-1]) * 1e6)
+        try:
+            lat.append(float(line.split()[-1]) * 1e6)
+        except ValueError:
+            pass                          # "> T ...": timed out, lost
     elif 'Queries lost:' in line:
         lost = line.split()[2]
 lat.sort()
@@ -317,9 +335,10 @@ for tool in nginx dnsperf gdnsd nsd knotd dig python3 pgrep; do
 done
 
 if [ -z "${BENCH_NO_BUILD:-}" ]; then
-    "$top/scripts/build.sh" >&2 || die "module build failed"
+    CFLB_BUILD=$build CFLB_CC_OPT="-O2 ${CFLB_CC_OPT:-}" \
+        "$top/scripts/build.sh" >&2 || die "module build failed"
 fi
-[ -f "$module" ] || die "no $module (run scripts/build.sh)"
+[ -f "$module" ] || die "no $module (run bench/dns.sh without BENCH_NO_BUILD)"
 cp "$module" "$tmp/ngx_stream_cflb_module.so"
 module=$tmp/ngx_stream_cflb_module.so
 
@@ -339,42 +358,86 @@ cat <<EOF
 cflb DNS-only benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')
   host:     $(nproc) CPU, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)
   cflb:     commit $(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)
-  nginx:    $(nginx -v 2>&1 | sed 's/^nginx version: //'), one worker
-  dnsperf:  $(dnsperf -h 2>&1 | sed -n 's/^Version //p'), -T1 -c4 -q200,
+  nginx:    $(nginx -v 2>&1 | sed 's/^nginx version: //'), one worker;
+            the module built with -O2
+  dnsperf:  $(dnsperf -h 2>&1 | sed -n 's/^Version //p'), -T1 -c4 -q100,
             www.example.com A (two A records); qps: ${seconds}s runs,
-            median of $rounds interleaved round(s); latency: -Q $rate for
-            ${lat_seconds}s; ECS: 192.0.2.0/24 in every query
+            median of $rounds round(s) (x_gdnsd: median of per-round
+            ratios); latency: -Q $rate for ${lat_seconds}s per round;
+            ECS: 192.0.2.0/24 in every query
   cpus:     server: ${server_pin:-any}, dnsperf: ${client:-any}
 
 EOF
 
+# every server runs from the start, idle but for the one under load, so
+# that the runs of one round follow each other within seconds: a busy
+# moment of the machine then hits the variants of a round alike, and
+# each variant's ratio to gdnsd is taken within its round
+declare -A spid
+for v in "${variants[@]}"; do
+    start_server "$v"
+    spid[$v]=$server_pid
+done
+
+# median with 3 decimals (of ratios)
+median3() {
+    printf '%s\n' "$@" | sort -g | awk 'NF { v[++n] = $1 }
+        END { if (n == 0) print "n/a";
+              else if (n % 2) printf "%.3f\n", v[(n + 1) / 2];
+              else printf "%.3f\n", (v[n / 2] + v[n / 2 + 1]) / 2 }'
+}
+
+# ratio of two numbers, or nothing
+ratio_of() {
+    awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0)
+                                         printf "%.3f", a / b }'
+}
+
 declare -A qps_list lost_list cpu_list p50_list p99_list lat_list
+declare -A xq_list xp_list
 loads=(plain ecs)
 for r in $(seq "$rounds"); do
-    for v in "${variants[@]}"; do
-        start_server "$v"
-        for l in "${loads[@]}"; do
+    for l in "${loads[@]}"; do
+        for v in "${variants[@]}"; do
+            server_pid=${spid[$v]}
             qps_run "$v" "$r" "$l" www
             qps_list[$v.$l]="${qps_list[$v.$l]:-} $qps"
             lost_list[$v.$l]="${lost_list[$v.$l]:-} $lost"
             cpu_list[$v.$l]="${cpu_list[$v.$l]:-} $cpu"
+            declare "q_$v=$qps"
+            log "bench: round $r/$rounds $l $v: $qps qps, $lost lost," \
+                "$cpu us CPU/query"
+        done
+        for v in "${variants[@]}"; do
+            q="q_$v"
+            xq_list[$v.$l]="${xq_list[$v.$l]:-} $(ratio_of "${!q}" "$q_gdnsd")"
+        done
+        for v in "${variants[@]}"; do
+            server_pid=${spid[$v]}
             lat_run "$v" "$l"
             p50_list[$v.$l]="${p50_list[$v.$l]:-} $p50"
             p99_list[$v.$l]="${p99_list[$v.$l]:-} $p99"
             lat_list[$v.$l]="${lat_list[$v.$l]:-} $lat_lost"
-            log "bench: round $r/$rounds $v $l: $qps qps, $lost lost," \
-                "$cpu us CPU/query; at $rate qps p50 $p50 us, p99 $p99 us," \
-                "$lat_lost lost"
+            declare "p_$v=$p99"
+            log "bench: round $r/$rounds $l $v: at $rate qps p50 $p50 us," \
+                "p99 $p99 us, $lat_lost lost"
         done
-        if [ "$v" = cflb ] || [ "$v" = cflb_session ]; then
-            qps_run "$v" "$r" plain refused
-            qps_list[$v.refused]="${qps_list[$v.refused]:-} $qps"
-            cpu_list[$v.refused]="${cpu_list[$v.refused]:-} $cpu"
-            log "bench: round $r/$rounds $v refused: $qps qps," \
-                "$cpu us CPU/query"
-        fi
-        stop_server
+        for v in "${variants[@]}"; do
+            q="p_$v"
+            xp_list[$v.$l]="${xp_list[$v.$l]:-} $(ratio_of "${!q}" "$p_gdnsd")"
+        done
     done
+    for v in cflb cflb_session; do
+        server_pid=${spid[$v]}
+        qps_run "$v" "$r" plain refused
+        qps_list[$v.refused]="${qps_list[$v.refused]:-} $qps"
+        cpu_list[$v.refused]="${cpu_list[$v.refused]:-} $cpu"
+        log "bench: round $r/$rounds refused $v: $qps qps, $cpu us CPU/query"
+    done
+done
+
+for v in "${variants[@]}"; do
+    stop_pid "${spid[$v]}" TERM 10
 done
 
 # sum of the numbers given
@@ -382,7 +445,7 @@ sum() {
     printf '%s\n' "$@" | awk '{ s += $1 } END { print s + 0 }'
 }
 
-declare -A p50s p99s lats
+declare -A p50s p99s lats xqs xps
 for v in "${variants[@]}"; do
     for l in "${loads[@]}"; do
         # shellcheck disable=SC2086   # the lists are meant to split
@@ -391,6 +454,10 @@ for v in "${variants[@]}"; do
         p99s[$v.$l]=$(median ${p99_list[$v.$l]})
         # shellcheck disable=SC2086
         lats[$v.$l]=$(sum ${lat_list[$v.$l]})
+        # shellcheck disable=SC2086
+        xqs[$v.$l]=$(median3 ${xq_list[$v.$l]})
+        # shellcheck disable=SC2086
+        xps[$v.$l]=$(median3 ${xp_list[$v.$l]})
     done
 done
 
@@ -408,15 +475,16 @@ for l in "${loads[@]}"; do
         # shellcheck disable=SC2086
         lsum=$(sum ${lost_list[$v.$l]})
         printf '  %-22s %8s %7s %6s %5sus %8s %8s %7s %6s\n' \
-            "${describe[$v]}" "$q" "$(ratio "$q" "$g")" "$lsum" "$c" \
-            "${p50s[$v.$l]}" "${p99s[$v.$l]}" \
-            "$(ratio "${p99s[$v.$l]}" "${p99s[gdnsd.$l]}")" "${lats[$v.$l]}"
+            "${describe[$v]}" "$q" "${xqs[$v.$l]}" "$lsum" "$c" \
+            "${p50s[$v.$l]}" "${p99s[$v.$l]}" "${xps[$v.$l]}" \
+            "${lats[$v.$l]}"
     done
     echo "  rounds (qps; p99 us):"
     for v in "${variants[@]}"; do
         printf '    %-22s %s; %s\n' "${describe[$v]}" \
             "${qps_list[$v.$l]# }" "${p99_list[$v.$l]# }"
     done
+    echo "  x_gdnsd: the median of the ratios taken in each round"
     echo
 done
 
@@ -438,13 +506,9 @@ echo "Goal (issue 13): cflb >= 0.9 x gdnsd's qps with 0 lost queries, and"
 echo "p99 <= 1.5 x gdnsd's"
 for l in "${loads[@]}"; do
     # shellcheck disable=SC2086
-    q=$(median ${qps_list[cflb.$l]})
-    # shellcheck disable=SC2086
-    g=$(median ${qps_list[gdnsd.$l]})
-    # shellcheck disable=SC2086
     lsum=$(sum ${lost_list[cflb.$l]})
-    xq=$(ratio "$q" "$g")
-    xp=$(ratio "${p99s[cflb.$l]}" "${p99s[gdnsd.$l]}")
+    xq=${xqs[cflb.$l]:-n/a}
+    xp=${xps[cflb.$l]:-n/a}
     if awk -v q="$xq" -v p="$xp" -v l="$lsum" \
         'BEGIN { exit !(q >= 0.9 && p > 0 && p <= 1.5 && l == 0) }'
     then

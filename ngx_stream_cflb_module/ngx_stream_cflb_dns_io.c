@@ -25,7 +25,9 @@
 
 
 /* datagrams read at once, and batches before the event loop runs again */
+#ifndef NGX_STREAM_CFLB_DNS_BATCH
 #define NGX_STREAM_CFLB_DNS_BATCH   32
+#endif
 #define NGX_STREAM_CFLB_DNS_ROUNDS  8
 
 /* a datagram's buffer: the query, then its answer in place */
@@ -97,6 +99,8 @@ static void ngx_stream_cflb_dns_handler(ngx_stream_session_t *s);
 static void ngx_stream_cflb_dns_udp_session(ngx_stream_session_t *s,
     ngx_stream_cflb_dns_session_t *ss);
 static void ngx_stream_cflb_dns_tcp_read(ngx_event_t *rev);
+static ngx_int_t ngx_stream_cflb_dns_tcp_start(ngx_connection_t *c,
+    ngx_stream_cflb_dns_session_t *ss);
 static ngx_int_t ngx_stream_cflb_dns_tcp_messages(ngx_stream_session_t *s,
     ngx_stream_cflb_dns_session_t *ss);
 static ngx_int_t ngx_stream_cflb_dns_tcp_send(ngx_connection_t *c,
@@ -349,6 +353,7 @@ static ngx_int_t
 ngx_stream_cflb_dns_direct(ngx_cycle_t *cycle, ngx_listening_t *ls,
     ngx_stream_cflb_dns_worker_t *worker)
 {
+    ngx_uint_t                       i;
     ngx_connection_t                *lc;
     ngx_stream_port_t               *port;
     ngx_stream_addr_conf_t          *addr;
@@ -394,6 +399,23 @@ ngx_stream_cflb_dns_direct(ngx_cycle_t *cycle, ngx_listening_t *ls,
     u->dscf = dscf;
     u->worker = worker;
 
+    /* set by ngx_pcalloc(): the rest of the headers */
+
+    for (i = 0; i < NGX_STREAM_CFLB_DNS_BATCH; i++) {
+        u->iov[i].iov_base = u->buf[i];
+        u->iov[i].iov_len = NGX_STREAM_CFLB_DNS_BUF;
+
+        u->in[i].msg_hdr.msg_iov = &u->iov[i];
+        u->in[i].msg_hdr.msg_iovlen = 1;
+        u->in[i].msg_hdr.msg_name = &u->addr[i];
+        u->in[i].msg_hdr.msg_namelen = sizeof(ngx_sockaddr_t);
+
+        if (ls->wildcard) {
+            u->in[i].msg_hdr.msg_control = u->cmsg[i];
+            u->in[i].msg_hdr.msg_controllen = NGX_STREAM_CFLB_DNS_CMSG;
+        }
+    }
+
     lc->data = u;
     lc->read->handler = ngx_stream_cflb_dns_udp_read;
 
@@ -431,22 +453,6 @@ ngx_stream_cflb_dns_udp_read(ngx_event_t *rev)
 
     for (round = 0; round < NGX_STREAM_CFLB_DNS_ROUNDS; round++) {
 
-        for (i = 0; i < NGX_STREAM_CFLB_DNS_BATCH; i++) {
-            u->iov[i].iov_base = u->buf[i];
-            u->iov[i].iov_len = NGX_STREAM_CFLB_DNS_BUF;
-
-            ngx_memzero(&u->in[i].msg_hdr, sizeof(struct msghdr));
-            u->in[i].msg_hdr.msg_iov = &u->iov[i];
-            u->in[i].msg_hdr.msg_iovlen = 1;
-            u->in[i].msg_hdr.msg_name = &u->addr[i];
-            u->in[i].msg_hdr.msg_namelen = sizeof(ngx_sockaddr_t);
-
-            if (ls->wildcard) {
-                u->in[i].msg_hdr.msg_control = u->cmsg[i];
-                u->in[i].msg_hdr.msg_controllen = NGX_STREAM_CFLB_DNS_CMSG;
-            }
-        }
-
         n = recvmmsg(lc->fd, u->in, NGX_STREAM_CFLB_DNS_BATCH, MSG_DONTWAIT,
                      NULL);
 
@@ -465,6 +471,13 @@ ngx_stream_cflb_dns_udp_read(ngx_event_t *rev)
 
         for (i = 0; i < (ngx_uint_t) n; i++) {
             m += ngx_stream_cflb_dns_udp_answer(u, ls, i, m, rev->log);
+
+            /* what recvmmsg() wrote over, for the next call */
+            u->in[i].msg_hdr.msg_namelen = sizeof(ngx_sockaddr_t);
+
+            if (ls->wildcard) {
+                u->in[i].msg_hdr.msg_controllen = NGX_STREAM_CFLB_DNS_CMSG;
+            }
         }
 
         if (m) {
@@ -734,17 +747,24 @@ ngx_stream_cflb_dns_tcp_read(ngx_event_t *rev)
         return;
     }
 
-    if (ss->in == NULL) {
-        ss->in = ngx_create_temp_buf(c->pool, 2 + CFLB_DNS_UDP_MIN);
-        if (ss->in == NULL) {
+    if (ss->in == NULL && ngx_stream_cflb_dns_tcp_start(c, ss) != NGX_OK) {
+        ngx_stream_finalize_session(s, NGX_STREAM_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    while (ss->out_pos == ss->out_len && !ss->eof) {
+
+        /* what was read: by the last round, or by a preread phase */
+        if (ngx_stream_cflb_dns_tcp_messages(s, ss) != NGX_OK) {
             ngx_stream_finalize_session(s, NGX_STREAM_INTERNAL_SERVER_ERROR);
             return;
         }
-    }
 
-    in = ss->in;
+        if (ss->out_pos < ss->out_len) {
+            break;
+        }
 
-    while (ss->out_pos == ss->out_len && !ss->eof) {
+        in = ss->in;
 
         if (in->last == in->end
             && ngx_stream_cflb_dns_tcp_room(c, ss, 0) != NGX_OK)
@@ -766,15 +786,14 @@ ngx_stream_cflb_dns_tcp_read(ngx_event_t *rev)
         }
 
         in->last += n;
-
-        if (ngx_stream_cflb_dns_tcp_messages(s, ss) != NGX_OK) {
-            ngx_stream_finalize_session(s, NGX_STREAM_INTERNAL_SERVER_ERROR);
-            return;
-        }
     }
 
     if (ss->out_pos < ss->out_len) {
         /* the write handler comes back here once the answer is sent */
+        if (rev->timer_set) {
+            ngx_del_timer(rev);
+        }
+
         return;
     }
 
@@ -789,6 +808,34 @@ ngx_stream_cflb_dns_tcp_read(ngx_event_t *rev)
     }
 
     ngx_add_timer(rev, ss->dscf->tcp_timeout);
+}
+
+
+/*
+ * The read buffer, with what a preread phase (ssl_preread...) already
+ * read of the connection in c->buffer.
+ */
+
+static ngx_int_t
+ngx_stream_cflb_dns_tcp_start(ngx_connection_t *c,
+    ngx_stream_cflb_dns_session_t *ss)
+{
+    size_t  len;
+
+    len = (c->buffer) ? (size_t) (c->buffer->last - c->buffer->pos) : 0;
+
+    ss->in = ngx_create_temp_buf(c->pool,
+                                 ngx_max(len, 2 + CFLB_DNS_UDP_MIN));
+    if (ss->in == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (len) {
+        ss->in->last = ngx_cpymem(ss->in->last, c->buffer->pos, len);
+        c->buffer->pos = c->buffer->last;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -977,12 +1024,5 @@ ngx_stream_cflb_dns_tcp_write(ngx_event_t *wev)
     ss->out_len = 0;
 
     /* the messages already read, then more */
-    if (ngx_stream_cflb_dns_tcp_messages(s, ss) != NGX_OK) {
-        ngx_stream_finalize_session(s, NGX_STREAM_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    if (ss->out_pos == ss->out_len) {
-        ngx_stream_cflb_dns_tcp_read(c->read);
-    }
+    ngx_stream_cflb_dns_tcp_read(c->read);
 }

@@ -16,7 +16,7 @@ CflbDns::blocks();
 
 repeat_each(1);
 
-plan tests => repeat_each() * (blocks() * 2);
+plan tests => repeat_each() * (blocks() * 2 + 1);
 
 our $Zone = <<'_EOC_';
     cflb_zone dns 1m;
@@ -538,7 +538,25 @@ ANSWER example.com. 3600 IN SOA ns1.example.com. hostmaster.example.com. <serial
 
 
 
-=== TEST 23: a zone inside a zone: the deepest holds its names
+=== TEST 23: TCP: 10,000 pipelined queries for 1.6 KB answers (16 MB), read a second later: all answered, in order
+The client reads nothing until it has written every query, and its
+receive buffer is small (8 KB), so the
+socket buffers fill and the answers wait in the server, which stops
+reading until they are sent.
+--- dns_config eval
+$::Zone . "    cflb_pool big {\n"
+. CORE::join('', map { "        endpoint e$_ 10.0.0.$_:80;\n" } 1 .. 100)
+. "    }\n    cflb_lb www { hostname www.example.com; pools big; }\n"
+--- dns_test
+CflbDns::py("flood", "www.example.com", 10000)
+--- dns_answers
+10000 answers, in order, sizes 1633
+--- no_error_log
+[error]
+
+
+
+=== TEST 24: a zone inside a zone: the deepest holds its names
 --- dns_config eval
 $::Zone . q{
     cflb_dns_zone eu.example.com {

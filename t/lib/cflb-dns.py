@@ -10,6 +10,10 @@
                                             (CASES below), the response
   cflb-dns.py garbage N SEED [options]      N random and mangled packets,
                                             then a good query: its answer
+  cflb-dns.py flood NAME N [options]        N queries on one TCP
+                                            connection, written before any
+                                            answer is read: the answers'
+                                            ids in order, and their sizes
 
 Options: --port P (1953), --server A (127.0.0.1), --src A (the address to
 send from: any of 127/8), --tcp, --ecs ADDR/LEN, --edns SIZE (0: none),
@@ -275,6 +279,37 @@ def cmd_garbage(args):
     print(show(data))
 
 
+def cmd_flood(args):
+    """N pipelined queries the client does not read for a second, so the
+    server's socket buffer fills and answers wait in the server."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # a small receive buffer, fixed (no autotuning): the answers back up
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+    s.settimeout(10)
+    s.connect((args.server, args.port))
+    data = b''
+    for i in range(args.n):
+        w = build(args, args.name, 'A', i + 1).to_wire()
+        data += struct.pack('!H', len(w)) + w
+    s.sendall(data)
+    time.sleep(1)
+    ids, sizes = [], set()
+    try:
+        for _ in range(args.n):
+            head = recv_exact(s, 2)
+            if head is None:
+                break
+            msg = recv_exact(s, struct.unpack('!H', head)[0])
+            ids.append(struct.unpack('!H', msg[:2])[0])
+            sizes.add(len(msg))
+    finally:
+        s.close()
+    ok = ids == list(range(1, args.n + 1))
+    print('%d answers, %s, sizes %s' % (len(ids), 'in order' if ok
+                                        else 'OUT OF ORDER',
+                                        ','.join(map(str, sorted(sizes)))))
+
+
 def cmd_query(args):
     q = build(args, args.name, args.type)
     print(show(exchange(args, q.to_wire(), args.src, args.tcp)))
@@ -345,7 +380,7 @@ def cmd_pair(args):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('cmd', choices=('query', 'tally', 'raw', 'pair', 'craft',
-                                   'garbage'))
+                                   'garbage', 'flood'))
     p.add_argument('rest', nargs='*')
     p.add_argument('--port', type=int, default=1953)
     p.add_argument('--server', default='127.0.0.1')
@@ -371,6 +406,9 @@ def main():
     elif args.cmd == 'craft':
         args.case, = args.rest
         cmd_craft(args)
+    elif args.cmd == 'flood':
+        args.name, args.n = args.rest[0], int(args.rest[1])
+        cmd_flood(args)
     elif args.cmd == 'garbage':
         args.n, args.seed = int(args.rest[0]), int(args.rest[1])
         cmd_garbage(args)
