@@ -35,6 +35,9 @@ static void ngx_stream_cflb_dns_subnet(ngx_stream_cflb_dns_ctx_t *ctx,
     cflb_dns_query_t *q, struct sockaddr *client);
 static ngx_uint_t ngx_stream_cflb_dns_rcode(ngx_cflb_dns_name_t *dn,
     size_t off);
+static void ngx_stream_cflb_dns_records(ngx_stream_cflb_dns_ctx_t *ctx,
+    cflb_dns_writer_t *w, cflb_dns_query_t *q, ngx_cflb_dns_name_t *dn,
+    ngx_uint_t exact, ngx_uint_t rcode, ngx_log_t *log);
 static void ngx_stream_cflb_dns_apex(cflb_dns_writer_t *w,
     ngx_cflb_dns_zone_t *zone, ngx_uint_t qtype);
 static ngx_int_t ngx_stream_cflb_dns_lb(ngx_stream_cflb_dns_ctx_t *ctx,
@@ -118,8 +121,7 @@ ngx_stream_cflb_dns_answer(ngx_stream_cflb_dns_ctx_t *ctx,
 {
     int                   rc;
     size_t                limit, off, n;
-    ngx_int_t             answers;
-    ngx_uint_t            rcode, apex;
+    ngx_uint_t            rcode;
     ngx_cflb_conf_t      *ccf;
     cflb_dns_query_t      q;
     cflb_dns_writer_t     w;
@@ -184,36 +186,9 @@ ngx_stream_cflb_dns_answer(ngx_stream_cflb_dns_ctx_t *ctx,
     }
 
     ctx->dropped = 0;
-    answers = 0;
 
-    /* the apex answers SOA and NS itself, A and AAAA by a load balancer */
-    apex = (dn && off == 0 && dn->apex
-            && (q.qtype == CFLB_DNS_TYPE_SOA || q.qtype == CFLB_DNS_TYPE_NS
-                || q.qtype == CFLB_DNS_TYPE_ANY));
-
-    if (apex) {
-        ngx_stream_cflb_dns_apex(&w, dn->zone, q.qtype);
-    }
-
-    if (dn && off == 0 && dn->lb && (!apex || q.qtype == CFLB_DNS_TYPE_ANY))
-    {
-        if (dn->lb->dns->enabled) {
-            answers = ngx_stream_cflb_dns_lb(ctx, &w, &ctx->d, dn->lb, NULL,
-                                             0, log);
-
-        } else {
-            /* disabled: counted, answered as a name that does not exist */
-            ctx->lb = dn->lb;
-            (void) ngx_atomic_fetch_add(&dn->lb->dns->sh->queries, 1);
-            (void) ngx_atomic_fetch_add(&dn->lb->dns->sh->nxdomain, 1);
-        }
-    }
-
-    if (dn && answers == 0 && !apex) {
-        /* NODATA or NXDOMAIN: the SOA, for negative caching (RFC 2308) */
-        ctx->nodata = (rcode == CFLB_DNS_NOERROR);
-        (void) cflb_dns_add_soa(&w, CFLB_DNS_AUTHORITY, dn->zone->wire,
-                                dn->zone->soa.minimum, &dn->zone->soa);
+    if (dn) {
+        ngx_stream_cflb_dns_records(ctx, &w, &q, dn, off == 0, rcode, log);
     }
 
     ctx->rcode = (rcode == CFLB_DNS_BADVERS) ? NGX_CFLB_DNS_BADVERS : rcode;
@@ -224,6 +199,56 @@ ngx_stream_cflb_dns_answer(ngx_stream_cflb_dns_ctx_t *ctx,
     ngx_stream_cflb_dns_count(ctx, shd);
 
     return n;
+}
+
+
+/*
+ * The records of a name of our zones (exact: the name itself was found,
+ * not only a zone above it): the apex's SOA and NS, a load balancer's
+ * answer, and for NODATA and NXDOMAIN the zone's SOA in the authority
+ * section, for negative caching (RFC 2308).
+ */
+
+static void
+ngx_stream_cflb_dns_records(ngx_stream_cflb_dns_ctx_t *ctx,
+    cflb_dns_writer_t *w, cflb_dns_query_t *q, ngx_cflb_dns_name_t *dn,
+    ngx_uint_t exact, ngx_uint_t rcode, ngx_log_t *log)
+{
+    ngx_int_t             answers;
+    ngx_uint_t            apex;
+    ngx_cflb_dns_zone_t  *zone;
+
+    zone = dn->zone;
+    answers = 0;
+
+    /* the apex answers SOA and NS itself, A and AAAA by a load balancer */
+    apex = (exact && dn->apex
+            && (q->qtype == CFLB_DNS_TYPE_SOA || q->qtype == CFLB_DNS_TYPE_NS
+                || q->qtype == CFLB_DNS_TYPE_ANY));
+
+    if (apex) {
+        ngx_stream_cflb_dns_apex(w, zone, q->qtype);
+    }
+
+    if (exact && dn->lb && (!apex || q->qtype == CFLB_DNS_TYPE_ANY)) {
+
+        if (dn->lb->dns->enabled) {
+            answers = ngx_stream_cflb_dns_lb(ctx, w, &ctx->d, dn->lb, NULL,
+                                             0, log);
+
+        } else {
+            /* disabled: counted, answered as a name that does not exist */
+            ctx->lb = dn->lb;
+            (void) ngx_atomic_fetch_add(&dn->lb->dns->sh->queries, 1);
+            (void) ngx_atomic_fetch_add(&dn->lb->dns->sh->nxdomain, 1);
+        }
+    }
+
+    if (answers == 0 && !apex) {
+        ctx->nodata = (rcode == CFLB_DNS_NOERROR);
+        (void) cflb_dns_add_soa(w, CFLB_DNS_AUTHORITY, zone->wire,
+                                zone->soa.minimum, &zone->soa);
+    }
 }
 
 
