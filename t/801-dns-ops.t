@@ -32,15 +32,20 @@ no_shuffle();
 run_tests();
 
 
-# the responder's counters and each load balancer's, as lines
+# the responder's counters since $base (the "dns" object of an earlier
+# status: the wait for the responder to answer asked it something) and
+# each load balancer's, as lines
 sub dns_counters {
+    my ($base) = @_;
+
     my $st = CflbDns::status();
     my $d = $st->{dns};
     my $out = sprintf "responder queries=%d tcp=%d nodata=%d truncated=%d "
-                      . "dropped=%d\n", @$d{qw(queries tcp nodata truncated
-                                                dropped)};
-    $out .= "responses " . CORE::join(' ', map { "$_=$d->{responses}{$_}" }
-                                  sort keys %{ $d->{responses} }) . "\n";
+                      . "dropped=%d\n", map { $d->{$_} - $base->{$_} }
+                      qw(queries tcp nodata truncated dropped);
+    $out .= "responses " . CORE::join(' ', map {
+                "$_=" . ($d->{responses}{$_} - $base->{responses}{$_})
+            } sort keys %{ $d->{responses} }) . "\n";
     $out .= "zone $_->{name}\n" for @{ $d->{zones} };
 
     for my $lb (@{ $st->{lbs} }) {
@@ -54,6 +59,25 @@ sub dns_counters {
             $out .= "    $_->{name} $_->{record} $_->{data}"
                     . " answers=$_->{answers}\n" for @{ $p->{endpoints} };
         }
+    }
+
+    return $out;
+}
+
+
+# the cflb_dns_* samples whose value moved between two scrapes, with
+# the difference
+sub prom_delta {
+    my ($before, $after) = @_;
+
+    my %b = map { /^(cflb_dns_\S+) (\d+)$/ ? ($1 => $2) : () }
+            split /\n/, $before;
+    my $out = '';
+
+    for (split /\n/, $after) {
+        my ($k, $v) = /^(cflb_dns_\S+) (\d+)$/ or next;
+        my $d = $v - ($b{$k} // 0);
+        $out .= "$k $d\n" if $d;
     }
 
     return $out;
@@ -101,6 +125,7 @@ $::Zone . q{
                   ttl 10; }
 }
 --- dns_test
+my $base = CflbDns::status()->{dns};
 CflbDns::q('www.example.com', 'A') for 1 .. 3;
 CflbDns::q('www.example.com', 'A', '--tcp');
 CflbDns::q('www.example.com', 'AAAA');
@@ -108,7 +133,7 @@ CflbDns::q('off.example.com', 'A');
 CflbDns::q('nope.example.com', 'A');
 CflbDns::q('example.org', 'A');
 CflbDns::py('craft', $_) for qw(qdcount2 short);
-main::dns_counters()
+main::dns_counters($base)
 --- dns_answers
 responder queries=10 tcp=1 nodata=1 truncated=0 dropped=1
 responses badvers=0 formerr=1 noerror=5 notimp=0 nxdomain=2 refused=1 servfail=0
@@ -133,11 +158,13 @@ $::Zone . "    cflb_pool big {\n"
 . CORE::join('', map { "        endpoint e$_ 10.0.0.$_:80;\n" } 1 .. 40)
 . "    }\n    cflb_lb www { hostname www.example.com; pools big; }\n"
 --- dns_test
+my $base = CflbDns::status()->{dns};
 CflbDns::q('www.example.com', 'A');
 CflbDns::q('www.example.com', 'A', '--tcp');
 my $l = CflbDns::lb_dns('www');
 my $st = CflbDns::status()->{dns};
-"truncated=$st->{truncated} queries=$l->{queries} answers=$l->{answers} "
+"truncated=" . ($st->{truncated} - $base->{truncated})
+. " queries=$l->{queries} answers=$l->{answers} "
 . "pool=$l->{pools}[0]{answers} e1=$l->{pools}[0]{endpoints}[0]{answers}"
 --- dns_answers
 truncated=1 queries=2 answers=2 pool=1 e1=1
@@ -151,11 +178,11 @@ $::Zone . q{
     cflb_lb www { hostname www.example.com; pools us; }
 }
 --- dns_test
+my $before = main::fetch('/status?format=prometheus');
 CflbDns::q('www.example.com', 'A') for 1 .. 2;
 CflbDns::q('nope.example.com', 'A');
 my $text = main::fetch('/status?format=prometheus');
-CORE::join('', grep { /^cflb_dns_\w+\{/ && !/ 0$/ } split /^/, $text)
-. "promtool: " . main::promtool($text)
+main::prom_delta($before, $text) . "promtool: " . main::promtool($text)
 --- dns_answers
 cflb_dns_queries_total{subsystem="stream"} 3
 cflb_dns_responses_total{subsystem="stream",rcode="noerror"} 2
@@ -186,14 +213,16 @@ $::Zone . q{
 --- dns_server
 cflb_dns direct=off;
 --- dns_test
+Cflb::wait_until(sub { Cflb::log_count('logs/dns.log') >= 2 }, 5);
+my $from = Cflb::log_count('logs/dns.log');
 CflbDns::q('www.example.com', 'A');
 CflbDns::q('www.example.com', 'A', '--ecs', '198.51.100.0/24');
 CflbDns::q('alias.example.com', 'A');
 CflbDns::q('nope.example.com', 'AAAA');
 CflbDns::py('craft', 'short');
 CflbDns::q('www.example.com', 'A', '--tcp');
-Cflb::wait_until(sub { Cflb::log_count('logs/dns.log') >= 6 }, 5);
-CORE::join "\n", Cflb::log_lines('logs/dns.log')
+Cflb::wait_until(sub { Cflb::log_count('logs/dns.log') >= $from + 6 }, 5);
+CORE::join "\n", (Cflb::log_lines('logs/dns.log'))[$from .. $from + 5]
 --- dns_answers
 UDP 200 lb=www pool=us ep=a addr=192.0.2.1 [lb=www pool=us(priority) endpoint=us/a(random) qtype=A rcode=NOERROR answer=us/a]
 UDP 200 lb=www pool=us ep=a addr=192.0.2.1 [lb=www pool=us(priority) endpoint=us/a(random) qtype=A rcode=NOERROR answer=us/a ecs=198.51.100.0/24 scope=0]

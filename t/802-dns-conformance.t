@@ -70,6 +70,15 @@ no_long_string();
 no_shuffle();
 run_tests();
 
+
+# the worker pids; none without a master (valgrind runs: a crash then
+# ends nginx, and the query after the garbage gets no answer)
+sub workers {
+    my @w = eval { Cflb::worker_pids() };
+
+    return sort @w;
+}
+
 __DATA__
 
 === TEST 1: malformed and unusual queries over UDP, answered directly
@@ -105,10 +114,10 @@ main::crafted('--tcp')
 === TEST 4: 20,000 random or mangled datagrams: every worker lives, the next query is answered
 --- dns_config eval: $::Config
 --- dns_test
-my @before = sort(Cflb::worker_pids());
+my @before = main::workers();
 my $out = CflbDns::py('garbage', 20000, 13);
-my @after = sort(Cflb::worker_pids());
-"$out\nworkers " . (@before && "@before" eq "@after" ? "the same" : "changed")
+my @after = main::workers();
+"$out\nworkers " . ("@before" eq "@after" ? "the same" : "changed")
 --- dns_answers
 NOERROR qr aa
 ANSWER www.example.com. 30 IN A 192.0.2.1
@@ -123,10 +132,10 @@ exited on signal
 === TEST 5: 2,000 random or mangled TCP messages, lengths that lie included: the same
 --- dns_config eval: $::Config
 --- dns_test
-my @before = sort(Cflb::worker_pids());
+my @before = main::workers();
 my $out = CflbDns::py('garbage', 2000, 14, '--tcp');
-my @after = sort(Cflb::worker_pids());
-"$out\nworkers " . (@before && "@before" eq "@after" ? "the same" : "changed")
+my @after = main::workers();
+"$out\nworkers " . ("@before" eq "@after" ? "the same" : "changed")
 --- dns_answers
 NOERROR qr aa
 ANSWER www.example.com. 30 IN A 192.0.2.1
@@ -143,10 +152,10 @@ exited on signal
 --- dns_server
 cflb_dns direct=off;
 --- dns_test
-my @before = sort(Cflb::worker_pids());
+my @before = main::workers();
 my $out = CflbDns::py('garbage', 5000, 15);
-my @after = sort(Cflb::worker_pids());
-"$out\nworkers " . (@before && "@before" eq "@after" ? "the same" : "changed")
+my @after = main::workers();
+"$out\nworkers " . ("@before" eq "@after" ? "the same" : "changed")
 --- dns_answers
 NOERROR qr aa
 ANSWER www.example.com. 30 IN A 192.0.2.1

@@ -69,6 +69,7 @@ sub blocks {
 
         my $code = $block->dns_test // '""';
         $block->set_value('init', ($block->init // '')
+            . "\nCflbDns::ready();"
             . "\n\$CflbDns::Out = eval { $code };"
             . "\n\$CflbDns::Out = \"died: \$@\" if \$@;\n");
         $block->set_value('response_body_filters',
@@ -82,6 +83,16 @@ sub blocks {
 
 
 # ---------------------------------------------------------------- clients
+
+# until the responder answers over UDP and TCP (slow under valgrind)
+sub ready {
+    for my $tcp ('', '--tcp') {
+        Cflb::wait_until(sub { py('raw', '000100000001000000000000'
+                                  . '03636f6d0000060001', $tcp || ())
+                               !~ /^\(none\)/ }, 60);
+    }
+}
+
 
 # cflb-dns.py with these arguments (the port defaults to the responder's)
 sub py {
