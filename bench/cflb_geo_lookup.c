@@ -29,6 +29,8 @@
 #include <arpa/inet.h>
 #include <sys/un.h>
 
+#include <maxminddb.h>
+
 #include "ngx_cflb_geo.h"
 
 
@@ -125,7 +127,13 @@ db_open(const char *path, ngx_cflb_geo_db_t *db)
 
     memset(db, 0, sizeof(ngx_cflb_geo_db_t));
 
-    rc = MMDB_open(path, MMDB_MODE_MMAP, &db->mmdb);
+    db->mmdb = calloc(1, sizeof(MMDB_s));
+    if (db->mmdb == NULL) {
+        printf("out of memory\n");
+        exit(2);
+    }
+
+    rc = MMDB_open(path, MMDB_MODE_MMAP, db->mmdb);
     if (rc != MMDB_SUCCESS) {
         printf("%s: %s\n", path, MMDB_strerror(rc));
         exit(2);
@@ -290,7 +298,7 @@ check_city(const char *dir, int ipv)
     check(rc == NGX_OK && is_country(&loc, "FR") && is_region(&loc, "WEU")
           && loc.lat == 34052200, "known country kept");
 
-    MMDB_close(&db.mmdb);
+    MMDB_close(db.mmdb);
 }
 
 
@@ -336,8 +344,8 @@ check_others(const char *dir)
     rc = look(&asn, "127.0.0.5", &loc);
     check(rc == NGX_DECLINED && loc.asn == 0, "asn: none for 127.0.0.5");
 
-    MMDB_close(&db.mmdb);
-    MMDB_close(&asn.mmdb);
+    MMDB_close(db.mmdb);
+    MMDB_close(asn.mmdb);
 
     /* ip-location-db: country_code at the top, learnt on first sight */
 
@@ -356,7 +364,7 @@ check_others(const char *dir)
     rc = look(&db, "::1", &loc);
     check(rc == NGX_DECLINED, "iploc/4 ::1: declined");
 
-    MMDB_close(&db.mmdb);
+    MMDB_close(db.mmdb);
 
     snprintf(path, sizeof(path), "%s/iploc-city-6.mmdb", dir);
     db_open(path, &db);
@@ -370,7 +378,7 @@ check_others(const char *dir)
     check(rc == NGX_OK && is_region(&loc, "ENAM")
           && loc.subdivision[0] == '\0', "iploc-city: US, no subdivision");
 
-    MMDB_close(&db.mmdb);
+    MMDB_close(db.mmdb);
 
     /* an unknown type: everything, the ASN from the same file */
 
@@ -383,7 +391,7 @@ check_others(const char *dir)
     check(rc == NGX_OK && is_region(&loc, "ENAM") && loc.asn == 7018
           && loc.lat == 40712800, "all 127.0.0.3: US-NY AS7018");
 
-    MMDB_close(&db.mmdb);
+    MMDB_close(db.mmdb);
 }
 
 
@@ -442,7 +450,7 @@ bench(const char *path, unsigned long n, int v6)
            "%lu with coordinates, %lu errors\n", path, (int) db.type.len,
            db.type.data, n, found, coords, errors);
 
-    MMDB_close(&db.mmdb);
+    MMDB_close(db.mmdb);
 
     return errors != 0;
 }

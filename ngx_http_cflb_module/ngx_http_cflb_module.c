@@ -16,6 +16,8 @@
 #include "ngx_cflb_notify.h"
 #include "ngx_cflb_state.h"
 #include "ngx_cflb_trace.h"
+#include "ngx_cflb_maps.h"
+#include "ngx_cflb_location.h"
 #include "ngx_cflb_dns_zone.h"
 
 
@@ -200,6 +202,10 @@ ngx_http_cflb_init_peer(ngx_http_request_t *r,
     }
 
     hpd->r = r;
+
+    /* the client's place is looked up once per connection (docs/geo.md) */
+    hpd->pd.d.cpool = r->connection->pool;
+
     r->upstream->peer.get = ngx_http_cflb_get_peer;
     r->upstream->peer.free = ngx_http_cflb_free_peer;
 
@@ -355,11 +361,14 @@ static ngx_int_t
 ngx_http_cflb_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     uintptr_t data)
 {
+    ngx_cflb_conf_t            *ccf;
     ngx_http_cflb_peer_data_t  *hpd;
 
     hpd = ngx_http_get_module_ctx(r, ngx_http_cflb_module);
+    ccf = ngx_http_get_module_main_conf(r, ngx_http_cflb_module);
 
-    ngx_cflb_variable(hpd ? &hpd->pd.d : NULL, r->pool, v, data);
+    ngx_cflb_variable(ccf, hpd ? &hpd->pd.d : NULL, r->connection->sockaddr,
+                      r->pool, v, data);
 
     return NGX_OK;
 }
@@ -373,7 +382,8 @@ ngx_http_cflb_add_variables(ngx_conf_t *cf)
 
     for (v = ngx_cflb_variables; v->name.len; v++) {
         var = ngx_http_add_variable(cf, (ngx_str_t *) &v->name,
-                                    NGX_HTTP_VAR_NOCACHEABLE);
+                                    v->cacheable ? 0
+                                                 : NGX_HTTP_VAR_NOCACHEABLE);
         if (var == NULL) {
             return NGX_ERROR;
         }

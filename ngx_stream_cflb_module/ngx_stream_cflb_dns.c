@@ -17,6 +17,7 @@
 #include "ngx_cflb_runtime.h"
 #include "ngx_cflb_pool.h"
 #include "ngx_cflb_trace.h"
+#include "ngx_cflb_location.h"
 
 
 /* a record type an answer of addresses may hold, as a mask bit */
@@ -25,12 +26,14 @@
 /* an endpoint the engine would take, tried or not */
 #define ngx_stream_cflb_dns_usable(d, ep)                                     \
     (!(ep)->disabled && (ep)->weight > 0                                      \
-     && ((d)->fallback || ngx_cflb_endpoint_healthy(ep)))
+     && ((d)->fallback || (ngx_cflb_endpoint_healthy(ep)                      \
+                           && !ngx_cflb_endpoint_failing(ep))))
 
 #define ngx_stream_cflb_dns_words(n)                                          \
     (((n) + 8 * sizeof(uintptr_t) - 1) / (8 * sizeof(uintptr_t)))
 
 
+static void ngx_stream_cflb_dns_qpool_free(void *data);
 static void ngx_stream_cflb_dns_subnet(ngx_stream_cflb_dns_ctx_t *ctx,
     cflb_dns_query_t *q, struct sockaddr *client);
 static ngx_uint_t ngx_stream_cflb_dns_rcode(ngx_cflb_dns_name_t *dn,
@@ -45,6 +48,7 @@ static ngx_int_t ngx_stream_cflb_dns_lb(ngx_stream_cflb_dns_ctx_t *ctx,
     const u_char *owner, ngx_uint_t depth, ngx_log_t *log);
 static void ngx_stream_cflb_dns_decision(ngx_stream_cflb_dns_ctx_t *ctx,
     ngx_cflb_decision_t *d, ngx_cflb_lb_t *lb, ngx_uint_t depth);
+static ngx_uint_t ngx_stream_cflb_dns_located(ngx_cflb_decision_t *d);
 static ngx_int_t ngx_stream_cflb_dns_addresses(
     ngx_stream_cflb_dns_ctx_t *ctx, cflb_dns_writer_t *w,
     ngx_cflb_decision_t *d, ngx_cflb_endpoint_t *ep, const u_char *owner,
@@ -76,6 +80,7 @@ ngx_stream_cflb_dns_ctx_init(ngx_stream_cflb_dns_ctx_t *ctx,
     ngx_cflb_conf_t *ccf, ngx_pool_t *pool, ngx_uint_t trace)
 {
     size_t                words, n;
+    ngx_pool_cleanup_t   *cln;
     ngx_cflb_dns_conf_t  *dns;
 
     dns = ccf->dns;
@@ -97,6 +102,21 @@ ngx_stream_cflb_dns_ctx_init(ngx_stream_cflb_dns_ctx_t *ctx,
 
     ctx->chase_tried = ctx->tried + words;
 
+    /* what a decision allocates (a client's place), reset per query */
+    ctx->qpool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, pool->log);
+    if (ctx->qpool == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        ngx_destroy_pool(ctx->qpool);
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_stream_cflb_dns_qpool_free;
+    cln->data = ctx->qpool;
+
     if (dns->max_sess) {
         ctx->sess = ngx_pcalloc(pool, 2 * dns->max_sess);
         if (ctx->sess == NULL) {
@@ -110,6 +130,13 @@ ngx_stream_cflb_dns_ctx_init(ngx_stream_cflb_dns_ctx_t *ctx,
     ctx->trace = (trace && ccf->trace);
 
     return NGX_OK;
+}
+
+
+static void
+ngx_stream_cflb_dns_qpool_free(void *data)
+{
+    ngx_destroy_pool(data);
 }
 
 
@@ -140,6 +167,8 @@ ngx_stream_cflb_dns_answer(ngx_stream_cflb_dns_ctx_t *ctx,
     ctx->d.view = NULL;
     ctx->d.last = NULL;
     ctx->d.trace = 0;
+
+    ngx_reset_pool(ctx->qpool);
 
     (void) ngx_atomic_fetch_add(&shd->queries, 1);
 
@@ -268,6 +297,7 @@ ngx_stream_cflb_dns_subnet(ngx_stream_cflb_dns_ctx_t *ctx,
 #endif
 
     ctx->client = client;
+    ctx->resolver = client;
     ctx->ecs_family = q->ecs ? (uint8_t) q->ecs_family : 0;
     ctx->ecs_source = q->ecs_source;
 
@@ -384,20 +414,22 @@ ngx_stream_cflb_dns_lb(ngx_stream_cflb_dns_ctx_t *ctx, cflb_dns_writer_t *w,
     ngx_stream_cflb_dns_decision(ctx, d, lb, depth);
 
     /*
-     * Custom rules (the dns.* fields; ip.src is d->client) will overlay
-     * d->view here, its TTL (dns_ttl) included.
+     * Custom rules (the dns.* fields; ip.src is the subnet's address or
+     * the resolver's, ctx->client) will overlay d->view here, its TTL
+     * (dns_ttl) included.
      */
 
     ep = ngx_cflb_decide(d, log);
 
     /*
-     * Location steering will locate the client by the subnet here (or by
-     * the resolver, per location_strategy) and say the prefix it used,
-     * for the scope.  Until then only hashing makes an answer depend on
-     * the client: on the whole source prefix.
+     * The scope of the ECS echo: the prefix the answer depended on.  The
+     * subnet's place (located by it, as prefer_ecs allowed) or its hash
+     * (a pool that hashes the client) used the whole source prefix;
+     * random and priority choices, or a place found by the resolver's
+     * address or this node's, hold for any subnet (scope 0).
      */
 
-    if (d->key_set && ctx->client == &ctx->subnet.sockaddr) {
+    if (d->subnet && (dl->keyed || ngx_stream_cflb_dns_located(d))) {
         ctx->scope = ctx->ecs_source;
     }
 
@@ -466,8 +498,22 @@ ngx_stream_cflb_dns_decision(ngx_stream_cflb_dns_ctx_t *ctx,
 
     d->view = &lb->view;
     d->mode = CFLB_MODE_DNS;
-    d->client = ctx->client;
     d->tried = tried;
+    d->pool = ctx->qpool;
+
+    /*
+     * Location (geo, proximity) looks up the subnet's address or the
+     * resolver's, as prefer_ecs says; hashing (endpoint_steering hash,
+     * shedding's hash policy) keys on the subnet's address when there
+     * is one, as the product does, whatever prefer_ecs says.
+     */
+    d->client = ctx->resolver;
+
+    if (ctx->client != ctx->resolver) {
+        d->subnet = ctx->client;
+        d->key = ngx_cflb_client_key(ctx->client);
+        d->key_set = 1;
+    }
 
     if (lb->sess_size) {
         /* load shedding, or the trace record that carries it */
@@ -475,6 +521,23 @@ ngx_stream_cflb_dns_decision(ngx_stream_cflb_dns_ctx_t *ctx,
         d->sess = sess;
         d->trace = (depth == 0 && ctx->trace);
     }
+}
+
+
+/*
+ * Did the decision locate the client by the query's subnet: steering
+ * asked where the client is, the view locates by client with a database,
+ * and prefer_ecs lets the subnet count (ngx_cflb_locate()'s rule), found
+ * in the database or not: either way the answer is the subnet's.
+ */
+
+static ngx_uint_t
+ngx_stream_cflb_dns_located(ngx_cflb_decision_t *d)
+{
+    return d->located
+           && d->view->locate != NGX_CFLB_LOCATE_POP
+           && d->view->lb->conf->geo != NULL
+           && ngx_cflb_locate_subnet(d);
 }
 
 
@@ -677,10 +740,23 @@ ngx_stream_cflb_dns_count(ngx_stream_cflb_dns_ctx_t *ctx,
 
 
 void
-ngx_stream_cflb_dns_variable(ngx_stream_cflb_dns_ctx_t *ctx,
-    ngx_pool_t *pool, ngx_stream_variable_value_t *v, uintptr_t data)
+ngx_stream_cflb_dns_variable(ngx_cflb_conf_t *ccf,
+    ngx_stream_cflb_dns_ctx_t *ctx, ngx_pool_t *pool,
+    ngx_stream_variable_value_t *v, uintptr_t data)
 {
     ngx_str_t  *s;
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return;
+    }
+
+    if (data >= NGX_CFLB_VAR_COUNTRY) {
+        /* where the client is: the subnet's address, or the resolver's */
+        ngx_cflb_variable(ccf, ctx->lb ? &ctx->d : NULL,
+                          ctx->dropped ? NULL : ctx->client, pool, v, data);
+        return;
+    }
 
     switch (data) {
 
@@ -789,7 +865,8 @@ ngx_stream_cflb_dns_trace(ngx_stream_cflb_dns_ctx_t *ctx, ngx_pool_t *pool,
     ngx_memzero(&tv, sizeof(ngx_stream_variable_value_t));
 
     if (ctx->lb && ctx->d.trace) {
-        ngx_cflb_variable(&ctx->d, pool, &tv, NGX_CFLB_VAR_TRACE);
+        ngx_cflb_variable(ctx->d.view->lb->conf, &ctx->d, ctx->client, pool,
+                          &tv, NGX_CFLB_VAR_TRACE);
     }
 
     if (tv.valid) {

@@ -50,8 +50,10 @@ typedef struct {
     ngx_cflb_sess_t              *sess;          /* max_sess bytes */
     uintptr_t                    *chase_tried;   /* a CNAME's lb */
     ngx_cflb_sess_t              *chase_sess;
-    struct sockaddr              *client;        /* hash key: subnet or */
+    struct sockaddr              *client;        /* ip.src: subnet or */
+    struct sockaddr              *resolver;      /* the query's source */
     ngx_sockaddr_t                subnet;        /* ECS, as an address */
+    ngx_pool_t                   *qpool;         /* a query's, reset */
     uint16_t                      qtype;
     uint16_t                      rcode;         /* NGX_CFLB_DNS_* */
     uint8_t                       ecs_family;    /* 0: no client subnet */
@@ -86,13 +88,16 @@ size_t ngx_stream_cflb_dns_answer(ngx_stream_cflb_dns_ctx_t *ctx,
 
 /*
  * $cflb_lb, $cflb_pool, $cflb_endpoint, $cflb_endpoint_addr and
- * $cflb_trace of a cflb_dns session (its latest query): the load
- * balancer, the pool answered from, the endpoints answered (names, and
- * addresses or CNAME targets, comma-separated), the trace with the
- * query's type, rcode, answer and client subnet.
+ * $cflb_trace of a cflb_dns session (its latest query; ctx NULL: none
+ * yet): the load balancer, the pool answered from, the endpoints
+ * answered (names, and addresses or CNAME targets, comma-separated), the
+ * trace with the query's type, rcode, answer and client subnet; the
+ * client's country, region and AS are those of the subnet's address, or
+ * the resolver's.
  */
-void ngx_stream_cflb_dns_variable(ngx_stream_cflb_dns_ctx_t *ctx,
-    ngx_pool_t *pool, ngx_stream_variable_value_t *v, uintptr_t data);
+void ngx_stream_cflb_dns_variable(ngx_cflb_conf_t *ccf,
+    ngx_stream_cflb_dns_ctx_t *ctx, ngx_pool_t *pool,
+    ngx_stream_variable_value_t *v, uintptr_t data);
 
 
 /* ngx_stream_cflb_dns_io.c */

@@ -19,6 +19,8 @@
 #include "ngx_cflb_notify.h"
 #include "ngx_cflb_state.h"
 #include "ngx_cflb_trace.h"
+#include "ngx_cflb_maps.h"
+#include "ngx_cflb_location.h"
 #include "ngx_stream_cflb_dns.h"
 
 
@@ -226,23 +228,21 @@ static ngx_int_t
 ngx_stream_cflb_variable(ngx_stream_session_t *s,
     ngx_stream_variable_value_t *v, uintptr_t data)
 {
+    ngx_cflb_conf_t              *ccf;
     ngx_stream_cflb_peer_data_t  *spd;
 
     spd = ngx_stream_get_module_ctx(s, ngx_stream_cflb_module);
+    ccf = ngx_stream_get_module_main_conf(s, ngx_stream_cflb_module);
 
     if (ngx_stream_get_module_srv_conf(s, ngx_stream_cflb_module)) {
         /* a cflb_dns server: its ctx starts with a DNS query's state */
-        if (spd == NULL) {
-            v->not_found = 1;
-            return NGX_OK;
-        }
-
-        ngx_stream_cflb_dns_variable((ngx_stream_cflb_dns_ctx_t *) spd,
+        ngx_stream_cflb_dns_variable(ccf, (ngx_stream_cflb_dns_ctx_t *) spd,
                                      s->connection->pool, v, data);
         return NGX_OK;
     }
 
-    ngx_cflb_variable(spd ? &spd->pd.d : NULL, s->connection->pool, v, data);
+    ngx_cflb_variable(ccf, spd ? &spd->pd.d : NULL, s->connection->sockaddr,
+                      s->connection->pool, v, data);
 
     return NGX_OK;
 }
@@ -256,7 +256,8 @@ ngx_stream_cflb_add_variables(ngx_conf_t *cf)
 
     for (v = ngx_cflb_variables; v->name.len; v++) {
         var = ngx_stream_add_variable(cf, (ngx_str_t *) &v->name,
-                                      NGX_STREAM_VAR_NOCACHEABLE);
+                                      v->cacheable
+                                      ? 0 : NGX_STREAM_VAR_NOCACHEABLE);
         if (var == NULL) {
             return NGX_ERROR;
         }

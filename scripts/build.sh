@@ -12,11 +12,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 src=/usr/share/nginx/src
 out=${CFLB_BUILD:-$top/build}
 
-[ -f "$src/conf_flags" ] || { echo "build: nginx-dev is not installed" >&2;
-                               exit 1; }
+[ -f "$src/conf_flags" ] \
+    || { echo "build: nginx-dev is not installed (scripts/deps.sh)" >&2;
+         exit 1; }
 
 mkdir -p "$out"
 if [ ! -f "$out/nginx/configure" ]; then
+    echo "build: copying nginx's build tree ($src)..."
     rm -rf "$out/nginx"
     cp -r "$src" "$out/nginx"
 fi
@@ -33,6 +35,8 @@ stamp="${NGX_CONF_FLAGS[*]} ${CFLB_CC_OPT:-} $(cksum < "$top/config")"
 stamp="$stamp $(cat "$top"/ngx_http_cflb_module/dashboard/* | cksum)"
 if [ ! -f objs/Makefile ] || [ "$(cat objs/.cflb-stamp 2>/dev/null)" != "$stamp" ]
 then
+    echo "build: configuring nginx's build tree with Debian's flags" \
+         "(about 10 s)..."
     ./configure "${NGX_CONF_FLAGS[@]}" --with-stream=dynamic \
         --with-cc-opt="-Wall -Wextra -Werror -Wno-unused-parameter ${CFLB_CC_OPT:-}" \
         --add-dynamic-module="$top" > "$out/configure.log" 2>&1 \
@@ -40,6 +44,11 @@ then
     echo "$stamp" > objs/.cflb-stamp
 fi
 
+if [ -f objs/ngx_http_cflb_module.so ]; then
+    echo "build: compiling what changed in the modules..."
+else
+    echo "build: compiling the modules (first time: under a minute)..."
+fi
 make -j"$(nproc)" -f objs/Makefile objs/ngx_http_cflb_module.so \
     objs/ngx_stream_cflb_module.so > "$out/make.log" 2>&1 \
     || { grep -E 'error|warning' -A3 "$out/make.log" | head -n 60 >&2; exit 1; }

@@ -4,7 +4,7 @@
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 
 files=$(git ls-files '*.c' '*.h' 2>/dev/null || find src ngx_* -name '*.[ch]')
 bad=0

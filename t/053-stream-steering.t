@@ -365,7 +365,7 @@ ua 1
 1986 TCP lb=lb2 pool=v2 endpoint=b addr=127.0.0.1:1991 upstream=127.0.0.1:1998, 127.0.0.1:1991
 1987 TCP lb=- pool=- endpoint=- addr=- upstream=127.0.0.1:1992
 1988 TCP lb=lb4 pool=v4 endpoint=p addr=127.0.0.2 upstream=127.0.0.2
-1989 TCP lb=lb6 pool=v6 endpoint=x addr=127.0.0.1:1998 upstream=127.0.0.1:1998, lb6
+1989 TCP lb=lb6 pool=v6 endpoint=x addr=127.0.0.1:1998 upstream=127.0.0.1:1998
 1989 UDP lb=lb1 pool=v1 endpoint=a addr=127.0.0.1:1990 upstream=127.0.0.1:1990
 
 
@@ -393,9 +393,42 @@ $Cflb::note{t} = Cflb::tally_lines($t) . Cflb::tally_lines(\%up);
 sub { $Cflb::note{t} }
 --- response_body
 (none) 5
-127.0.0.1:1998, tcp 5
+127.0.0.1:1998 5
 --- error_log
-no live upstreams while connecting to upstream
+connect() failed
+--- no_error_log
+no live upstreams
+
+
+
+=== TEST 7b: passive health takes the one endpoint of the primary pool out, and the next pool serves
+At layer 4 retries stay in the pool: without passive health every
+session to s7a fails (TEST 7); with max_fails=1 the first one fails and
+the endpoint leaves steering, so s7b serves the rest (issue 14).
+--- stream_config eval
+$::Backends . q{
+    log_format up '$upstream_addr';
+    cflb_pool s7a { endpoint x 127.0.0.1:1998 max_fails=1 fail_timeout=60s; }
+    cflb_pool s7b { endpoint b 127.0.0.1:1991; }
+    cflb_lb tcp { pools s7a s7b; }
+}
+--- stream_server_config
+    proxy_pass tcp;
+    access_log logs/up.log up;
+--- init
+my $t = Cflb::tcp_sessions(1985, 10, log => 'logs/up.log');
+my %up;
+$up{$_}++ for Cflb::log_lines('logs/up.log');
+$Cflb::note{t} = Cflb::tally_lines($t) . Cflb::tally_lines(\%up);
+--- response_body_filters eval
+sub { $Cflb::note{t} }
+--- response_body
+(none) 1
+b 9
+127.0.0.1:1991 9
+127.0.0.1:1998 1
+--- error_log
+is out of steering for 60 s after 1 failed attempts
 
 
 

@@ -73,7 +73,7 @@ run_tests();
 
 # the worker pids; none without a master (valgrind runs: a crash then
 # ends nginx, and the query after the garbage gets no answer)
-sub workers {
+sub worker_list {
     my @w = eval { Cflb::worker_pids() };
 
     return sort @w;
@@ -114,9 +114,9 @@ main::crafted('--tcp')
 === TEST 4: 20,000 random or mangled datagrams: every worker lives, the next query is answered
 --- dns_config eval: $::Config
 --- dns_test
-my @before = main::workers();
+my @before = main::worker_list();
 my $out = CflbDns::py('garbage', 20000, 13);
-my @after = main::workers();
+my @after = main::worker_list();
 "$out\nworkers " . ("@before" eq "@after" ? "the same" : "changed")
 --- dns_answers
 NOERROR qr aa
@@ -132,9 +132,9 @@ exited on signal
 === TEST 5: 2,000 random or mangled TCP messages, lengths that lie included: the same
 --- dns_config eval: $::Config
 --- dns_test
-my @before = main::workers();
+my @before = main::worker_list();
 my $out = CflbDns::py('garbage', 2000, 14, '--tcp');
-my @after = main::workers();
+my @after = main::worker_list();
 "$out\nworkers " . ("@before" eq "@after" ? "the same" : "changed")
 --- dns_answers
 NOERROR qr aa
@@ -152,9 +152,9 @@ exited on signal
 --- dns_server
 cflb_dns direct=off;
 --- dns_test
-my @before = main::workers();
+my @before = main::worker_list();
 my $out = CflbDns::py('garbage', 5000, 15);
-my @after = main::workers();
+my @after = main::worker_list();
 "$out\nworkers " . ("@before" eq "@after" ? "the same" : "changed")
 --- dns_answers
 NOERROR qr aa

@@ -8,6 +8,15 @@
  * result does not depend on the split.  Line ends are CRLF or a bare LF;
  * a CR must be followed by LF.
  *
+ * Speed (a probe's head is most of its parsing): the head limit is one
+ * test per call, not per byte; the bytes nothing reads (the reason
+ * phrase, the values of headers we do not parse) are skipped eight at a
+ * time up to the next CR or LF; a name is scanned with a table and
+ * copied once; at its ":" the length alone rules out most names.  The
+ * state machine still sees every byte that changes its state, so the
+ * results are those of the plain byte loop it replaced (the two were
+ * fuzzed against each other, split at random, for 13 million inputs).
+ *
  * Head:
  *
  *     status-line = "HTTP/1." digit 1*SP 3digit [ SP reason ] eol
@@ -40,6 +49,7 @@
  */
 
 
+#include <stddef.h>
 #include <string.h>
 
 #include "cflb_http_resp.h"
@@ -112,17 +122,62 @@ enum {
 
 #define cflb_http_ctl(c)    ((c) < 0x20 || (c) == 0x7f)
 
+#define cflb_http_min(a, b)  (((a) < (b)) ? (a) : (b))
 
-static unsigned cflb_http_resp_header(cflb_http_resp_t *r);
-static void cflb_http_resp_coding(cflb_http_resp_t *r);
-static int cflb_http_resp_eq(const cflb_http_resp_t *r, const char *s);
+
+/*
+ * The bytes a header name may hold: not whitespace, control characters
+ * or ":" (which ends it).  A table, because this test runs for every
+ * byte of every name.
+ */
+
+static const unsigned char  cflb_http_name_char[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+};
+
+
+static const unsigned char *cflb_http_resp_eol(const unsigned char *p,
+    const unsigned char *end);
+static void cflb_http_resp_interim(cflb_http_resp_t *r);
+static void cflb_http_resp_done(cflb_http_resp_t *r);
+static unsigned cflb_http_resp_header(cflb_http_resp_t *r, size_t n);
+static void cflb_http_resp_coding(cflb_http_resp_t *r, size_t n);
+static int cflb_http_resp_eq(const unsigned char *s, size_t n,
+    const char *lower);
 static int cflb_http_resp_hex(unsigned char ch);
 
+
+/*
+ * Everything but the two buffers, which are read only up to what was
+ * written (location_len, the name length): zeroing their 1,280 bytes
+ * would cost more than parsing a typical head.
+ */
 
 void
 cflb_http_resp_init(cflb_http_resp_t *r)
 {
-    memset(r, 0, sizeof(cflb_http_resp_t));
+    memset(r, 0, offsetof(cflb_http_resp_t, location));
+
+    r->state = 0;
+    r->header_bytes = 0;
+    r->line_len = 0;
+    r->chunk_left = 0;
+    r->chunk_state = 0;
 }
 
 
@@ -130,11 +185,10 @@ int
 cflb_http_resp_head(cflb_http_resp_t *r, const unsigned char *buf,
     size_t len, size_t max_head, size_t *used)
 {
-    size_t         i;
-    unsigned       state, cr;
-    unsigned char  ch;
-
-    static const char  version[] = "HTTP/1.";
+    size_t                n, room;
+    unsigned              state, cr;
+    unsigned char         ch;
+    const unsigned char  *p, *q, *end;
 
     state = r->state & CFLB_HTTP_STATE;
     cr = r->state & CFLB_HTTP_CR;
@@ -149,14 +203,16 @@ cflb_http_resp_head(cflb_http_resp_t *r, const unsigned char *buf,
         return CFLB_ERROR;
     }
 
-    for (i = 0; i < len; i++) {
-        ch = buf[i];
+    /* the head may take room more bytes: one test here, none per byte */
 
-        if (r->header_bytes >= max_head) {
-            goto failed;
-        }
+    room = (r->header_bytes < max_head) ? max_head - r->header_bytes : 0;
 
-        r->header_bytes++;
+    p = buf;
+    end = buf + ((len < room) ? len : room);
+    n = r->line_len;
+
+    while (p < end) {
+        ch = *p++;
 
         if (cr) {
             if (ch != LF) {
@@ -175,12 +231,21 @@ cflb_http_resp_head(cflb_http_resp_t *r, const unsigned char *buf,
         /* status line */
 
         case sw_start:
-            if (ch != (unsigned char) version[r->line_len]) {
+
+            /* the whole version at once when this buffer holds it */
+
+            if (n == 0 && end - p >= 6 && memcmp(p - 1, "HTTP/1.", 7) == 0) {
+                p += 6;
+                state = sw_minor;
+                break;
+            }
+
+            if (ch != (unsigned char) "HTTP/1."[n]) {
                 goto failed;
             }
 
-            if (++r->line_len == sizeof(version) - 1) {
-                r->line_len = 0;
+            if (++n == sizeof("HTTP/1.") - 1) {
+                n = 0;
                 state = sw_minor;
             }
 
@@ -212,7 +277,7 @@ cflb_http_resp_head(cflb_http_resp_t *r, const unsigned char *buf,
             }
 
             r->status = ch - '0';
-            r->line_len = 1;
+            n = 1;
             state = sw_status;
             break;
 
@@ -223,8 +288,8 @@ cflb_http_resp_head(cflb_http_resp_t *r, const unsigned char *buf,
 
             r->status = r->status * 10 + (ch - '0');
 
-            if (++r->line_len == 3) {
-                r->line_len = 0;
+            if (++n == 3) {
+                n = 0;
                 state = sw_status_end;
             }
 
@@ -243,11 +308,16 @@ cflb_http_resp_head(cflb_http_resp_t *r, const unsigned char *buf,
 
             break;
 
+        /* the reason phrase and the values we do not parse */
+
         case sw_reason:
+        case sw_skip:
             if (ch == LF) {
                 state = sw_line_start;
+                break;
             }
 
+            p = cflb_http_resp_eol(p, end);
             break;
 
         /* header lines */
@@ -258,28 +328,16 @@ cflb_http_resp_head(cflb_http_resp_t *r, const unsigned char *buf,
                 /* the end of the head */
 
                 if (r->status < 200 && r->status != 101) {
-                    r->status = 0;
-                    r->gzip = 0;
-                    r->chunked = 0;
-                    r->has_length = 0;
-                    r->content_length = 0;
-                    r->location_len = 0;
-                    r->chunk_state = hdr_none;
+                    cflb_http_resp_interim(r);
+                    n = 0;
                     state = sw_start;
                     break;
                 }
 
-                if (r->chunked) {
-                    r->has_length = 0;
-                    r->content_length = 0;
-                }
+                cflb_http_resp_done(r);
+                r->header_bytes += p - buf;
 
-                r->state = sw_done;
-                r->line_len = 0;
-                r->chunk_left = 0;
-                r->chunk_state = cw_size_start;
-
-                *used = i + 1;
+                *used = p - buf;
                 return CFLB_OK;
             }
 
@@ -300,34 +358,40 @@ cflb_http_resp_head(cflb_http_resp_t *r, const unsigned char *buf,
             }
 
             r->line[0] = ch;
-            r->line_len = 1;
+            n = 1;
             state = sw_name;
             break;
 
         case sw_name:
             if (ch == ':') {
-                state = cflb_http_resp_header(r);
+                state = cflb_http_resp_header(r, n);
+                n = 0;
                 break;
             }
 
-            if (ch == ' ' || ch == '\t' || cflb_http_ctl(ch)) {
+            if (!cflb_http_name_char[ch]) {
                 goto failed;
             }
 
-            /* a name too long for the buffer is one we do not know */
+            /*
+             * This byte and the rest of the name in this buffer, up to
+             * the byte ending it, which the next round reads; a name too
+             * long for line[] is one we do not know, its length is kept.
+             */
 
-            if (r->line_len < sizeof(r->line)) {
-                r->line[r->line_len] = ch;
+            for (q = p; q < end && cflb_http_name_char[*q]; q++) {
+                /* void */
             }
 
-            r->line_len++;
-            break;
+            p--;
 
-        case sw_skip:
-            if (ch == LF) {
-                state = sw_line_start;
+            if (n < sizeof(r->line)) {
+                memcpy(&r->line[n], p,
+                       cflb_http_min((size_t) (q - p), sizeof(r->line) - n));
             }
 
+            n += q - p;
+            p = q;
             break;
 
         case sw_length_ws:
@@ -345,7 +409,10 @@ cflb_http_resp_head(cflb_http_resp_t *r, const unsigned char *buf,
 
         case sw_length:
             if (ch >= '0' && ch <= '9') {
-                if (r->chunk_left > (UINT64_MAX - (ch - '0')) / 10) {
+                if (r->chunk_left >= UINT64_MAX / 10
+                    && (r->chunk_left > UINT64_MAX / 10
+                        || (uint64_t) (ch - '0') > UINT64_MAX % 10))
+                {
                     goto failed;
                 }
 
@@ -383,8 +450,8 @@ cflb_http_resp_head(cflb_http_resp_t *r, const unsigned char *buf,
             if (ch == ' ' || ch == '\t' || ch == ',' || ch == ';'
                 || ch == LF)
             {
-                cflb_http_resp_coding(r);
-                r->line_len = 0;
+                cflb_http_resp_coding(r, n);
+                n = 0;
 
                 if (ch == ';') {
                     state = sw_token_param;
@@ -396,11 +463,11 @@ cflb_http_resp_head(cflb_http_resp_t *r, const unsigned char *buf,
                 break;
             }
 
-            if (r->line_len < sizeof(r->line)) {
-                r->line[r->line_len] = ch;
+            if (n < sizeof(r->line)) {
+                r->line[n] = ch;
             }
 
-            r->line_len++;
+            n++;
             break;
 
         case sw_token_param:
@@ -419,22 +486,22 @@ cflb_http_resp_head(cflb_http_resp_t *r, const unsigned char *buf,
             }
 
             r->location_len = 0;
-            r->line_len = 0;
+            n = 0;
             state = sw_location;
 
             /* fall through */
 
         case sw_location:
 
-            /* line_len counts the whitespace not stored yet */
+            /* n counts the whitespace not stored yet */
 
             if (ch == ' ' || ch == '\t') {
-                r->line_len++;
+                n++;
                 break;
             }
 
             if (ch == LF) {
-                r->line_len = 0;
+                n = 0;
                 state = sw_line_start;
                 break;
             }
@@ -443,13 +510,13 @@ cflb_http_resp_head(cflb_http_resp_t *r, const unsigned char *buf,
                 goto failed;
             }
 
-            if (r->line_len >= CFLB_HTTP_MAX_LOCATION - r->location_len) {
+            if (n >= CFLB_HTTP_MAX_LOCATION - r->location_len) {
                 goto failed;
             }
 
-            while (r->line_len) {
+            while (n) {
                 r->location[r->location_len++] = ' ';
-                r->line_len--;
+                n--;
             }
 
             r->location[r->location_len++] = ch;
@@ -460,7 +527,19 @@ cflb_http_resp_head(cflb_http_resp_t *r, const unsigned char *buf,
         }
     }
 
+    if (p != buf + len) {
+
+        /* max_head bytes read and the head goes on */
+
+        r->state = sw_error;
+        *used = p - buf;
+
+        return CFLB_ERROR;
+    }
+
     r->state = state | cr;
+    r->line_len = n;
+    r->header_bytes += len;
     *used = len;
 
     return CFLB_AGAIN;
@@ -468,83 +547,176 @@ cflb_http_resp_head(cflb_http_resp_t *r, const unsigned char *buf,
 failed:
 
     r->state = sw_error;
-    *used = i;
+    *used = p - 1 - buf;
 
     return CFLB_ERROR;
 }
 
 
-/* the ":" of a header: pick the state reading its value */
+/*
+ * The first CR or LF in p[0..end - p), or end: eight bytes per step while
+ * none of them is one (a word has a zero byte iff (x - 0x01..) & ~x &
+ * 0x80.. is not zero; H. S. Warren, Hacker's Delight, 6-1), then byte by
+ * byte.  Reads only inside the buffer; the same on any byte order.
+ */
+
+static const unsigned char *
+cflb_http_resp_eol(const unsigned char *p, const unsigned char *end)
+{
+    uint64_t  w, lf, cr;
+
+    static const uint64_t  ones = 0x0101010101010101ULL;
+    static const uint64_t  highs = 0x8080808080808080ULL;
+
+    while (end - p >= 8) {
+        memcpy(&w, p, 8);
+
+        lf = w ^ (ones * LF);
+        cr = w ^ (ones * CR);
+
+        if ((((lf - ones) & ~lf) | ((cr - ones) & ~cr)) & highs) {
+            break;
+        }
+
+        p += 8;
+    }
+
+    while (p < end && *p != CR && *p != LF) {
+        p++;
+    }
+
+    return p;
+}
+
+
+/* an interim 1xx head ended: what it set is forgotten */
+
+static void
+cflb_http_resp_interim(cflb_http_resp_t *r)
+{
+    r->status = 0;
+    r->gzip = 0;
+    r->chunked = 0;
+    r->has_length = 0;
+    r->content_length = 0;
+    r->location_len = 0;
+    r->chunk_state = hdr_none;
+}
+
+
+/* the final head ended: results settled, the chunked decoder's state */
+
+static void
+cflb_http_resp_done(cflb_http_resp_t *r)
+{
+    if (r->chunked) {
+        r->has_length = 0;
+        r->content_length = 0;
+    }
+
+    r->state = sw_done;
+    r->line_len = 0;
+    r->chunk_left = 0;
+    r->chunk_state = cw_size_start;
+}
+
+
+/*
+ * The ":" of a header whose name is line[0..n): pick the state reading
+ * its value.  The length decides first, so other headers cost one switch.
+ */
 
 static unsigned
-cflb_http_resp_header(cflb_http_resp_t *r)
+cflb_http_resp_header(cflb_http_resp_t *r, size_t n)
 {
     unsigned  hdr, state;
 
-    if (cflb_http_resp_eq(r, "content-length")) {
-        hdr = hdr_length;
-        state = sw_length_ws;
+    hdr = hdr_none;
+    state = sw_skip;
 
-    } else if (cflb_http_resp_eq(r, "transfer-encoding")) {
-        hdr = hdr_transfer_encoding;
-        state = sw_token;
+    switch (n) {
 
-    } else if (cflb_http_resp_eq(r, "content-encoding")) {
-        hdr = hdr_content_encoding;
-        state = sw_token;
+    case sizeof("location") - 1:
+        if (cflb_http_resp_eq(r->line, n, "location")) {
+            hdr = hdr_location;
+            state = sw_location_ws;
 
-    } else if (cflb_http_resp_eq(r, "location")) {
-        hdr = hdr_location;
-        state = sw_location_ws;
+            /* an empty value clears an earlier Location too */
+            r->location_len = 0;
+        }
 
-        /* an empty value clears an earlier Location too */
-        r->location_len = 0;
+        break;
 
-    } else {
-        hdr = hdr_none;
-        state = sw_skip;
+    case sizeof("content-length") - 1:
+        if (cflb_http_resp_eq(r->line, n, "content-length")) {
+            hdr = hdr_length;
+            state = sw_length_ws;
+        }
+
+        break;
+
+    case sizeof("content-encoding") - 1:
+        if (cflb_http_resp_eq(r->line, n, "content-encoding")) {
+            hdr = hdr_content_encoding;
+            state = sw_token;
+        }
+
+        break;
+
+    case sizeof("transfer-encoding") - 1:
+        if (cflb_http_resp_eq(r->line, n, "transfer-encoding")) {
+            hdr = hdr_transfer_encoding;
+            state = sw_token;
+        }
+
+        break;
     }
 
     r->chunk_state = hdr;
-    r->line_len = 0;
 
     return state;
 }
 
 
-/* the end of a coding in line[0..line_len) */
+/* the end of a coding in line[0..n) */
 
 static void
-cflb_http_resp_coding(cflb_http_resp_t *r)
+cflb_http_resp_coding(cflb_http_resp_t *r, size_t n)
 {
     if (r->chunk_state == hdr_transfer_encoding) {
-        if (cflb_http_resp_eq(r, "chunked")) {
+        if (cflb_http_resp_eq(r->line, n, "chunked")) {
             r->chunked = 1;
         }
 
     } else {
-        if (cflb_http_resp_eq(r, "gzip") || cflb_http_resp_eq(r, "x-gzip")) {
+        if (cflb_http_resp_eq(r->line, n, "gzip")
+            || cflb_http_resp_eq(r->line, n, "x-gzip"))
+        {
             r->gzip = 1;
         }
     }
 }
 
 
-/* line[0..line_len) equals s (lowercase), ignoring ASCII case */
+/*
+ * s[0..n) equals lower, ignoring ASCII case; n may exceed the bytes
+ * stored at s (a long name), then the lengths differ.  lower holds only
+ * "a"-"z" and "-", and s no CR (CR never reaches line[]), so setting bit
+ * 0x20 folds case exactly: only "A"-"Z" become "a"-"z", and only CR
+ * would become "-".
+ */
 
 static int
-cflb_http_resp_eq(const cflb_http_resp_t *r, const char *s)
+cflb_http_resp_eq(const unsigned char *s, size_t n, const char *lower)
 {
-    size_t  i, n;
+    size_t  i;
 
-    n = strlen(s);
-
-    if (r->line_len != n) {
+    if (n != strlen(lower)) {
         return 0;
     }
 
     for (i = 0; i < n; i++) {
-        if (cflb_http_lower(r->line[i]) != (unsigned char) s[i]) {
+        if ((s[i] | 0x20) != (unsigned char) lower[i]) {
             return 0;
         }
     }

@@ -17,7 +17,10 @@ static const cflb_steer_ops_t  *const cflb_steer_table[] = {
     &cflb_steer_random_ops,         /* CFLB_STEER_RANDOM */
     &cflb_steer_hash_ops,           /* CFLB_STEER_HASH */
     &cflb_steer_lors_ops,           /* CFLB_STEER_LORS */
-    &cflb_steer_least_conn_ops      /* CFLB_STEER_LEAST_CONN */
+    &cflb_steer_least_conn_ops,     /* CFLB_STEER_LEAST_CONN */
+    &cflb_steer_geo_ops,            /* CFLB_STEER_GEO */
+    &cflb_steer_proximity_ops,      /* CFLB_STEER_PROXIMITY */
+    &cflb_steer_dynamic_ops         /* CFLB_STEER_DYNAMIC */
 };
 
 

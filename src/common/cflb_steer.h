@@ -19,6 +19,7 @@
 
 
 #include "cflb_core.h"
+#include "cflb_geo.h"
 
 
 typedef enum {
@@ -27,6 +28,9 @@ typedef enum {
     CFLB_STEER_HASH,                /* weighted consistent hash of a key */
     CFLB_STEER_LORS,                /* weight / (outstanding + 1) */
     CFLB_STEER_LEAST_CONN,          /* weight / (connections + 1) */
+    CFLB_STEER_GEO,                 /* a list by client location, in order */
+    CFLB_STEER_PROXIMITY,           /* the nearest to the client */
+    CFLB_STEER_DYNAMIC,             /* the lowest probe round trip */
     CFLB_STEER_NPOLICIES
 } cflb_policy_e;
 
@@ -50,12 +54,18 @@ typedef enum {
 /* inputs an algorithm reads from cflb_pick_t, supplied by the glue */
 #define CFLB_NEED_KEY        0x01   /* pk->key */
 #define CFLB_NEED_LOAD       0x02   /* pk->load(), in the modes of .counts */
+#define CFLB_NEED_LOCATION   0x04   /* pk->where: the client's location */
+#define CFLB_NEED_COORDS     0x08   /* every member has .where */
+#define CFLB_NEED_RTT        0x10   /* pk->rtt() */
+#define CFLB_NEED_MAPS       0x20   /* the glue picks the member list by
+                                       location (region, country, PoP) */
 
 
 typedef struct {
     cflb_str_t        name;         /* identity: hash ring points derive
                                        from it, never from the position */
     uint32_t          weight;       /* 0..CFLB_WEIGHT_SCALE, 0 = never */
+    const cflb_geo_vec_t  *where;   /* its place (proximity), or NULL */
 } cflb_member_t;
 
 
@@ -74,6 +84,9 @@ typedef struct {
     int             (*usable)(void *ctx, unsigned i);
     /* in-flight count of member i (CFLB_NEED_LOAD only) */
     uint64_t        (*load)(void *ctx, unsigned i);
+    /* round trip of member i in usec, 0: none known (CFLB_NEED_RTT) */
+    uint64_t        (*rtt)(void *ctx, unsigned i);
+    const cflb_geo_vec_t  *where;   /* the client, or NULL: unknown */
     void             *ctx;
     uint64_t          key;          /* CFLB_NEED_KEY: already hashed */
     cflb_rng_t       *rng;
@@ -161,6 +174,17 @@ void cflb_set_free(cflb_set_t *set, cflb_allocator_t *a);
  */
 int cflb_shed(unsigned percent, uint64_t session, const uint64_t *key,
     uint64_t pool, cflb_rng_t *rng);
+
+
+/*
+ * cflb_dynamic_rtt() folds a probe's round trip (usec) into its pool's,
+ * the one dynamic_latency steers by: a moving average that goes about
+ * half way to a new round trip in one probe interval, whatever n, the
+ * number of the pool's endpoints a monitor probes (each once per
+ * interval).  0 is "no data": the first sample is taken as it is, and
+ * the result is never 0 afterwards.
+ */
+uint32_t cflb_dynamic_rtt(uint32_t avg, uint32_t sample, unsigned n);
 
 
 /* the per-request entry point: inline so the dispatch costs one call */

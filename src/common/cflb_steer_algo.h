@@ -65,6 +65,12 @@ extern const cflb_steer_ops_t  cflb_steer_random_ops;
 extern const cflb_steer_ops_t  cflb_steer_hash_ops;
 extern const cflb_steer_ops_t  cflb_steer_lors_ops;
 extern const cflb_steer_ops_t  cflb_steer_least_conn_ops;
+extern const cflb_steer_ops_t  cflb_steer_geo_ops;
+extern const cflb_steer_ops_t  cflb_steer_proximity_ops;
+extern const cflb_steer_ops_t  cflb_steer_dynamic_ops;
+
+/* the first usable member in order: "off", and geo inside its list */
+int cflb_steer_first(cflb_set_t *set, cflb_pick_t *pk);
 
 
 #endif /* _CFLB_STEER_ALGO_H_INCLUDED_ */

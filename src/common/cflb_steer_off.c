@@ -7,6 +7,9 @@
  * among members, and "off" never shares.  A member that must not
  * receive traffic is made unusable (down, drained) instead, so a
  * weight-0 member still serves as a failover target.
+ *
+ * "geo" is the same pick over a list the glue chose by the client's
+ * location (pop_pools, country_pools, region_pools, then the pools).
  */
 
 
@@ -14,7 +17,21 @@
 
 
 static int cflb_steer_off_init(cflb_set_t *set, cflb_allocator_t *a);
-static int cflb_steer_off_pick(cflb_set_t *set, cflb_pick_t *pk);
+
+
+/* geo: the glue picks the list by the client's location (CFLB_NEED_MAPS);
+   inside it, failover order, exactly like "off" */
+
+const cflb_steer_ops_t  cflb_steer_geo_ops = {
+    "geo",
+    CFLB_LEVEL_POOL,
+    CFLB_MODE_ALL,
+    0,
+    CFLB_NEED_LOCATION|CFLB_NEED_MAPS,
+    cflb_steer_off_init,
+    cflb_steer_first,
+    NULL
+};
 
 
 const cflb_steer_ops_t  cflb_steer_off_ops = {
@@ -24,7 +41,7 @@ const cflb_steer_ops_t  cflb_steer_off_ops = {
     0,
     0,
     cflb_steer_off_init,
-    cflb_steer_off_pick,
+    cflb_steer_first,
     NULL
 };
 
@@ -40,8 +57,8 @@ cflb_steer_off_init(cflb_set_t *set, cflb_allocator_t *a)
 }
 
 
-static int
-cflb_steer_off_pick(cflb_set_t *set, cflb_pick_t *pk)
+int
+cflb_steer_first(cflb_set_t *set, cflb_pick_t *pk)
 {
     unsigned  i;
 

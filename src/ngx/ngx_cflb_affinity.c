@@ -30,6 +30,8 @@ static ngx_cflb_endpoint_t *ngx_cflb_affinity_header(ngx_cflb_decision_t *d,
     uint64_t *hkey, ngx_cflb_lb_pool_t **entry, ngx_uint_t *aff);
 static ngx_cflb_endpoint_t *ngx_cflb_affinity_find(ngx_cflb_lb_t *lb,
     uint64_t pool, uint64_t endpoint, ngx_cflb_lb_pool_t **entry);
+static ngx_uint_t ngx_cflb_affinity_usable(ngx_cflb_view_t *view,
+    ngx_cflb_endpoint_t *ep);
 static void ngx_cflb_session_count(ngx_cflb_endpoint_t *ep);
 #if (NGX_OPENSSL)
 static int ngx_cflb_hmac(void *data, const unsigned char *in, size_t len,
@@ -272,7 +274,7 @@ ngx_cflb_affinity_find(ngx_cflb_lb_t *lb, uint64_t pool, uint64_t endpoint,
 
 /* healthy, enabled or draining, in an enabled pool */
 
-ngx_uint_t
+static ngx_uint_t
 ngx_cflb_affinity_usable(ngx_cflb_view_t *view, ngx_cflb_endpoint_t *ep)
 {
     if (!ep->pool->enabled || !ngx_cflb_endpoint_healthy(ep)) {

@@ -14,6 +14,8 @@
 #include "ngx_cflb_decide.h"
 #include "ngx_cflb_pool.h"
 #include "ngx_cflb_trace.h"
+#include "ngx_cflb_maps.h"
+#include "ngx_cflb_location.h"
 
 
 static ngx_cflb_endpoint_t *ngx_cflb_pin(ngx_cflb_decision_t *d,
@@ -29,12 +31,12 @@ static ngx_uint_t ngx_cflb_pool_skip(ngx_cflb_decision_t *d,
 static int ngx_cflb_pool_usable(void *ctx, unsigned i);
 static int ngx_cflb_pool_usable_traced(void *ctx, unsigned i);
 static uint64_t ngx_cflb_pool_load(void *ctx, unsigned i);
+static uint64_t ngx_cflb_pool_rtt(void *ctx, unsigned i);
 static ngx_uint_t ngx_cflb_endpoint_skip(ngx_cflb_decision_t *d,
     ngx_uint_t i);
 static int ngx_cflb_endpoint_usable(void *ctx, unsigned i);
 static int ngx_cflb_endpoint_usable_traced(void *ctx, unsigned i);
 static uint64_t ngx_cflb_endpoint_load(void *ctx, unsigned i);
-static uint64_t ngx_cflb_no_load(void *ctx, unsigned i);
 static ngx_uint_t ngx_cflb_shed(ngx_cflb_decision_t *d,
     ngx_cflb_lb_pool_t *entry);
 
@@ -90,60 +92,11 @@ ngx_cflb_decide_next(ngx_cflb_decision_t *d)
 }
 
 
-ngx_uint_t
-ngx_cflb_commit(ngx_cflb_decision_t *d, ngx_cflb_endpoint_t *ep,
-    ngx_uint_t failover)
-{
-    ngx_uint_t               peer;
-    ngx_cflb_sh_endpoint_t  *she;
-
-    peer = ngx_cflb_peer_index(d, ep);
-    ngx_cflb_set_tried(d, peer);
-
-    she = ep->sh;
-
-    ngx_cflb_count(ep->pool->conf, she, 1);
-    (void) ngx_atomic_fetch_add(&she->c.requests, 1);
-    (void) ngx_atomic_fetch_add(&she->pool->c.requests, 1);
-
-    if (failover) {
-        /* counted where the request went on to, as "requests" is */
-        (void) ngx_atomic_fetch_add(&she->c.failovers, 1);
-        (void) ngx_atomic_fetch_add(&she->pool->c.failovers, 1);
-    }
-
-    return peer;
-}
-
-
-void
-ngx_cflb_release(ngx_cflb_endpoint_t *ep, ngx_uint_t failed, off_t sent,
-    off_t received)
-{
-    ngx_cflb_sh_endpoint_t  *she;
-
-    she = ep->sh;
-
-    if (sent | received) {
-        (void) ngx_atomic_fetch_add(&she->c.sent, sent);
-        (void) ngx_atomic_fetch_add(&she->c.received, received);
-        (void) ngx_atomic_fetch_add(&she->pool->c.sent, sent);
-        (void) ngx_atomic_fetch_add(&she->pool->c.received, received);
-    }
-
-    ngx_cflb_count(ep->pool->conf, she, -1);
-
-    if (failed) {
-        (void) ngx_atomic_fetch_add(&she->c.fails, 1);
-        (void) ngx_atomic_fetch_add(&she->pool->c.fails, 1);
-    }
-}
-
-
 /*
  * The session's endpoint (d->entry is its pool, found with it), unless
- * its pool is listed and sheds the session: then the request is steered
- * afresh, away from that pool, into a new session.
+ * its pool sheds the session: then the request is steered afresh, away
+ * from that pool, into a new session.  A pool only the fallback brings
+ * sheds nothing, as the fallback pick ignores shedding.
  */
 
 static ngx_cflb_endpoint_t *
@@ -151,9 +104,10 @@ ngx_cflb_pin(ngx_cflb_decision_t *d, ngx_log_t *log)
 {
     ngx_uint_t  listed;
 
-    listed = ngx_cflb_listed(d->view->pools, d->entry);
+    listed = d->entry != d->view->fallback
+             || ngx_cflb_listed(d->view->pools, d->entry);
 
-    if (listed && ngx_cflb_shed(d, d->entry)) {
+    if (listed && d->entry->pool->shed_set && ngx_cflb_shed(d, d->entry)) {
         d->sess->pinned = NULL;
         d->new_session = 1;
 
@@ -218,24 +172,40 @@ ngx_cflb_select(ngx_cflb_decision_t *d, ngx_log_t *log, ngx_uint_t fallback)
 {
     int                   i;
     cflb_pick_t           pk;
+    ngx_cflb_place_t     *place;
     ngx_cflb_pools_t     *list;
     ngx_cflb_endpoint_t  *ep;
 
     list = d->view->pools;
+    pk.where = NULL;
+
+    if (list->set.ops->inputs & CFLB_NEED_LOCATION) {
+        place = ngx_cflb_locate(d);
+
+        if (d->view->maps) {
+            list = ngx_cflb_maps_list(d, place);
+        }
+
+        if (place && (list->set.ops->inputs & CFLB_NEED_COORDS)) {
+            pk.where = ngx_cflb_place_where(place);
+        }
+    }
+
+    d->list = list;
 
     pk.usable = d->trace ? ngx_cflb_pool_usable_traced
                          : ngx_cflb_pool_usable;
 
-    /* a load the mode does not have counts 0: weighted random */
-    pk.load = (list->set.ops->counts & d->mode) ? ngx_cflb_pool_load
-                                                : ngx_cflb_no_load;
+    /* a load the mode does not have counts 0 (NULL): weighted random */
+    pk.load = (list->set.ops->counts & d->mode) ? ngx_cflb_pool_load : NULL;
+    pk.rtt = ngx_cflb_pool_rtt;
     pk.ctx = d;
     pk.key = 0;
     pk.rng = &d->view->lb->conf->rng;
 
     if (d->ip_pick) {
         /* ip_cookie: the same address, the same choice on every node */
-        pk.load = ngx_cflb_no_load;
+        pk.load = NULL;
         pk.rng = &d->sess->ip_rng;
     }
 
@@ -289,7 +259,9 @@ ngx_cflb_select_endpoint(ngx_cflb_decision_t *d, ngx_cflb_lb_pool_t *entry)
     pk.usable = d->trace ? ngx_cflb_endpoint_usable_traced
                          : ngx_cflb_endpoint_usable;
     pk.load = (pool->set.ops->counts & d->mode) ? ngx_cflb_endpoint_load
-                                                : ngx_cflb_no_load;
+                                                : NULL;
+    pk.rtt = NULL;
+    pk.where = NULL;
     pk.ctx = d;
     pk.key = 0;
     pk.rng = &d->view->lb->conf->rng;
@@ -304,7 +276,7 @@ ngx_cflb_select_endpoint(ngx_cflb_decision_t *d, ngx_cflb_lb_pool_t *entry)
     }
 
     if (d->ip_pick) {
-        pk.load = ngx_cflb_no_load;
+        pk.load = NULL;
         pk.rng = &d->sess->ip_rng;
     }
 
@@ -326,14 +298,14 @@ ngx_cflb_pool_usable(void *ctx, unsigned i)
     ngx_cflb_pool_t     *pool;
     ngx_cflb_lb_pool_t  *entry;
 
-    entry = d->view->pools->entries[i];
+    entry = d->list->entries[i];
     pool = entry->pool;
 
     return !(d->exhausted & ((uint64_t) 1 << entry->index))
            && pool->enabled
            && pool->nusable > 0
            && !ngx_cflb_pool_critical(pool)
-           && !ngx_cflb_shed(d, entry);
+           && !(pool->shed_set && ngx_cflb_shed(d, entry));
 }
 
 
@@ -353,7 +325,7 @@ ngx_cflb_pool_usable_traced(void *ctx, unsigned i)
         return 1;
     }
 
-    entry = d->view->pools->entries[i];
+    entry = d->list->entries[i];
 
     return ngx_cflb_trace_pool(d, entry, ngx_cflb_pool_skip(d, entry));
 }
@@ -446,7 +418,22 @@ ngx_cflb_pool_load(void *ctx, unsigned i)
 {
     ngx_cflb_decision_t *d = ctx;
 
-    return (uint64_t) d->view->pools->entries[i]->pool->sh->c.active;
+    return (uint64_t) d->list->entries[i]->pool->sh->c.active;
+}
+
+
+/* the pool's probe round trip, usec, 0 when it has none (unmonitored) */
+
+static uint64_t
+ngx_cflb_pool_rtt(void *ctx, unsigned i)
+{
+    ngx_cflb_decision_t *d = ctx;
+
+    ngx_cflb_pool_t  *pool;
+
+    pool = d->list->entries[i]->pool;
+
+    return pool->monitor ? pool->sh->rtt : 0;
 }
 
 
@@ -462,7 +449,8 @@ ngx_cflb_endpoint_usable(void *ctx, unsigned i)
     return !ep->disabled
            && ep->weight > 0
            && !ngx_cflb_tried(d, d->entry->base + i)
-           && (d->fallback || ngx_cflb_endpoint_healthy(ep));
+           && (d->fallback || (ngx_cflb_endpoint_healthy(ep)
+                               && !ngx_cflb_endpoint_failing(ep)));
 }
 
 
@@ -492,8 +480,12 @@ ngx_cflb_endpoint_skip(ngx_cflb_decision_t *d, ngx_uint_t i)
         return NGX_CFLB_SKIP_WEIGHT0;
     }
 
-    return ngx_cflb_tried(d, d->entry->base + i) ? NGX_CFLB_SKIP_TRIED
-                                                 : NGX_CFLB_SKIP_UNHEALTHY;
+    if (ngx_cflb_tried(d, d->entry->base + i)) {
+        return NGX_CFLB_SKIP_TRIED;
+    }
+
+    return ngx_cflb_endpoint_failing(ep) ? NGX_CFLB_SKIP_FAILING
+                                         : NGX_CFLB_SKIP_UNHEALTHY;
 }
 
 
@@ -506,10 +498,28 @@ ngx_cflb_endpoint_load(void *ctx, unsigned i)
 }
 
 
-static uint64_t
-ngx_cflb_no_load(void *ctx, unsigned i)
+void
+ngx_cflb_passive_failed(ngx_cflb_endpoint_t *ep)
 {
-    return 0;
+    ngx_atomic_uint_t        n;
+    ngx_cflb_sh_endpoint_t  *she;
+
+    she = ep->sh;
+    n = ngx_atomic_fetch_add(&she->pf_fails, 1) + 1;
+
+    if (n < ep->max_fails) {
+        return;
+    }
+
+    /* the first to reach it logs; the others only renew the time */
+    if (she->pf_until <= ngx_time() && n == ep->max_fails) {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "cflb: endpoint \"%V\" of pool \"%V\" is out of "
+                      "steering for %T s after %ui failed attempts",
+                      &ep->name, &ep->pool->name, ep->fail_timeout, n);
+    }
+
+    she->pf_until = ngx_time() + ep->fail_timeout;
 }
 
 

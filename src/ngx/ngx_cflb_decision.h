@@ -28,12 +28,33 @@ typedef struct {
 } ngx_cflb_sess_t;
 
 
+/* where the client of a decision is, found once it is needed */
+typedef struct {
+    cflb_location_t           location;
+    cflb_geo_vec_t            where;         /* if location has coords,
+                                                once asked for */
+    unsigned                  pop:1;         /* it is this node's */
+    unsigned                  subnet:1;      /* it is a DNS query's ECS */
+    unsigned                  vec:1;         /* "where" is made */
+} ngx_cflb_place_t;
+
+/* how geo steering found its pool list ($cflb_trace) */
+enum {
+    NGX_CFLB_GEO_POOLS = 0,        /* no map: the pools */
+    NGX_CFLB_GEO_POP,
+    NGX_CFLB_GEO_COUNTRY,
+    NGX_CFLB_GEO_REGION
+};
+
+
 /*
  * One decision's state: set up by the caller (zeroed, then view, mode,
- * client, tried and sess), read and updated by each ngx_cflb_decide().
+ * client, pool, tried and sess), read and updated by each
+ * ngx_cflb_decide().
  */
 typedef struct {
     ngx_cflb_view_t          *view;
+    ngx_cflb_pools_t         *list;          /* the pools picked from */
     ngx_cflb_lb_pool_t       *entry;         /* the pool picked from */
     ngx_cflb_endpoint_t      *last;          /* the latest choice */
     struct sockaddr          *client;        /* for hash steering */
@@ -42,6 +63,13 @@ typedef struct {
     uintptr_t                *tried;         /* peers, bitmap */
     ngx_cflb_sess_t          *sess;          /* affinity, shedding */
     ngx_uint_t                mode;          /* CFLB_MODE_* */
+    ngx_pool_t               *pool;          /* of the request, session */
+    ngx_pool_t               *cpool;         /* of the connection (http):
+                                                keeps the client's place
+                                                for its next requests */
+    struct sockaddr          *subnet;        /* DNS: the ECS address */
+    ngx_cflb_place_t         *place;         /* NULL until located */
+    ngx_uint_t                geo;           /* NGX_CFLB_GEO_* */
 
     unsigned                  key_set:1;
     unsigned                  retry:1;       /* decided before */
@@ -50,6 +78,7 @@ typedef struct {
     unsigned                  new_session:1; /* the response makes one */
     unsigned                  trace:1;       /* sess is a trace's */
     unsigned                  no_retry:1;    /* the choice fails as is */
+    unsigned                  located:1;     /* place is final */
 } ngx_cflb_decision_t;
 
 

@@ -739,6 +739,11 @@ ngx_cflb_dns_rrs(ngx_conf_t *cf, ngx_cflb_lb_t *lb)
         ep = pool->endpoints.elts;
         rr = &lb->dns->rrs[lb->entries[i].base];
 
+        /* the answer depends on the client's address (the ECS scope) */
+        if ((pool->set.ops->inputs & CFLB_NEED_KEY) || pool->shed_hash) {
+            lb->dns->keyed = 1;
+        }
+
         for (j = 0; j < pool->endpoints.nelts; j++) {
             if (ngx_cflb_dns_rr(cf, lb, &ep[j], &rr[j]) != NGX_OK) {
                 return NGX_ERROR;

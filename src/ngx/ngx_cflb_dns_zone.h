@@ -119,6 +119,7 @@ struct ngx_cflb_dns_lb_s {
     ngx_cflb_dns_zone_t      *zone;
     ngx_cflb_dns_rr_t        *rrs;           /* by peer index */
     ngx_cflb_sh_dns_lb_t     *sh;
+    ngx_flag_t                keyed;         /* a pool hashes the client */
     u_char                   *file;          /* of hostname */
     ngx_uint_t                line;
 };

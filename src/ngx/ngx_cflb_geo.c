@@ -19,6 +19,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include <maxminddb.h>
+
 #include "ngx_cflb_geo.h"
 
 
@@ -99,7 +101,12 @@ ngx_cflb_geo_open(ngx_conf_t *cf, ngx_str_t *path, ngx_cflb_geo_db_t **db)
 
     ngx_set_errno(0);
 
-    rc = MMDB_open((char *) d->path.data, MMDB_MODE_MMAP, &d->mmdb);
+    d->mmdb = ngx_pcalloc(cf->pool, sizeof(MMDB_s));
+    if (d->mmdb == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = MMDB_open((char *) d->path.data, MMDB_MODE_MMAP, d->mmdb);
 
     if (rc != MMDB_SUCCESS) {
         err = (rc == MMDB_FILE_OPEN_ERROR || rc == MMDB_IO_ERROR)
@@ -127,7 +134,7 @@ ngx_cflb_geo_setup(ngx_cflb_geo_db_t *db)
 {
     MMDB_metadata_s  *md;
 
-    md = &db->mmdb.metadata;
+    md = &((MMDB_s *) db->mmdb)->metadata;
 
     db->type.data = (u_char *) (md->database_type ? md->database_type : "");
     db->type.len = ngx_strlen(db->type.data);
@@ -184,7 +191,7 @@ ngx_cflb_geo_lookup(ngx_cflb_geo_db_t *db, struct sockaddr *sa,
         return NGX_DECLINED;
     }
 
-    res = MMDB_lookup_sockaddr(&db->mmdb, sa, &err);
+    res = MMDB_lookup_sockaddr(db->mmdb, sa, &err);
 
     if (err != MMDB_SUCCESS) {
         return NGX_ERROR;
@@ -258,7 +265,7 @@ ngx_cflb_geo_cleanup(void *data)
 {
     ngx_cflb_geo_db_t  *db = data;
 
-    MMDB_close(&db->mmdb);
+    MMDB_close(db->mmdb);
 }
 
 

@@ -3,8 +3,9 @@
  * cflb geo glue: MaxMind DB files (libmaxminddb) opened at configuration
  * time and looked up per request into a cflb_location_t.
  *
- * Standalone on purpose: it needs only nginx core, libmaxminddb and the
- * core's cflb_geo.h, so both modules and any directive can use it.
+ * Standalone on purpose: it needs only nginx core and the core's
+ * cflb_geo.h, so both modules and any directive can use it; only
+ * ngx_cflb_geo.c includes libmaxminddb's header.
  */
 
 #ifndef _NGX_CFLB_GEO_H_INCLUDED_
@@ -13,7 +14,6 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <maxminddb.h>
 
 #include "cflb_geo.h"
 
@@ -34,15 +34,17 @@ typedef cflb_location_t  ngx_cflb_location_t;
 #define NGX_CFLB_GEO_SCHEMA_IPLOC    2  /* ip-location-db: country_code */
 
 
-typedef struct {
-    MMDB_s            mmdb;
+typedef struct ngx_cflb_geo_db_s  ngx_cflb_geo_db_t;
+
+struct ngx_cflb_geo_db_s {
+    void             *mmdb;         /* MMDB_s, opened */
     ngx_str_t         path;         /* full name, NUL-terminated */
     ngx_str_t         type;         /* metadata database_type */
     time_t            build;        /* metadata build_epoch */
     ngx_uint_t        ip_version;   /* 4 or 6 */
     ngx_uint_t        fields;       /* NGX_CFLB_GEO_* */
     ngx_uint_t        schema;       /* NGX_CFLB_GEO_SCHEMA_*, per process */
-} ngx_cflb_geo_db_t;
+};
 
 
 /*
@@ -71,8 +73,8 @@ ngx_int_t ngx_cflb_geo_lookup(ngx_cflb_geo_db_t *db, struct sockaddr *sa,
     ngx_cflb_location_t *loc);
 
 /*
- * ngx_cflb_geo_setup() reads what ngx_cflb_geo_open() needs from an
- * open db->mmdb's metadata (type, build, fields); exposed for the
+ * ngx_cflb_geo_setup() reads what ngx_cflb_geo_open() needs from the
+ * metadata of db->mmdb, an open MMDB_s (type, build, fields); exposed for the
  * benchmark harness, which opens the file without a configuration.
  */
 void ngx_cflb_geo_setup(ngx_cflb_geo_db_t *db);

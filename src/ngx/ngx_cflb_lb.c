@@ -14,11 +14,15 @@
 #include "ngx_cflb_pool.h"
 #include "ngx_cflb_lb.h"
 #include "ngx_cflb_decide.h"
+#include "ngx_cflb_maps.h"
+#include "ngx_cflb_location.h"
 
 
 static ngx_int_t ngx_cflb_lb_resolve(ngx_conf_t *cf, ngx_cflb_lb_t *lb);
 static ngx_int_t ngx_cflb_pools_weigh(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
     ngx_cflb_pools_t *list, ngx_array_t *weights, ngx_uint_t dflt);
+static ngx_int_t ngx_cflb_pools_check(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
+    ngx_cflb_pools_t *list);
 
 
 #define ngx_cflb_lb_conf(cf, conf)                                            \
@@ -73,6 +77,7 @@ ngx_cflb_lb_create(ngx_conf_t *cf, ngx_cflb_conf_t *ccf, ngx_url_t *u)
     lb->name = *name;
     lb->conf = ccf;
     lb->steering = NGX_CONF_UNSET;
+    lb->locate = NGX_CONF_UNSET_UINT;
     lb->default_weight = NGX_CONF_UNSET_UINT;
     lb->affinity.mode = NGX_CONF_UNSET_UINT;
     lb->affinity.ttl = NGX_CONF_UNSET;
@@ -263,6 +268,11 @@ ngx_cflb_lb_steering(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
+    if (value[1].len == 0) {
+        /* the product's "": geo with a map of pools, else off */
+        return NGX_CONF_OK;
+    }
+
     n = ngx_cflb_policy(cf, lb->conf, &value[1], CFLB_LEVEL_POOL);
     if (n == NGX_ERROR) {
         return NGX_CONF_ERROR;
@@ -384,18 +394,23 @@ ngx_cflb_lb_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb, ngx_uint_t nservers,
         return NGX_ERROR;
     }
 
+    lb->view.lb = lb;
+    lb->view.pools = &lb->pools;
+    lb->view.affinity = &lb->affinity;
+    lb->view.locate = (lb->locate == NGX_CONF_UNSET_UINT)
+                      ? NGX_CFLB_LOCATE_CLIENT : lb->locate;
+    lb->view.prefer_ecs = lb->prefer_ecs;
+
     if (ngx_cflb_lb_resolve(cf, lb) != NGX_OK
         || ngx_cflb_pools_weigh(cf, lb, &lb->pools, &lb->weights,
                                 lb->default_weight)
            != NGX_OK
+        || ngx_cflb_pools_check(cf, lb, &lb->pools) != NGX_OK
+        || ngx_cflb_maps_init(cf, lb, &lb->view) != NGX_OK
         || ngx_cflb_affinity_init(cf, lb) != NGX_OK)
     {
         return NGX_ERROR;
     }
-
-    lb->view.lb = lb;
-    lb->view.pools = &lb->pools;
-    lb->view.affinity = &lb->affinity;
 
     stateful = (lb->affinity.mode != NGX_CFLB_AFFINITY_NONE);
 
@@ -441,7 +456,9 @@ ngx_cflb_lb_resolve(ngx_conf_t *cf, ngx_cflb_lb_t *lb)
         return NGX_ERROR;
     }
 
-    ngx_conf_init_value(lb->steering, CFLB_STEER_OFF);
+    /* no steering, or "": geo with a map of pools, else off (product) */
+    ngx_conf_init_value(lb->steering, lb->maps ? CFLB_STEER_GEO
+                                               : CFLB_STEER_OFF);
     ngx_conf_init_uint_value(lb->default_weight, CFLB_WEIGHT_SCALE);
 
     if (ngx_cflb_pools_init(cf, lb, &lb->pools, names, lb->pool_names.nelts,
@@ -545,6 +562,8 @@ ngx_cflb_pools_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
         list->members[i].name.data = entry->pool->name.data;
         list->members[i].name.len = entry->pool->name.len;
         list->members[i].weight = CFLB_WEIGHT_SCALE;
+        list->members[i].where = entry->pool->coords ? &entry->pool->where
+                                                     : NULL;
     }
 
     return ngx_cflb_pools_steer(cf, list);
@@ -610,4 +629,62 @@ ngx_cflb_pools_weigh(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
 
     /* the set was built with equal weights: once more with these */
     return ngx_cflb_pools_steer(cf, list);
+}
+
+
+/*
+ * What the list's policy needs of its pools and of the configuration,
+ * as its table row says: coordinates on every pool, a way to locate the
+ * client, round trips (monitors) to compare.
+ */
+
+static ngx_int_t
+ngx_cflb_pools_check(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
+    ngx_cflb_pools_t *list)
+{
+    ngx_uint_t               i;
+    ngx_cflb_pool_t         *pool;
+    const cflb_steer_ops_t  *ops;
+
+    ops = list->set.ops;
+
+    for (i = 0; i < list->n; i++) {
+        pool = list->entries[i]->pool;
+
+        if ((ops->inputs & CFLB_NEED_COORDS) && !pool->coords) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "%s steering of cflb_lb \"%V\" needs coordinates "
+                          "on every pool, cflb_pool \"%V\" has none "
+                          "(\"coordinates LAT LON;\") in %s:%ui",
+                          ops->name, &lb->name, &pool->name, pool->file,
+                          pool->line);
+            return NGX_ERROR;
+        }
+
+        if ((ops->inputs & CFLB_NEED_RTT) && pool->monitor_name.len == 0) {
+            ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                          "%s steering of cflb_lb \"%V\": cflb_pool "
+                          "\"%V\" has no monitor to measure, it comes after "
+                          "the pools that have one, in %s:%ui",
+                          ops->name, &lb->name, &pool->name, lb->file,
+                          lb->line);
+        }
+    }
+
+    if ((ops->inputs & CFLB_NEED_COORDS)
+        && !ngx_cflb_locates_coords(lb->conf, lb->view.locate))
+    {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "%s steering of cflb_lb \"%V\" needs the client's "
+                      "coordinates: %s, in %s:%ui", ops->name, &lb->name,
+                      (lb->view.locate == NGX_CFLB_LOCATE_POP)
+                      ? "location_strategy pop takes cflb_node lat= lon="
+                      : (lb->conf->geo == NULL)
+                        ? "cflb_geoip2, or cflb_node lat= lon="
+                        : "a cflb_geoip2 database with them (City)",
+                      lb->file, lb->line);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }

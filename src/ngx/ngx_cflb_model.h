@@ -29,6 +29,7 @@ typedef struct ngx_cflb_notify_s       ngx_cflb_notify_t;
 typedef struct ngx_cflb_sh_s           ngx_cflb_sh_t;
 typedef struct ngx_cflb_sh_pool_s      ngx_cflb_sh_pool_t;
 typedef struct ngx_cflb_sh_endpoint_s  ngx_cflb_sh_endpoint_t;
+typedef struct ngx_cflb_geo_db_s       ngx_cflb_geo_db_t;
 
 /* DNS-only (ngx_cflb_dns_zone.h) */
 typedef struct ngx_cflb_dns_conf_s     ngx_cflb_dns_conf_t;
@@ -125,6 +126,8 @@ typedef struct {
     ngx_uint_t                conf_weight;   /* weight as configured */
     ngx_cflb_pool_t          *pool;
     ngx_cflb_sh_endpoint_t   *sh;
+    ngx_uint_t                max_fails;     /* passive health, 0: off */
+    time_t                    fail_timeout;
 
     unsigned                  disabled:1;    /* with runtime overrides */
     unsigned                  conf_disabled:1;
@@ -144,11 +147,21 @@ struct ngx_cflb_pool_s {
     ngx_flag_t                enabled;       /* with runtime overrides */
     ngx_flag_t                conf_enabled;  /* as configured */
     ngx_uint_t                nusable;       /* enabled, weight > 0 */
+    ngx_uint_t                nready;        /* and healthy, when counted */
+    ngx_uint_t                max_fails;     /* passive_health defaults */
+    time_t                    fail_timeout;
     ngx_pool_t               *rt_pool;       /* this worker's set rebuild */
     ngx_cflb_sh_pool_t       *sh;
     ngx_str_t                 monitor_name;
     ngx_cflb_monitor_t       *monitor;       /* NULL: health ignored */
     ngx_uint_t                health_gen;    /* of "critical" below */
+    unsigned                  notify_filter; /* cflb_alert kinds let out */
+
+    /* coordinates: where it is, for proximity steering */
+    cflb_geo_vec_t            where;
+    int32_t                   lat;           /* micro-degrees */
+    int32_t                   lon;
+    unsigned                  coords:1;
 
     /* load_shedding: percentages 0..100 */
     ngx_uint_t                shed_default;
@@ -156,6 +169,7 @@ struct ngx_cflb_pool_s {
     unsigned                  shed_hash:1;   /* default_policy=hash */
     unsigned                  shed_set:1;
     unsigned                  critical:1;    /* this worker's view */
+    unsigned                  notify_set:1;  /* notification_filter */
 
     u_char                   *file;
     ngx_uint_t                line;
@@ -187,6 +201,41 @@ typedef struct {
     cflb_set_t                set;
     uint64_t                  mask;
 } ngx_cflb_pools_t;
+
+
+/* one key of country_pools: a country and its pool list */
+typedef struct {
+    uint16_t                  country;       /* cflb_country_parse() */
+    ngx_cflb_pools_t         *pools;
+} ngx_cflb_country_pools_t;
+
+
+/*
+ * Where geo steering looks for a pool list, first defined first: this
+ * node's PoP, the client's country, the client's region; then the
+ * view's pools.  Each list is in failover order.
+ */
+typedef struct {
+    ngx_cflb_pools_t         *pop;           /* pop_pools[this PoP] */
+    ngx_cflb_country_pools_t *countries;     /* by country, sorted */
+    ngx_uint_t                ncountries;
+    ngx_cflb_pools_t         *regions[CFLB_NREGIONS];
+} ngx_cflb_maps_t;
+
+
+/* location_strategy: where a client is */
+enum {
+    NGX_CFLB_LOCATE_CLIENT = 0,    /* its address, in cflb_geoip2 */
+    NGX_CFLB_LOCATE_POP            /* this node's (cflb_node) */
+};
+
+/* location_strategy ... prefer_ecs=: when a DNS query's subnet counts */
+enum {
+    NGX_CFLB_ECS_PROXIMITY = 0,    /* for proximity steering only */
+    NGX_CFLB_ECS_ALWAYS,
+    NGX_CFLB_ECS_NEVER,
+    NGX_CFLB_ECS_GEO               /* for geo steering only */
+};
 
 
 /* a header (or with cookie set, a request cookie) that keys sessions */
@@ -223,6 +272,9 @@ typedef struct {
     ngx_cflb_pools_t         *pools;         /* default_pools, steering */
     ngx_cflb_lb_pool_t       *fallback;
     ngx_cflb_affinity_t      *affinity;      /* also drain, failover */
+    ngx_cflb_maps_t          *maps;          /* geo steering, or NULL */
+    ngx_uint_t                locate;        /* NGX_CFLB_LOCATE_* */
+    ngx_uint_t                prefer_ecs;    /* NGX_CFLB_ECS_* */
 
     /* DNS-only: the TTL of the answers (ttl), sec */
     uint32_t                  dns_ttl;
@@ -250,6 +302,9 @@ struct ngx_cflb_lb_s {
     ngx_uint_t                default_weight;
     ngx_int_t                 steering;      /* cflb_policy_e */
     ngx_cflb_affinity_t       affinity;
+    ngx_array_t              *maps;          /* ngx_cflb_map_t, as read */
+    ngx_uint_t                locate;        /* location_strategy */
+    ngx_uint_t                prefer_ecs;
 
     /* every pool the load balancer may reach, and their endpoints */
     ngx_cflb_lb_pool_t       *entries;
@@ -279,6 +334,14 @@ typedef struct {
 } ngx_cflb_pool_weight_t;
 
 
+/* cflb_node: this nginx's own place (every part optional) */
+typedef struct {
+    ngx_str_t                 pop;           /* empty: none */
+    cflb_location_t           location;      /* region, coordinates */
+    cflb_geo_vec_t            where;         /* if location has coords */
+} ngx_cflb_node_t;
+
+
 /* per-subsystem main conf; the http and stream modules each have one */
 struct ngx_cflb_conf_s {
     ngx_array_t               pools;         /* ngx_cflb_pool_t * */
@@ -297,7 +360,11 @@ struct ngx_cflb_conf_s {
     ngx_cflb_notify_t        *notify;        /* cflb_notify, or NULL */
     ngx_str_t                 state_file;    /* cflb_state_file, or empty */
     ngx_array_t              *state;         /* ngx_cflb_state_t, read */
+    ngx_str_t                 state_corrupt; /* where it was moved */
+    ngx_core_conf_t          *core;          /* the workers' user */
     ngx_array_t              *apis;          /* http: cflb_api locations */
+    ngx_array_t              *geo;           /* ngx_cflb_geo_db_t *, or NULL */
+    ngx_cflb_node_t           node;
 
     /* stream: DNS-only zones and hostnames (ngx_cflb_dns_zone.c), or NULL */
     ngx_cflb_dns_conf_t      *dns;

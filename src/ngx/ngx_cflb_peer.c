@@ -36,7 +36,7 @@ ngx_cflb_init_peer(ngx_cflb_peer_data_t *pd, ngx_pool_t *pool,
     d->view = &lb->view;
     d->mode = lb->conf->mode;
     d->client = client;
-    pd->pool = pool;
+    d->pool = pool;
 
     if (local) {
         pd->local_port = ngx_inet_get_port(local);
@@ -106,15 +106,14 @@ ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
         return NGX_BUSY;
     }
 
-    if (pd->d.no_retry) {
+    if (!failover && !ngx_cflb_retryable(&pd->d)) {
         pc->tries = 1;
-        pd->d.no_retry = 0;
     }
 
     if (ep->no_port && pd->local_port) {
         /* layer 4 port passthrough: the port the client connected to */
         if (pd->sockaddr == NULL) {
-            pd->sockaddr = ngx_palloc(pd->pool, NGX_SOCKADDRLEN);
+            pd->sockaddr = ngx_palloc(pd->d.pool, NGX_SOCKADDRLEN);
             if (pd->sockaddr == NULL) {
                 return NGX_ERROR;
             }

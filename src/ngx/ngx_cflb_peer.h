@@ -24,7 +24,6 @@ typedef struct {
     ngx_uint_t                current_peer;
     in_port_t                 local_port;    /* for no_port endpoints */
     uintptr_t                 tried;         /* d.tried, if npeers fit */
-    ngx_pool_t               *pool;
     struct sockaddr          *sockaddr;      /* with local_port, lazily */
 } ngx_cflb_peer_data_t;
 

@@ -10,6 +10,8 @@
 
 #include "ngx_cflb_conf.h"
 #include "ngx_cflb_pool.h"
+#include "ngx_cflb_location.h"
+#include "ngx_cflb_notify.h"
 
 
 static char *ngx_cflb_pool_handler(ngx_conf_t *cf, ngx_command_t *dummy,
@@ -19,6 +21,11 @@ static char *ngx_cflb_pool_endpoint(ngx_conf_t *cf, ngx_cflb_pool_t *pool);
 static char *ngx_cflb_endpoint_param(ngx_conf_t *cf,
     ngx_cflb_endpoint_t *ep, ngx_str_t *param);
 static ngx_int_t ngx_cflb_valid_host(ngx_str_t *host);
+static ngx_uint_t ngx_cflb_pool_count_ready(ngx_cflb_pool_t *pool);
+static char *ngx_cflb_pool_coordinates(ngx_conf_t *cf, ngx_cflb_pool_t *pool);
+static char *ngx_cflb_pool_passive(ngx_conf_t *cf, ngx_cflb_pool_t *pool);
+static char *ngx_cflb_passive_param(ngx_conf_t *cf, ngx_str_t *param,
+    ngx_uint_t *max_fails, time_t *fail_timeout);
 
 
 char *
@@ -59,6 +66,8 @@ ngx_cflb_pool_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     pool->policy = NGX_CONF_UNSET;
     pool->minimum_origins = NGX_CONF_UNSET_UINT;
     pool->enabled = NGX_CONF_UNSET;
+    pool->max_fails = NGX_CONF_UNSET_UINT;
+    pool->fail_timeout = NGX_CONF_UNSET;
     pool->file = cf->conf_file->file.name.data;
     pool->line = cf->conf_file->line;
 
@@ -91,6 +100,11 @@ ngx_cflb_pool_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_conf_init_uint_value(pool->minimum_origins, 1);
     ngx_conf_init_value(pool->enabled, 1);
 
+    /* passive health is off unless asked for (the product's ZDF does
+       not mark an endpoint down); fail_timeout as nginx's, 10s */
+    ngx_conf_init_uint_value(pool->max_fails, 0);
+    ngx_conf_init_value(pool->fail_timeout, 10);
+
     /* what runtime overrides start from and are checked against */
     pool->conf_enabled = pool->enabled;
     eps = pool->endpoints.elts;
@@ -98,6 +112,14 @@ ngx_cflb_pool_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     for (i = 0; i < pool->endpoints.nelts; i++) {
         eps[i].conf_weight = eps[i].weight;
         eps[i].conf_disabled = eps[i].disabled;
+
+        if (eps[i].max_fails == NGX_CONF_UNSET_UINT) {
+            eps[i].max_fails = pool->max_fails;
+        }
+
+        if (eps[i].fail_timeout == NGX_CONF_UNSET) {
+            eps[i].fail_timeout = pool->fail_timeout;
+        }
     }
 
     if (pool->minimum_origins > pool->endpoints.nelts) {
@@ -128,12 +150,34 @@ ngx_cflb_pool_handler(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
         return ngx_cflb_pool_endpoint(cf, pool);
     }
 
+    if (ngx_strcmp(value[0].data, "passive_health") == 0) {
+        if (pool->max_fails != NGX_CONF_UNSET_UINT) {
+            goto duplicate;
+        }
+
+        return ngx_cflb_pool_passive(cf, pool);
+    }
+
+    if (ngx_strcmp(value[0].data, "notification_filter") == 0) {
+        return ngx_cflb_notify_pool_filter(cf, pool);
+    }
+
     if (ngx_strcmp(value[0].data, "load_shedding") == 0) {
         if (pool->shed_set) {
             goto duplicate;
         }
 
         return ngx_cflb_pool_shedding(cf, pool);
+    }
+
+    if (ngx_strcmp(value[0].data, "coordinates") == 0
+        && cf->args->nelts == 3)
+    {
+        if (pool->coords) {
+            goto duplicate;
+        }
+
+        return ngx_cflb_pool_coordinates(cf, pool);
     }
 
     if (cf->args->nelts != 2) {
@@ -280,7 +324,126 @@ ngx_cflb_pool_shedding(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
 }
 
 
-/* endpoint NAME ADDRESS[:PORT] [weight=W] [host=HOST] [disabled] */
+/* passive_health max_fails=N [fail_timeout=TIME] */
+
+static char *
+ngx_cflb_pool_passive(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
+{
+    char        *rv;
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        rv = ngx_cflb_passive_param(cf, &value[i], &pool->max_fails,
+                                    &pool->fail_timeout);
+        if (rv != NGX_CONF_OK) {
+            return rv;
+        }
+    }
+
+    if (pool->max_fails == NGX_CONF_UNSET_UINT) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "passive_health of cflb_pool \"%V\" needs "
+                           "max_fails=N", &pool->name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* max_fails=N (0: off) or fail_timeout=TIME, as nginx's server takes them */
+
+static char *
+ngx_cflb_passive_param(ngx_conf_t *cf, ngx_str_t *param,
+    ngx_uint_t *max_fails, time_t *fail_timeout)
+{
+    ngx_int_t  n;
+    ngx_str_t  v;
+
+    if (ngx_strncmp(param->data, "max_fails=", 10) == 0) {
+        n = ngx_atoi(param->data + 10, param->len - 10);
+
+        if (n == NGX_ERROR || n > 1000) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"%V\", max_fails takes 0 to 1000",
+                               param);
+            return NGX_CONF_ERROR;
+        }
+
+        *max_fails = n;
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_strncmp(param->data, "fail_timeout=", 13) == 0) {
+        v.data = param->data + 13;
+        v.len = param->len - 13;
+
+        n = ngx_parse_time(&v, 1);
+
+        if (n == NGX_ERROR || n == 0 || n > 86400) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"%V\", fail_timeout takes 1s to 1d",
+                               param);
+            return NGX_CONF_ERROR;
+        }
+
+        *fail_timeout = n;
+        return NGX_CONF_OK;
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid passive_health parameter \"%V\", expected "
+                       "max_fails= or fail_timeout=", param);
+
+    return NGX_CONF_ERROR;
+}
+
+
+/* coordinates LATITUDE LONGITUDE, in decimal degrees */
+
+static char *
+ngx_cflb_pool_coordinates(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
+{
+    ngx_str_t   *value;
+    u_char       at[NGX_CFLB_COORD_AT_LEN];
+    ngx_uint_t   lon;
+    cflb_err_t   err;
+    int32_t      deg[2];
+
+    value = cf->args->elts;
+
+    for (lon = 0; lon < 2; lon++) {
+        if (cflb_geo_coord_parse(value[1 + lon].data, value[1 + lon].len,
+                                 (int) lon, &deg[lon], &err)
+            != CFLB_OK)
+        {
+            ngx_cflb_coord_at(at, &err);
+
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid %s \"%V\" in coordinates of "
+                               "cflb_pool \"%V\": %s%s",
+                               lon ? "longitude" : "latitude",
+                               &value[1 + lon], &pool->name, err.msg, at);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    pool->lat = deg[0];
+    pool->lon = deg[1];
+    pool->coords = 1;
+    cflb_geo_vec(pool->lat, pool->lon, &pool->where);
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * endpoint NAME ADDRESS[:PORT] [weight=W] [host=HOST] [max_fails=N]
+ *     [fail_timeout=TIME] [disabled]
+ */
 
 static char *
 ngx_cflb_pool_endpoint(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
@@ -324,6 +487,8 @@ ngx_cflb_pool_endpoint(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
     ep->address = value[2];
     ep->weight = CFLB_WEIGHT_SCALE;
     ep->pool = pool;
+    ep->max_fails = NGX_CONF_UNSET_UINT;
+    ep->fail_timeout = NGX_CONF_UNSET;
 
     for (i = 3; i < cf->args->nelts; i++) {
         rv = ngx_cflb_endpoint_param(cf, ep, &value[i]);
@@ -385,6 +550,13 @@ ngx_cflb_endpoint_param(ngx_conf_t *cf, ngx_cflb_endpoint_t *ep,
 
         ep->weight = w;
         return NGX_CONF_OK;
+    }
+
+    if (ngx_strncmp(param->data, "max_fails=", 10) == 0
+        || ngx_strncmp(param->data, "fail_timeout=", 13) == 0)
+    {
+        return ngx_cflb_passive_param(cf, param, &ep->max_fails,
+                                      &ep->fail_timeout);
     }
 
     if (ngx_strncmp(param->data, "host=", 5) == 0) {
@@ -558,8 +730,57 @@ ngx_cflb_pool_critical(ngx_cflb_pool_t *pool)
     if (pool->health_gen != gen) {
         pool->critical = (ngx_cflb_pool_health(pool, NULL, NULL, 0)
                           == CFLB_POOL_CRITICAL);
+        pool->nready = ngx_cflb_pool_count_ready(pool);
         pool->health_gen = gen;
     }
 
     return pool->critical;
+}
+
+
+/* endpoints that steering may choose: enabled, weight > 0, healthy */
+
+static ngx_uint_t
+ngx_cflb_pool_count_ready(ngx_cflb_pool_t *pool)
+{
+    ngx_uint_t            i, n;
+    ngx_cflb_endpoint_t  *eps;
+
+    eps = pool->endpoints.elts;
+    n = 0;
+
+    for (i = 0; i < pool->endpoints.nelts; i++) {
+        n += (!eps[i].disabled && eps[i].weight > 0
+              && ngx_cflb_endpoint_healthy(&eps[i]));
+    }
+
+    return n;
+}
+
+
+ngx_uint_t
+ngx_cflb_pool_ready_monitored(ngx_cflb_pool_t *pool)
+{
+    (void) ngx_cflb_pool_critical(pool);
+
+    return pool->nready;
+}
+
+
+void
+ngx_cflb_pool_counters(ngx_cflb_pool_t *pool, ngx_cflb_counters_t *c)
+{
+    ngx_uint_t            i;
+    ngx_cflb_endpoint_t  *eps;
+
+    *c = pool->sh->c;
+    c->sent = 0;
+    c->received = 0;
+
+    eps = pool->endpoints.elts;
+
+    for (i = 0; i < pool->endpoints.nelts; i++) {
+        c->sent += eps[i].sh->c.sent;
+        c->received += eps[i].sh->c.received;
+    }
 }

@@ -31,6 +31,21 @@ ngx_int_t ngx_cflb_pool_init(ngx_conf_t *cf, ngx_cflb_pool_t *pool);
 ngx_uint_t ngx_cflb_pool_critical(ngx_cflb_pool_t *pool);
 
 /*
+ * How many endpoints steering may choose in the pool now (enabled,
+ * weight > 0, healthy or unmonitored): whether a retry has somewhere
+ * to go.
+ */
+#define ngx_cflb_pool_ready(pool)                                             \
+    ((pool)->monitor == NULL ? (pool)->nusable                                \
+                             : ngx_cflb_pool_ready_monitored(pool))
+
+ngx_uint_t ngx_cflb_pool_ready_monitored(ngx_cflb_pool_t *pool);
+
+/* is the endpoint out of steering after failed attempts (passive_health) */
+#define ngx_cflb_endpoint_failing(ep)                                         \
+    ((ep)->max_fails && (ep)->sh->pf_until > ngx_time())
+
+/*
  * The pool's health from its enabled endpoints; with ep not NULL, ep's
  * health taken as h; with assume set, one not checked yet counts healthy
  * (the product's assumption, so that starting nginx alerts only on what
@@ -38,6 +53,12 @@ ngx_uint_t ngx_cflb_pool_critical(ngx_cflb_pool_t *pool);
  */
 cflb_pool_health_e ngx_cflb_pool_health(ngx_cflb_pool_t *pool,
     ngx_cflb_endpoint_t *ep, cflb_health_t *h, ngx_uint_t assume);
+
+/*
+ * The pool's counters as shown: its record's, with the bytes of its
+ * endpoints summed (requests count them once, on the endpoint).
+ */
+void ngx_cflb_pool_counters(ngx_cflb_pool_t *pool, ngx_cflb_counters_t *c);
 
 /* is the pool critical as alerts see it (assumed healthy until checked) */
 #define ngx_cflb_pool_alert_critical(pool, ep, h)                             \

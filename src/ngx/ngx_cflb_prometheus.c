@@ -256,7 +256,7 @@ ngx_cflb_prom_sample(ngx_cflb_prom_t *pr, ngx_cflb_pool_t *pool,
 {
     u_char               *p;
     uint64_t              v;
-    ngx_cflb_counters_t  *c;
+    ngx_cflb_counters_t   pc, *c;
 
     if (pr->m->get) {
         if (pr->m->get(pool, ep, lm, &v) != NGX_OK) {
@@ -264,7 +264,14 @@ ngx_cflb_prom_sample(ngx_cflb_prom_t *pr, ngx_cflb_pool_t *pool,
         }
 
     } else {
-        c = ep ? &ep->sh->c : &pool->sh->c;
+        if (ep) {
+            c = &ep->sh->c;
+
+        } else {
+            ngx_cflb_pool_counters(pool, &pc);
+            c = &pc;
+        }
+
         v = *(ngx_atomic_t *) ((u_char *) c + pr->m->counter);
     }
 

@@ -25,7 +25,10 @@
 #define NGX_CFLB_SLOTS         64
 
 #define NGX_CFLB_ZONE_MAGIC    0x62666c63      /* "cflb" */
-#define NGX_CFLB_ZONE_LAYOUT   6
+#define NGX_CFLB_ZONE_LAYOUT   8
+
+/* room for why the last write of the state file failed */
+#define NGX_CFLB_STATE_ERR     256
 
 
 /*
@@ -87,6 +90,10 @@ struct ngx_cflb_sh_endpoint_s {
 
     time_t                    disabled_at;   /* 0: enabled; drain start */
 
+    /* passive health: failed attempts in a row, and out of steering until */
+    ngx_atomic_t              pf_fails;
+    time_t                    pf_until;      /* sec, 0: never */
+
     /* runtime overrides (ngx_cflb_runtime.c), under the mutex */
     cflb_override_t           rt_enabled;
     cflb_override_t           rt_weight;
@@ -117,6 +124,12 @@ struct ngx_cflb_sh_s {
     ngx_atomic_t              health_gen;    /* moves on a health change */
     ngx_atomic_t              runtime_gen;   /* moves on a runtime change */
     ngx_atomic_t              state_lock;    /* pid writing the state file */
+    ngx_atomic_t              alert_seq;     /* the last alert's number */
+
+    /* the state file's trouble (ngx_cflb_state.c), under the mutex */
+    u_char                   *state_corrupt; /* slab: where it was moved */
+    time_t                    state_failed;  /* of the last failed write */
+    u_char                    state_error[NGX_CFLB_STATE_ERR];
 
     /* session affinity: the key made with the zone, header sessions */
     u_char                    key[32];

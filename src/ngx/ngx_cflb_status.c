@@ -14,10 +14,14 @@
 #include "ngx_cflb_shm.h"
 #include "ngx_cflb_conf.h"
 #include "ngx_cflb_json.h"
+#include "ngx_cflb_pool.h"
+#include "ngx_cflb_geo.h"
+#include "ngx_cflb_state.h"
 #include "ngx_cflb_dns_zone.h"
 
 
 static u_char *ngx_cflb_status_doc(u_char *p, ngx_cflb_conf_t *ccf);
+static u_char *ngx_cflb_status_geo(u_char *p, ngx_cflb_conf_t *ccf);
 static u_char *ngx_cflb_status_lbs(u_char *p, ngx_cflb_conf_t *ccf);
 static u_char *ngx_cflb_status_pools(u_char *p, ngx_cflb_conf_t *ccf);
 static u_char *ngx_cflb_status_lb(u_char *p, ngx_cflb_lb_t *lb);
@@ -126,7 +130,7 @@ ngx_cflb_status_stream(ngx_cflb_conf_t *ccf)
 }
 
 
-/* "lbs" and "pools" of one conf */
+/* "lbs" and "pools" of one conf, and "geo" if it locates clients */
 
 static u_char *
 ngx_cflb_status_doc(u_char *p, ngx_cflb_conf_t *ccf)
@@ -136,7 +140,68 @@ ngx_cflb_status_doc(u_char *p, ngx_cflb_conf_t *ccf)
     p = ngx_sprintf(p, ",\"pools\":");
     p = ngx_cflb_status_pools(p, ccf);
 
+    if (ccf->geo || ccf->node.pop.len || ccf->node.location.flags
+        || ccf->node.location.region < CFLB_NREGIONS)
+    {
+        p = ngx_cflb_status_geo(p, ccf);
+    }
+
+    p = ngx_cflb_state_status(p, ccf);
+
     return ngx_cflb_dns_status(p, ccf);
+}
+
+
+/*
+ * "geo": {"databases": [{"path", "type", "build"}],
+ *         "node": {"pop", "region", "lat", "lon"}}
+ */
+
+static u_char *
+ngx_cflb_status_geo(u_char *p, ngx_cflb_conf_t *ccf)
+{
+    ngx_uint_t           i;
+    ngx_cflb_node_t     *node;
+    ngx_cflb_geo_db_t  **dbs;
+
+    p = ngx_sprintf(p, ",\"geo\":{\"databases\":[");
+
+    if (ccf->geo) {
+        dbs = ccf->geo->elts;
+
+        for (i = 0; i < ccf->geo->nelts; i++) {
+            p = ngx_sprintf(p, "%s{\"path\":", i ? "," : "");
+            p = ngx_cflb_json_str(p, &dbs[i]->path);
+            p = ngx_sprintf(p, ",\"type\":");
+            p = ngx_cflb_json_str(p, &dbs[i]->type);
+            p = ngx_sprintf(p, ",\"build\":%T}", dbs[i]->build);
+        }
+    }
+
+    node = &ccf->node;
+
+    p = ngx_sprintf(p, "],\"node\":{\"pop\":");
+    p = ngx_cflb_json_str(p, &node->pop);
+    p = ngx_sprintf(p, ",\"region\":");
+
+    if (node->location.region < CFLB_NREGIONS) {
+        p = ngx_sprintf(p, "\"%s\"", cflb_region_name(node->location.region));
+
+    } else {
+        p = ngx_sprintf(p, "null");
+    }
+
+    if (node->location.flags & CFLB_LOC_COORDS) {
+        p = ngx_sprintf(p, ",\"lat\":%s%d.%06d,\"lon\":%s%d.%06d",
+                        node->location.lat < 0 ? "-" : "",
+                        (int) (ngx_abs(node->location.lat) / 1000000),
+                        (int) (ngx_abs(node->location.lat) % 1000000),
+                        node->location.lon < 0 ? "-" : "",
+                        (int) (ngx_abs(node->location.lon) / 1000000),
+                        (int) (ngx_abs(node->location.lon) % 1000000));
+    }
+
+    return ngx_sprintf(p, "}}");
 }
 
 
@@ -237,7 +302,8 @@ ngx_cflb_status_lb(u_char *p, ngx_cflb_lb_t *lb)
 static u_char *
 ngx_cflb_status_pool(u_char *p, ngx_cflb_pool_t *pool)
 {
-    ngx_uint_t   i, h;
+    ngx_uint_t           i, h;
+    ngx_cflb_counters_t  c;
 
     h = pool->sh->health;
 
@@ -260,7 +326,8 @@ ngx_cflb_status_pool(u_char *p, ngx_cflb_pool_t *pool)
         p = ngx_sprintf(p, "null,\"health\":\"unmonitored\"");
     }
 
-    p = ngx_cflb_status_counters(p, &pool->sh->c);
+    ngx_cflb_pool_counters(pool, &c);
+    p = ngx_cflb_status_counters(p, &c);
     p = ngx_sprintf(p, ",\"endpoints\":[");
 
     for (i = 0; i < pool->endpoints.nelts; i++) {
@@ -308,6 +375,15 @@ ngx_cflb_status_endpoint(u_char *p, ngx_cflb_pool_t *pool,
                         (ngx_uint_t) she->rtt / 1000,
                         (ngx_uint_t) she->rtt % 1000,
                         she->probes, she->prober);
+    }
+
+    if (ep->max_fails) {
+        p = ngx_sprintf(p, "\"passive\":{\"max_fails\":%ui,"
+                        "\"fail_timeout\":%T,\"fails\":%A,"
+                        "\"failing\":%s,\"until\":%T},",
+                        ep->max_fails, ep->fail_timeout, she->pf_fails,
+                        ngx_cflb_endpoint_failing(ep) ? "true" : "false",
+                        she->pf_until);
     }
 
     p = ngx_cflb_status_drain(p, ep);
@@ -390,11 +466,21 @@ ngx_cflb_status_size(ngx_cflb_conf_t *ccf)
     size_t                size;
     ngx_uint_t            i, j;
     ngx_cflb_lb_t       **lbs;
+    ngx_cflb_geo_db_t   **dbs;
     ngx_cflb_pool_t     **pools;
     ngx_cflb_endpoint_t  *ep;
 
-    /* the top level: time, subsystem, the arrays, "stream" */
-    size = 256 + ngx_cflb_dns_status_size(ccf);
+    /* the top level: time, subsystem, the arrays, "stream", "geo" */
+    size = 512 + 6 * ccf->node.pop.len + ngx_cflb_state_status_size(ccf)
+           + ngx_cflb_dns_status_size(ccf);
+
+    if (ccf->geo) {
+        dbs = ccf->geo->elts;
+
+        for (i = 0; i < ccf->geo->nelts; i++) {
+            size += 128 + 6 * (dbs[i]->path.len + dbs[i]->type.len);
+        }
+    }
 
     lbs = ccf->lbs.elts;
 

@@ -13,6 +13,7 @@
 #include <ngx_core.h>
 
 #include "ngx_cflb_trace.h"
+#include "ngx_cflb_location.h"
 
 
 #define NGX_CFLB_WORD_MAX  32      /* the longest word of a trace, and more */
@@ -22,8 +23,13 @@ static u_char *ngx_cflb_trace_skips(u_char *p, ngx_cflb_trace_t *tr);
 static u_char *ngx_cflb_trace_how(u_char *p, ngx_uint_t how,
     ngx_int_t policy);
 static u_char *ngx_cflb_trace_ep(u_char *p, ngx_cflb_endpoint_t *ep);
+static u_char *ngx_cflb_trace_where(u_char *p, ngx_cflb_decision_t *d,
+    ngx_cflb_pool_t *pool);
 static void ngx_cflb_trace_variable(ngx_cflb_decision_t *d,
     ngx_pool_t *pool, ngx_variable_value_t *v);
+static void ngx_cflb_client_variable(ngx_cflb_conf_t *ccf,
+    ngx_cflb_decision_t *d, struct sockaddr *client, ngx_pool_t *pool,
+    ngx_variable_value_t *v, uintptr_t data);
 
 
 #define ngx_cflb_trace_word(p, w)  ngx_cpymem(p, (w)->data, (w)->len)
@@ -44,7 +50,8 @@ static const uint32_t  ngx_cflb_plain[] = {
 static const ngx_str_t  ngx_cflb_skip_words[] = {
     ngx_null_string, ngx_string(":disabled"), ngx_string(":critical"),
     ngx_string(":shed"), ngx_string(":exhausted"), ngx_string(":weight0"),
-    ngx_string(":unhealthy"), ngx_string(":tried"), ngx_string(":draining")
+    ngx_string(":unhealthy"), ngx_string(":tried"), ngx_string(":draining"),
+    ngx_string(":failing")
 };
 
 /* by NGX_CFLB_HOW_* (NGX_CFLB_HOW_STEERING is the policy's name) */
@@ -80,24 +87,33 @@ ngx_cflb_trace_init(ngx_cflb_conf_t *ccf)
 
 
 const ngx_cflb_var_t  ngx_cflb_variables[] = {
-    { ngx_string("cflb_lb"), NGX_CFLB_VAR_LB },
-    { ngx_string("cflb_pool"), NGX_CFLB_VAR_POOL },
-    { ngx_string("cflb_endpoint"), NGX_CFLB_VAR_ENDPOINT },
-    { ngx_string("cflb_endpoint_addr"), NGX_CFLB_VAR_ENDPOINT_ADDR },
-    { ngx_string("cflb_trace"), NGX_CFLB_VAR_TRACE },
-    { ngx_null_string, 0 }
+    { ngx_string("cflb_lb"), NGX_CFLB_VAR_LB, 0 },
+    { ngx_string("cflb_pool"), NGX_CFLB_VAR_POOL, 0 },
+    { ngx_string("cflb_endpoint"), NGX_CFLB_VAR_ENDPOINT, 0 },
+    { ngx_string("cflb_endpoint_addr"), NGX_CFLB_VAR_ENDPOINT_ADDR, 0 },
+    { ngx_string("cflb_trace"), NGX_CFLB_VAR_TRACE, 0 },
+    { ngx_string("cflb_client_country"), NGX_CFLB_VAR_COUNTRY, 1 },
+    { ngx_string("cflb_client_region"), NGX_CFLB_VAR_REGION, 1 },
+    { ngx_string("cflb_client_asn"), NGX_CFLB_VAR_ASN, 1 },
+    { ngx_null_string, 0, 0 }
 };
 
 
 void
-ngx_cflb_variable(ngx_cflb_decision_t *d, ngx_pool_t *pool,
-    ngx_variable_value_t *v, uintptr_t data)
+ngx_cflb_variable(ngx_cflb_conf_t *ccf, ngx_cflb_decision_t *d,
+    struct sockaddr *client, ngx_pool_t *pool, ngx_variable_value_t *v,
+    uintptr_t data)
 {
     ngx_str_t            *s;
     ngx_cflb_endpoint_t  *ep;
 
     if (data == NGX_CFLB_VAR_TRACE) {
         ngx_cflb_trace_variable(d, pool, v);
+        return;
+    }
+
+    if (data >= NGX_CFLB_VAR_COUNTRY) {
+        ngx_cflb_client_variable(ccf, d, client, pool, v, data);
         return;
     }
 
@@ -132,6 +148,80 @@ ngx_cflb_variable(ngx_cflb_decision_t *d, ngx_pool_t *pool,
     v->valid = 1;
     v->no_cacheable = 1;
     v->not_found = 0;
+}
+
+
+/*
+ * $cflb_client_country, _region, _asn: the client's address in the
+ * databases; empty when unknown or without cflb_geoip2.
+ */
+
+static void
+ngx_cflb_client_variable(ngx_cflb_conf_t *ccf, ngx_cflb_decision_t *d,
+    struct sockaddr *client, ngx_pool_t *pool, ngx_variable_value_t *v,
+    uintptr_t data)
+{
+    u_char            *p;
+    unsigned char      cc[2];
+    cflb_location_t    loc;
+    ngx_cflb_place_t  *place;
+
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->len = 0;
+    v->data = (u_char *) "";
+
+    if (client == NULL || ccf->geo == NULL) {
+        return;
+    }
+
+    /* the client's place as steering found it, or as kept or looked up */
+    if (d && d->located && d->place && !d->place->pop && !d->place->subnet) {
+        place = d->place;
+
+    } else {
+        place = ngx_cflb_client_place(ccf, client, d ? d->cpool : NULL,
+                                      pool);
+    }
+
+    if (place == NULL) {
+        return;
+    }
+
+    loc = place->location;
+
+    p = ngx_pnalloc(pool, NGX_INT32_LEN);
+    if (p == NULL) {
+        return;
+    }
+
+    v->data = p;
+
+    switch (data) {
+
+    case NGX_CFLB_VAR_COUNTRY:
+        if (loc.country != CFLB_COUNTRY_NONE) {
+            cflb_country_code(loc.country, cc);
+            p = ngx_sprintf(p, "%c%c", cc[0], cc[1]);
+        }
+
+        break;
+
+    case NGX_CFLB_VAR_REGION:
+        if (loc.region < CFLB_NREGIONS) {
+            p = ngx_sprintf(p, "%s", cflb_region_name(loc.region));
+        }
+
+        break;
+
+    default: /* NGX_CFLB_VAR_ASN */
+        if (loc.asn) {
+            p = ngx_sprintf(p, "%uD", loc.asn);
+        }
+    }
+
+    v->len = p - v->data;
 }
 
 
@@ -299,7 +389,8 @@ ngx_cflb_trace_variable(ngx_cflb_decision_t *d, ngx_pool_t *pool,
     tr = ngx_cflb_trace(d);
 
     /* every name may triple when escaped; the words are bounded */
-    len = 3 * lb->name.len + 6 * NGX_CFLB_WORD_MAX + NGX_INT_T_LEN;
+    len = 3 * (lb->name.len + lb->conf->node.pop.len)
+          + 6 * NGX_CFLB_WORD_MAX + NGX_INT_T_LEN;
 
     n = ngx_min(tr->nskips, NGX_CFLB_TRACE_SKIPS);
     sk = tr->skips;
@@ -342,7 +433,9 @@ ngx_cflb_trace_variable(ngx_cflb_decision_t *d, ngx_pool_t *pool,
     if (tr->ep) {
         p = ngx_cpymem(p, " pool=", 6);
         p = ngx_cflb_trace_name(p, &tr->ep->pool->name);
-        p = ngx_cflb_trace_how(p, tr->pool_how, d->view->pools->policy);
+        p = (tr->pool_how == NGX_CFLB_HOW_STEERING)
+            ? ngx_cflb_trace_where(p, d, tr->ep->pool)
+            : ngx_cflb_trace_how(p, tr->pool_how, d->view->pools->policy);
         p = ngx_cpymem(p, " endpoint=", 10);
         p = ngx_cflb_trace_ep(p, tr->ep);
         p = ngx_cflb_trace_how(p, tr->ep_how, tr->ep->pool->policy);
@@ -428,6 +521,71 @@ ngx_cflb_trace_how(u_char *p, ngx_uint_t how, ngx_int_t policy)
     *p++ = ')';
 
     return p;
+}
+
+
+/*
+ * How traffic steering chose the pool, with what location steering went
+ * by: "(geo:country=DE)", "(proximity:812km)", "(dynamic:23ms)"; the
+ * others as ngx_cflb_trace_how() says.
+ */
+
+static u_char *
+ngx_cflb_trace_where(u_char *p, ngx_cflb_decision_t *d, ngx_cflb_pool_t *pool)
+{
+    ngx_int_t          policy;
+    cflb_geo_vec_t    *where;
+    ngx_cflb_place_t  *place;
+    unsigned char      cc[2];
+
+    policy = d->view->pools->policy;
+    place = d->place;
+
+    switch (policy) {
+
+    case CFLB_STEER_GEO:
+        switch (d->geo) {
+
+        case NGX_CFLB_GEO_POP:
+            p = ngx_cpymem(p, "(geo:pop=", 9);
+            p = ngx_cflb_trace_name(p, &d->view->lb->conf->node.pop);
+            *p++ = ')';
+            return p;
+
+        case NGX_CFLB_GEO_COUNTRY:
+            cflb_country_code(place->location.country, cc);
+            return ngx_sprintf(p, "(geo:country=%c%c)", cc[0], cc[1]);
+
+        case NGX_CFLB_GEO_REGION:
+            return ngx_sprintf(p, "(geo:region=%s)",
+                               cflb_region_name(place->location.region));
+
+        default:
+            return ngx_cpymem(p, "(geo)", 5);
+        }
+
+    case CFLB_STEER_PROXIMITY:
+        where = place ? ngx_cflb_place_where(place) : NULL;
+
+        if (where) {
+            return ngx_sprintf(p, "(proximity:%uikm)", (ngx_uint_t)
+                               (cflb_geo_km(cflb_geo_dot(where, &pool->where))
+                                + 0.5));
+        }
+
+        return ngx_cpymem(p, "(proximity)", 11);
+
+    case CFLB_STEER_DYNAMIC:
+        if (pool->monitor && pool->sh->rtt) {
+            return ngx_sprintf(p, "(dynamic:%uims)",
+                               (ngx_uint_t) (pool->sh->rtt + 500) / 1000);
+        }
+
+        return ngx_cpymem(p, "(dynamic)", 9);
+
+    default:
+        return ngx_cflb_trace_how(p, NGX_CFLB_HOW_STEERING, policy);
+    }
 }
 
 

@@ -22,7 +22,8 @@ enum {
     NGX_CFLB_SKIP_WEIGHT0,         /* endpoint: weight=0 */
     NGX_CFLB_SKIP_UNHEALTHY,       /* endpoint: its monitor says down */
     NGX_CFLB_SKIP_TRIED,           /* endpoint: failed this request */
-    NGX_CFLB_SKIP_DRAINING         /* endpoint: disabled, drain running */
+    NGX_CFLB_SKIP_DRAINING,        /* endpoint: disabled, drain running */
+    NGX_CFLB_SKIP_FAILING          /* endpoint: passive health, failing */
 };
 
 /* $cflb_trace: how the pool or endpoint was chosen */
@@ -104,23 +105,33 @@ enum {
     NGX_CFLB_VAR_POOL,
     NGX_CFLB_VAR_ENDPOINT,
     NGX_CFLB_VAR_ENDPOINT_ADDR,
-    NGX_CFLB_VAR_TRACE
+    NGX_CFLB_VAR_TRACE,
+    NGX_CFLB_VAR_COUNTRY,          /* of the client, in cflb_geoip2 */
+    NGX_CFLB_VAR_REGION,
+    NGX_CFLB_VAR_ASN
 };
 
-/* the variables' names, each with its NGX_CFLB_VAR_* as data */
+/*
+ * The variables' names, each with its NGX_CFLB_VAR_* as data; those of
+ * the client's location keep their value for the request (cacheable),
+ * the others follow the latest choice.
+ */
 typedef struct {
     ngx_str_t                 name;
     uintptr_t                 data;
+    ngx_uint_t                cacheable;
 } ngx_cflb_var_t;
 
 extern const ngx_cflb_var_t  ngx_cflb_variables[];
 
 /*
  * Fill v with what d (NULL if the request made no decision) says about
- * its latest choice; $cflb_trace is rendered from pool.
+ * its latest choice, or with where the client is (ccf's databases);
+ * the value is made in pool.
  */
-void ngx_cflb_variable(ngx_cflb_decision_t *d, ngx_pool_t *pool,
-    ngx_variable_value_t *v, uintptr_t data);
+void ngx_cflb_variable(ngx_cflb_conf_t *ccf, ngx_cflb_decision_t *d,
+    struct sockaddr *client, ngx_pool_t *pool, ngx_variable_value_t *v,
+    uintptr_t data);
 
 /*
  * Is a variable named name among vars (the subsystem's cmcf->variables,

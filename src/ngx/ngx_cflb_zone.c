@@ -12,6 +12,7 @@
 
 #include "ngx_cflb_zone.h"
 #include "ngx_cflb_runtime.h"
+#include "ngx_cflb_state.h"
 #include "ngx_cflb_dns_zone.h"
 
 #if (NGX_OPENSSL)
@@ -21,6 +22,13 @@
 
 /* header sessions take this share of the zone */
 #define NGX_CFLB_SESSIONS_SHARE  4
+
+/*
+ * A zone without header sessions larger than this many times what its
+ * records need, and than NGX_CFLB_ZONE_LARGE, is said to be mostly idle.
+ */
+#define NGX_CFLB_ZONE_SLACK      16
+#define NGX_CFLB_ZONE_LARGE      (64 * 1024 * 1024)
 
 
 static ngx_int_t ngx_cflb_zone_bind(ngx_cflb_conf_t *ccf);
@@ -34,6 +42,7 @@ static void ngx_cflb_zone_collect(ngx_cflb_conf_t *ccf);
 static void ngx_cflb_zone_key(ngx_cflb_sh_t *sh);
 static ngx_int_t ngx_cflb_zone_sessions(ngx_cflb_conf_t *ccf,
     ngx_log_t *log);
+static void ngx_cflb_zone_idle(ngx_cflb_conf_t *ccf, ngx_shm_zone_t *zone);
 static ngx_uint_t ngx_cflb_slot_alive(ngx_cflb_slot_t *slot);
 static void ngx_cflb_slot_recover(ngx_cflb_sh_t *sh, ngx_uint_t slot);
 
@@ -147,6 +156,12 @@ ngx_cflb_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ccf->shpool = shpool;
     ccf->sh = sh;
 
+    ngx_cflb_zone_idle(ccf, shm_zone);
+
+    if (ngx_cflb_state_init_zone(ccf, shm_zone->shm.log) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     ngx_shmtx_lock(&shpool->mutex);
 
     ccf->generation = ++sh->generation;
@@ -178,6 +193,58 @@ ngx_cflb_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_cflb_runtime_loaded(ccf, shm_zone->shm.log);
 
     return NGX_OK;
+}
+
+
+/*
+ * A zone far larger than its records can ever fill wastes memory in
+ * silence (its page table alone is touched at start): say so.  Only the
+ * header session table grows with the zone.  The records are counted
+ * twice, for the copy a reload keeps until the old workers exit, and
+ * each twice again for the slab allocator's rounding.
+ */
+
+static void
+ngx_cflb_zone_idle(ngx_cflb_conf_t *ccf, ngx_shm_zone_t *zone)
+{
+    size_t                need;
+    ngx_uint_t            i, j, neps;
+    ngx_cflb_pool_t     **pools;
+    ngx_cflb_endpoint_t  *eps;
+
+    if (ccf->sessions) {
+        return;
+    }
+
+    need = 8 * ngx_pagesize + sizeof(ngx_cflb_sh_t);
+    neps = 0;
+    pools = ccf->pools.elts;
+
+    for (i = 0; i < ccf->pools.nelts; i++) {
+        need += 4 * (sizeof(ngx_cflb_sh_pool_t) + pools[i]->name.len);
+        eps = pools[i]->endpoints.elts;
+
+        for (j = 0; j < pools[i]->endpoints.nelts; j++) {
+            need += 4 * (sizeof(ngx_cflb_sh_endpoint_t) + 2
+                         + pools[i]->name.len + eps[j].name.len
+                         + eps[j].addr.name.len);
+            neps++;
+        }
+    }
+
+    if (zone->shm.size <= NGX_CFLB_ZONE_LARGE
+        || zone->shm.size / NGX_CFLB_ZONE_SLACK <= need)
+    {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, zone->shm.log, 0,
+                  "cflb_zone \"%V\" of %uzm is far more than this "
+                  "configuration can use, about %uzk for %ui pools and %ui "
+                  "endpoints with a reload's copy; only header sessions "
+                  "grow with the zone, the rest stays idle",
+                  &zone->shm.name, zone->shm.size >> 20,
+                  (need + 1023) >> 10, ccf->pools.nelts, neps);
 }
 
 

@@ -6,6 +6,7 @@ package Cflb;
 # stream{} blocks, TCP and UDP sessions (from chosen client addresses),
 # sessions held open, endpoints a test can kill, waits on nginx's logs,
 # and a reload; a webhook receiver that records what cflb_notify posts.
+# Every process it starts is recorded in a pid file (see record_pid).
 
 use strict;
 use warnings;
@@ -21,6 +22,74 @@ use Test::Nginx::Util qw($ServerPort $ServRoot add_test_cleanup_handler
 our @children;
 our @held;
 our %note;
+
+
+# ------------------------------------------------------------ pid files
+
+# Each process the suite starts besides Test::Nginx's own nginx (which
+# has its pid file in $ServRoot/logs): this test script, its servers and
+# held clients, second nginx nodes, chromium.  Each has a file PID.pid in
+# $PidDir: the pid, its start time (field 22 of /proc/PID/stat: a reused
+# pid has another) and a string its command line contains.  The file goes
+# when the process is reaped; scripts/test.sh stops the processes whose
+# files an interrupted run left, and only if pid, start time and command
+# line still match, never by name.
+our $PidDir = $ENV{CFLB_TEST_PIDS} || "$ServRoot.pids";
+our $Self = $$;
+
+
+sub proc_start {
+    my ($pid) = @_;
+
+    open my $fh, '<', "/proc/$pid/stat" or return undef;
+    my $stat = <$fh> // return undef;
+    $stat =~ s/^.*\) //s;
+
+    return (split ' ', $stat)[19];
+}
+
+
+# record $pid; $cmd is what its command line will contain (after an
+# exec), by default its command line now
+sub record_pid {
+    my ($pid, $cmd) = @_;
+
+    my $start = proc_start($pid) // return;
+
+    if (!defined $cmd) {
+        open my $fh, '<', "/proc/$pid/cmdline" or return;
+        $cmd = do { local $/; <$fh> } // '';
+        $cmd =~ tr/\0/ /;
+        $cmd =~ s/\s+$//;
+        return unless length $cmd;      # a zombie: already gone
+    }
+
+    mkdir $PidDir;
+    open my $fh, '>', "$PidDir/$pid.pid"
+        or die "cflb: $PidDir/$pid.pid: $!\n";
+    print $fh "$pid\n$start\n$cmd\n";
+    close $fh;
+}
+
+
+sub forget_pid {
+    my ($pid) = @_;
+
+    unlink "$PidDir/$pid.pid";
+}
+
+
+# a child forked to serve (or to hold a request) until its test block
+# ends: reap() ends it
+sub child {
+    my ($pid) = @_;
+
+    push @children, $pid;
+    record_pid($pid);
+}
+
+
+record_pid($$);
 
 
 # GET $path $n times over keep-alive connections; returns { body => count }.
@@ -142,7 +211,7 @@ sub hold {
             POSIX::_exit(0);
         }
 
-        push @children, $pid;
+        child($pid);
     }
 
     # let the requests reach the balancer
@@ -289,7 +358,7 @@ sub scripted {
         POSIX::_exit(0);
     }
 
-    push @children, $pid;
+    child($pid);
     sleep 0.2;
 }
 
@@ -311,7 +380,7 @@ sub blackhole {
         POSIX::_exit(0);
     }
 
-    push @children, $pid;
+    child($pid);
     sleep 0.2;
 }
 
@@ -320,7 +389,12 @@ sub reap {
     close $_->[1] for @held;
     @held = ();
     kill 'KILL', @children if @children;
-    waitpid($_, 0) for @children;
+
+    for my $pid (@children) {
+        waitpid($pid, 0);
+        forget_pid($pid);
+    }
+
     @children = ();
 }
 
@@ -553,7 +627,7 @@ sub greeter {
     }
 
     close $l;
-    push @children, $pid;
+    child($pid);
 
     return $pid;
 }
@@ -565,6 +639,7 @@ sub kill_child {
 
     kill 'KILL', $pid;
     waitpid($pid, 0);
+    forget_pid($pid);
     @children = grep { $_ != $pid } @children;
 }
 
@@ -1014,8 +1089,10 @@ sub reload_edit {
 # if given, inside stream{}).  It listens where that text says; the test
 # waits until $port answers.  Stopped with the test block (see reap).
 # $dir: start it again in the prefix of one stopped before (a restart),
-# with a fresh error log.
+# with a fresh error log.  As root its workers run as $InstanceUser
+# ("root" unless a test sets another, such as "nobody nogroup").
 our @instances;
+our $InstanceUser = 'root';
 
 sub instance {
     my ($port, $http, $workers, $dir, $stream) = @_;
@@ -1029,7 +1106,7 @@ sub instance {
     my $conf = CORE::join '',
         map({ "load_module $_;\n" } grep { length }
             split /\s+/, $ENV{TEST_NGINX_LOAD_MODULES} // ''),
-        ($> == 0 ? "user root;\n" : ''),
+        ($> == 0 ? "user $InstanceUser;\n" : ''),
         "daemon off;\nmaster_process on;\n",
         "worker_processes ", $workers || 2, ";\n",
         "pid $dir/logs/nginx.pid;\n",
@@ -1057,6 +1134,7 @@ sub instance {
     }
 
     push @instances, { pid => $pid, dir => $dir };
+    record_pid($pid, "-p $dir/");
 
     my $up = wait_until(sub {
         IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
@@ -1098,6 +1176,8 @@ sub stop_instances {
             kill 'KILL', $i->{pid}, @workers;
             waitpid($i->{pid}, 0);
         }
+
+        forget_pid($i->{pid});
     }
 
     @instances = ();
@@ -1182,7 +1262,7 @@ sub webhook {
     }
 
     close $l;
-    push @children, $pid;
+    child($pid);
 
     return $pid;
 }
@@ -1271,8 +1351,10 @@ sub chromium {
         exec(@cmd) or POSIX::_exit(127);
     }
 
+    record_pid($pid, $bin);
     my $out = do { local $/; <$fh> } // '';
     close $fh;
+    forget_pid($pid);
 
     die "cflb: chromium on $url failed (status $?)\n" if $?;
     die "cflb: chromium wrote no screenshot to $o{png}\n"
@@ -1402,6 +1484,6 @@ sub png_count {
 # held requests, black holes and second nodes end with their test block
 add_test_cleanup_handler(sub { reap(); stop_instances() });
 
-END { reap(); stop_instances() }
+END { reap(); stop_instances(); forget_pid($$) if $$ == $Self }
 
 1;

@@ -298,6 +298,18 @@ cflb_http_resp_test_heads(cflb_test_t *t)
           CFLB_OK, 200, 0, 0, 2, NULL, "ok" },
         { "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n\x81",
           CFLB_OK, 101, 0, 0, -1, NULL, "\x81" },
+
+        /* long skipped values and a name longer than the parser keeps */
+        { "HTTP/1.1 200 OK, with a reason phrase of some length\r\n"
+          "Server: nginx/1.22.1 (Debian GNU/Linux)\r\n"
+          "X-nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+          "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+          "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+          "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+          "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+          "nnnnnnnnnnnnnnnnnnnnnn: v\r\n"
+          "Content-Length: 7\r\n\r\n",
+          CFLB_OK, 200, 0, 0, 7, NULL, "" },
         { "HTTP/1.1 599 x\r\n\r\n",
           CFLB_OK, 599, 0, 0, -1, NULL, "" },
         { "HTTP/1.0 200 OK\r\n\r\nHTTP/1.0 500 no\r\n\r\n",
@@ -425,7 +437,18 @@ cflb_http_resp_test_bad(cflb_test_t *t)
         { "HTTP/1.1 200 OK\r\nX: y\r\n\rZ", 24 },
         { "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"
           "Content-Length: x\r\n\r\n", 58 },
-        { "HTTP/1.1 100 Continue\r\n\r\n<html>", 25 }
+        { "HTTP/1.1 100 Continue\r\n\r\n<html>", 25 },
+
+        /* bytes skipped or scanned several at a time are still checked */
+        { "HTTP/1.1 200 OK, and a reason longer than a word\rX\r\n\r\n",
+          49 },
+        { "HTTP/1.1 200 OK\r\nServer: a-value-of-twenty-three\rX\r\n\r\n",
+          49 },
+        { "HTTP/1.1 200 OK\r\nServer: a-value-of-twenty-three\r\r\n\r\n",
+          49 },
+        { "HTTP/1.1 200 OK\r\nX-A-Rather-Long-Name\x7f: 1\r\n\r\n", 37 },
+        { "HTTP/1.1 200 OK\r\nX-A-Rather-Long-Name\r\n\r\n", 38 },
+        { "HTTP/1.1 200 OK\r\nX-A-Rather-Long-Name\rX: 1\r\n\r\n", 38 }
     };
 
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -59,7 +59,10 @@ cflb_steer_test_keywords(cflb_test_t *t)
         { "least_outstanding_request", CFLB_ERROR },
         { "least_connections_", CFLB_ERROR },
         { "round_robin", CFLB_ERROR },
-        { "geo", CFLB_ERROR }
+        { "geo", CFLB_STEER_GEO },
+        { "proximity", CFLB_STEER_PROXIMITY },
+        { "dynamic_latency", CFLB_STEER_DYNAMIC },
+        { "dynamic", CFLB_ERROR }
     };
 
     for (i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
@@ -86,7 +89,9 @@ cflb_steer_test_ops(cflb_test_t *t)
     const cflb_steer_ops_t  *ops, *lc;
 
     static const unsigned  inputs[CFLB_STEER_NPOLICIES] = {
-        0, 0, CFLB_NEED_KEY, CFLB_NEED_LOAD, CFLB_NEED_LOAD
+        0, 0, CFLB_NEED_KEY, CFLB_NEED_LOAD, CFLB_NEED_LOAD,
+        CFLB_NEED_LOCATION|CFLB_NEED_MAPS,
+        CFLB_NEED_LOCATION|CFLB_NEED_COORDS, CFLB_NEED_RTT
     };
 
     for (policy = 0; policy < CFLB_STEER_NPOLICIES; policy++) {
@@ -241,9 +246,15 @@ cflb_steer_test_big(cflb_test_t *t, cflb_policy_e policy)
 
     cflb_check_msg(t, bad == 0, "%s: %u bad picks", set.ops->name, bad);
 
-    /* off always takes member 1 */
-    cflb_check_msg(t, policy == CFLB_STEER_OFF ? distinct == 1
-                                                : distinct > 5000,
+    /*
+     * off always takes member 1, and so do geo (inside its list),
+     * proximity without the client's location and dynamic_latency
+     * without round trips
+     */
+    cflb_check_msg(t, (policy == CFLB_STEER_OFF || policy == CFLB_STEER_GEO
+                       || policy == CFLB_STEER_PROXIMITY
+                       || policy == CFLB_STEER_DYNAMIC)
+                      ? distinct == 1 : distinct > 5000,
                    "%s: %u distinct members", set.ops->name, distinct);
 
     cflb_set_free(&set, &a);
@@ -263,8 +274,9 @@ cflb_steer_test_data(cflb_test_t *t)
     char  buf[256];
 
     cflb_steer_names(buf, sizeof(buf), CFLB_LEVEL_POOL, CFLB_MODE_L7);
-    cflb_check_msg(t, strcmp(buf, "off, random, least_outstanding_requests"
-                                  " or least_connections") == 0,
+    cflb_check_msg(t, strcmp(buf, "off, random, least_outstanding_requests, "
+                                  "least_connections, geo, proximity or "
+                                  "dynamic_latency") == 0,
                    "pool names: \"%s\"", buf);
 
     cflb_steer_names(buf, sizeof(buf), CFLB_LEVEL_ENDPOINT, CFLB_MODE_L4);

@@ -191,6 +191,7 @@ typedef struct {
     const unsigned char  *down;         /* NULL: all usable */
     const uint64_t       *load;         /* NULL: all 0 */
     unsigned             *load_calls;   /* per member, or NULL */
+    const uint64_t       *rtt;          /* NULL: all 0, unknown */
 } cflb_test_ctx_t;
 
 
@@ -220,6 +221,17 @@ cflb_test_load(void *data, unsigned i)
 }
 
 
+static inline uint64_t
+cflb_test_rtt(void *data, unsigned i)
+{
+    cflb_test_ctx_t  *ctx;
+
+    ctx = data;
+
+    return ctx->rtt ? ctx->rtt[i] : 0;
+}
+
+
 static inline void
 cflb_test_pick_init(cflb_pick_t *pk, cflb_test_ctx_t *ctx, cflb_rng_t *rng,
     uint64_t seed)
@@ -229,6 +241,8 @@ cflb_test_pick_init(cflb_pick_t *pk, cflb_test_ctx_t *ctx, cflb_rng_t *rng,
 
     pk->usable = cflb_test_usable;
     pk->load = cflb_test_load;
+    pk->rtt = cflb_test_rtt;
+    pk->where = NULL;
     pk->ctx = ctx;
     pk->key = 0;
     pk->rng = rng;
