@@ -14,6 +14,7 @@
 #include "ngx_cflb_runtime.h"
 #include "ngx_cflb_rules.h"
 #include "ngx_cflb_state.h"
+#include "ngx_cflb_dns_zone.h"
 
 #if (NGX_OPENSSL)
 #include <openssl/rand.h>
@@ -170,6 +171,10 @@ ngx_cflb_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     ccf->generation = ++sh->generation;
     rc = ngx_cflb_zone_bind(ccf);
+
+    if (rc == NGX_OK) {
+        rc = ngx_cflb_dns_zone_bind(ccf);
+    }
 
     if (rc == NGX_OK) {
         ngx_cflb_zone_collect(ccf);
@@ -509,6 +514,8 @@ ngx_cflb_zone_collect(ngx_cflb_conf_t *ccf)
         ngx_rbtree_delete(&sh->rule_tree, &shr->sn.node);
         ngx_slab_free_locked(ccf->shpool, shr);
     }
+
+    ngx_cflb_dns_zone_collect(ccf, oldest);
 }
 
 
