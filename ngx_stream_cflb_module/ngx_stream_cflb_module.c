@@ -21,6 +21,7 @@
 #include "ngx_cflb_trace.h"
 #include "ngx_cflb_maps.h"
 #include "ngx_cflb_location.h"
+#include "ngx_cflb_cluster.h"
 
 
 typedef struct {

@@ -30,6 +30,8 @@ typedef struct ngx_cflb_sh_s           ngx_cflb_sh_t;
 typedef struct ngx_cflb_sh_pool_s      ngx_cflb_sh_pool_t;
 typedef struct ngx_cflb_sh_endpoint_s  ngx_cflb_sh_endpoint_t;
 typedef struct ngx_cflb_geo_db_s       ngx_cflb_geo_db_t;
+typedef struct ngx_cflb_cluster_s      ngx_cflb_cluster_t;
+typedef struct ngx_cflb_sh_cluster_s   ngx_cflb_sh_cluster_t;
 
 
 /* the largest number of pools one load balancer may reach */
@@ -49,6 +51,12 @@ enum {
     NGX_CFLB_MON_ICMP_PING,
     NGX_CFLB_MON_SMTP,
     NGX_CFLB_MON_LDAP
+};
+
+/* a monitor's quorum: whose verdict decides an endpoint's health */
+enum {
+    NGX_CFLB_QUORUM_LOCAL = 0,     /* this node's own */
+    NGX_CFLB_QUORUM_MAJORITY       /* most of the fleet's (cflb_cluster) */
 };
 
 enum {
@@ -102,6 +110,7 @@ struct ngx_cflb_monitor_s {
     ngx_uint_t                retries;
     ngx_uint_t                consecutive_up;
     ngx_uint_t                consecutive_down;
+    ngx_uint_t                quorum;        /* NGX_CFLB_QUORUM_* */
 #if (NGX_SSL)
     ngx_ssl_t                *ssl;
 #endif
@@ -349,6 +358,7 @@ struct ngx_cflb_conf_s {
     ngx_array_t              *apis;          /* http: cflb_api locations */
     ngx_array_t              *geo;           /* ngx_cflb_geo_db_t *, or NULL */
     ngx_cflb_node_t           node;
+    ngx_cflb_cluster_t       *cluster;       /* cflb_cluster, or NULL */
 
     ngx_slab_pool_t          *shpool;
     ngx_cflb_sh_t            *sh;

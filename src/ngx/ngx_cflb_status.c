@@ -16,6 +16,7 @@
 #include "ngx_cflb_json.h"
 #include "ngx_cflb_pool.h"
 #include "ngx_cflb_geo.h"
+#include "ngx_cflb_cluster.h"
 
 
 static u_char *ngx_cflb_status_doc(u_char *p, ngx_cflb_conf_t *ccf);
@@ -144,7 +145,7 @@ ngx_cflb_status_doc(u_char *p, ngx_cflb_conf_t *ccf)
         p = ngx_cflb_status_geo(p, ccf);
     }
 
-    return p;
+    return ngx_cflb_cluster_status(p, ccf);
 }
 
 
@@ -381,6 +382,7 @@ ngx_cflb_status_endpoint(u_char *p, ngx_cflb_pool_t *pool,
 
     p = ngx_cflb_status_drain(p, ep);
     p = ngx_cflb_status_counters(p, &she->c);
+    p = ngx_cflb_cluster_votes(p, ep);
 
     return ngx_sprintf(p, "}");
 }
@@ -464,7 +466,7 @@ ngx_cflb_status_size(ngx_cflb_conf_t *ccf)
     ngx_cflb_endpoint_t  *ep;
 
     /* the top level: time, subsystem, the arrays, "stream", "geo" */
-    size = 512 + 6 * ccf->node.pop.len;
+    size = 512 + 6 * ccf->node.pop.len + ngx_cflb_cluster_status_size(ccf);
 
     if (ccf->geo) {
         dbs = ccf->geo->elts;
