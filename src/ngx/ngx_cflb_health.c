@@ -29,6 +29,8 @@ static ngx_uint_t ngx_cflb_health_quorum_locked(ngx_cflb_endpoint_t *ep,
     cflb_health_t *old);
 static void ngx_cflb_health_changed(ngx_cflb_endpoint_t *ep,
     cflb_health_t *old, const char *why, ngx_uint_t code);
+static void ngx_cflb_health_overruled(ngx_cflb_endpoint_t *ep,
+    const char *why, ngx_uint_t code);
 static u_char *ngx_cflb_health_votes(ngx_cflb_endpoint_t *ep, u_char *buf,
     size_t size);
 static void ngx_cflb_health_alert(ngx_cflb_endpoint_t *ep,
@@ -176,7 +178,7 @@ static void
 ngx_cflb_health_done(ngx_cflb_endpoint_t *ep, ngx_uint_t reason,
     ngx_uint_t code, ngx_msec_t rtt)
 {
-    ngx_int_t                changed;
+    ngx_int_t                changed, overruled;
     cflb_health_t            old;
     ngx_cflb_conf_t         *ccf;
     ngx_cflb_monitor_t      *mon;
@@ -185,6 +187,7 @@ ngx_cflb_health_done(ngx_cflb_endpoint_t *ep, ngx_uint_t reason,
     ccf = ep->pool->conf;
     mon = ep->pool->monitor;
     she = ep->sh;
+    overruled = 0;
 
     ngx_shmtx_lock(&ccf->shpool->mutex);
 
@@ -192,9 +195,15 @@ ngx_cflb_health_done(ngx_cflb_endpoint_t *ep, ngx_uint_t reason,
 
     if (mon->quorum == NGX_CFLB_QUORUM_MAJORITY) {
         /* this node's verdict is one vote; health follows the majority */
-        (void) cflb_health_record(&she->local, reason == CFLB_REASON_NONE,
-                                  mon->consecutive_up, mon->consecutive_down);
+        overruled = cflb_health_record(&she->local,
+                                       reason == CFLB_REASON_NONE,
+                                       mon->consecutive_up,
+                                       mon->consecutive_down);
         changed = ngx_cflb_health_quorum_locked(ep, &old);
+
+        /* this node changed its mind, the fleet did not follow */
+        overruled = overruled && !changed
+                    && she->local.healthy != she->health.healthy;
 
     } else {
         changed = cflb_health_record(&she->health, reason == CFLB_REASON_NONE,
@@ -222,6 +231,9 @@ ngx_cflb_health_done(ngx_cflb_endpoint_t *ep, ngx_uint_t reason,
 
     if (changed) {
         ngx_cflb_health_changed(ep, &old, cflb_reason_name(reason), code);
+
+    } else if (overruled) {
+        ngx_cflb_health_overruled(ep, cflb_reason_name(reason), code);
     }
 }
 
@@ -322,6 +334,29 @@ ngx_cflb_health_changed(ngx_cflb_endpoint_t *ep, cflb_health_t *old,
     ngx_cflb_pool_health_update(ep->pool, ccf->log);
 
     ngx_cflb_health_alert(ep, old);
+}
+
+
+/* this node's verdict changed, but not the fleet's: said once, at notice */
+
+static void
+ngx_cflb_health_overruled(ngx_cflb_endpoint_t *ep, const char *why,
+    ngx_uint_t code)
+{
+    u_char  lbs[NGX_CFLB_LBS_LEN];
+    u_char  status[sizeof(", status ") + NGX_INT_T_LEN];
+    u_char  votes[NGX_CFLB_VOTES_LEN];
+
+    ngx_sprintf(status, code ? ", status %ui%Z" : "%Z", code);
+
+    ngx_log_error(NGX_LOG_NOTICE, ep->pool->conf->log, 0,
+                  "cflb: endpoint \"%V\" of pool \"%V\"%s stays %s, this "
+                  "node sees it %s: %s%s%s", &ep->name, &ep->pool->name,
+                  ngx_cflb_pool_lbs(ep->pool, lbs, sizeof(lbs)),
+                  ep->sh->health.healthy ? "healthy" : "unhealthy",
+                  ep->sh->health.healthy ? "unhealthy" : "healthy",
+                  why, status,
+                  ngx_cflb_health_votes(ep, votes, sizeof(votes)));
 }
 
 

@@ -1089,8 +1089,10 @@ sub reload_edit {
 # if given, inside stream{}).  It listens where that text says; the test
 # waits until $port answers.  Stopped with the test block (see reap).
 # $dir: start it again in the prefix of one stopped before (a restart),
-# with a fresh error log.
+# with a fresh error log.  $InstanceLogLevel is the level of its error
+# log (warn).
 our @instances;
+our $InstanceLogLevel = 'warn';
 
 sub instance {
     my ($port, $http, $workers, $dir, $stream) = @_;
@@ -1108,7 +1110,7 @@ sub instance {
         "daemon off;\nmaster_process on;\n",
         "worker_processes ", $workers || 2, ";\n",
         "pid $dir/logs/nginx.pid;\n",
-        "error_log $dir/logs/error.log warn;\n",
+        "error_log $dir/logs/error.log $InstanceLogLevel;\n",
         "events { worker_connections 256; accept_mutex off; }\n",
         "http {\n    access_log off;\n",
         map({ "    ${_}_temp_path $dir/$_;\n" }
