@@ -119,22 +119,34 @@ sub kill_all {
 }
 
 
+# every member stopped: TERM, up to 3 s to exit, then KILL (a member
+# whose peers are gone may not finish a graceful stop)
 sub stop {
-    for my $m (@members) {
-        next unless $m && $m->{pid};
+    my @pids = map { $_->{pid} } grep { $_ && $_->{pid} } @members;
 
-        kill 'TERM', $m->{pid};
-        my $gone = Cflb::wait_until(sub {
-            waitpid($m->{pid}, POSIX::WNOHANG()) != 0 }, 5);
+    return unless @pids;
 
-        unless ($gone) {
-            kill 'KILL', $m->{pid};
-            waitpid($m->{pid}, 0);
-        }
+    kill 'TERM', @pids;
 
-        Cflb::forget_pid($m->{pid});
-        $m->{pid} = 0;
+    Cflb::wait_until(sub { !grep { alive($_) } @pids }, 3);
+
+    for my $pid (@pids) {
+        kill 'KILL', $pid if alive($pid);
+        waitpid($pid, 0);
+        Cflb::forget_pid($pid);
     }
+
+    $_->{pid} = 0 for grep { $_ } @members;
+}
+
+
+# a child still running (reaped if it just exited)
+sub alive {
+    my ($pid) = @_;
+
+    return 0 if waitpid($pid, POSIX::WNOHANG()) == $pid;
+
+    return kill(0, $pid) ? 1 : 0;
 }
 
 
@@ -244,15 +256,23 @@ sub kill_node {
 }
 
 
-# the node of $dir stopped (nginx -s quit: its workers finish)
+# the node of $dir stopped (nginx -s quit: its workers finish), for at
+# most 10 s, then killed
 sub stop_node {
     my ($dir) = @_;
 
     my ($i) = grep { $_->{dir} eq $dir } @Cflb::instances or return;
 
+    my @workers = grep { /\d/ } split /\s+/, `pgrep -P $i->{pid}`;
+
     kill 'QUIT', $i->{pid};
-    Cflb::wait_until(sub { waitpid($i->{pid}, POSIX::WNOHANG()) != 0 }, 10)
-        or do { kill 'KILL', $i->{pid}; waitpid($i->{pid}, 0) };
+
+    unless (Cflb::wait_until(sub { !alive($i->{pid}) }, 10)) {
+        kill 'KILL', $i->{pid}, @workers;
+    }
+
+    waitpid($i->{pid}, 0);
+    Cflb::wait_until(sub { !grep { kill 0, $_ } @workers }, 5);
     Cflb::forget_pid($i->{pid});
 
     @Cflb::instances = grep { $_->{dir} ne $dir } @Cflb::instances;

@@ -112,8 +112,8 @@ __DATA__
 --- init
 $Cflb::note{out} = main::scenario(sub {
     CflbFleet::start();
-    main::node('A', 1986, '/t902-1/');
-    main::node('B', 1987, '/t902-1/');
+    main::node('A', 1986, '/t900a-1/');
+    main::node('B', 1987, '/t900a-1/');
 
     my (%seen, %how, %first);
     main::alternate('s', 60, 6, \%seen, \%how);

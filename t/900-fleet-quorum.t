@@ -168,7 +168,7 @@ __DATA__
 $Cflb::note{out} = main::scenario(sub {
     main::down($_, 0) for qw(A B C);
     CflbFleet::start();
-    my %dir = map { $_ => main::node($_, '/t901-1/') } qw(A B C);
+    my %dir = map { $_ => main::node($_, '/t900q-1/') } qw(A B C);
 
     my $out = '';
     $out .= main::wait_a($_, 'healthy (local healthy, 3 up, 0 down)', 20)
@@ -221,7 +221,7 @@ node errors: none
 $Cflb::note{out} = main::scenario(sub {
     main::down($_, 0) for qw(A B C);
     CflbFleet::start();
-    my %dir = map { $_ => main::node($_, '/t901-2/') } qw(A B C);
+    my %dir = map { $_ => main::node($_, '/t900q-2/') } qw(A B C);
 
     main::down('A', 1);
     my $out = main::wait_a('A', 'healthy (local unhealthy, 2 up, 1 down)',
@@ -236,7 +236,7 @@ $Cflb::note{out} = main::scenario(sub {
     $out .= "A's voters: " . join(',', sort keys %{
         CflbFleet::endpoint(1986, 'p1/a')->{quorum}{votes} }) . "\n";
 
-    my $kv = CflbFleet::keys_below('/t901-2/');
+    my $kv = CflbFleet::keys_below('/t900q-2/');
     $out .= "votes in etcd: " . join(',', map { m{/([^/]+)$} }
                                           grep { m{/vote/p1/a/} }
                                           sort keys %$kv) . "\n";
