@@ -12,10 +12,11 @@ build="build-essential nginx nginx-dev libnginx-mod-stream libssl-dev
 # the demo and the tests: Test::Nginx's Perl (and TLS for it), curl for
 # the demo, pgrep, the -m32 unit tests, promtool (package prometheus, its
 # server is not started) to check the metrics, a headless chromium for
-# the dashboard, the MaxMind DB writer and reader for test databases;
-# Test::Nginx itself comes below
+# the dashboard, the MaxMind DB writer and reader for test databases,
+# etcd for the fleet's tests (its service is not started: the tests run
+# their own members); Test::Nginx itself comes below
 tests="perl libio-socket-ssl-perl curl procps gcc-multilib prometheus
-       chromium libmaxmind-db-writer-perl mmdb-bin"
+       chromium libmaxmind-db-writer-perl mmdb-bin etcd-server"
 # the benchmarks (bench/): a full-size country database from tor's
 bench="haproxy wrk valgrind python3 tor-geoipdb"
 
@@ -84,8 +85,9 @@ say "reading the package lists (apt-get update)..."
 "${apt[@]}" update >> "$log" 2>&1 || fail "apt-get update"
 
 if [ -n "$missing" ]; then
-    # prometheus is here for its promtool only: keep its package scripts
-    # from starting a server while installing (policy-rc.d: "not now")
+    # prometheus is here for its promtool only, etcd-server for the
+    # tests' own members: keep their package scripts from starting a
+    # server while installing (policy-rc.d: "not now")
     policy=/usr/sbin/policy-rc.d
     if [ ! -e "$policy" ]; then
         printf '#!/bin/sh\nexit 101\n' > "$policy"
