@@ -91,6 +91,8 @@ static void ngx_cflb_cluster_fail(ngx_cflb_cluster_link_t *w,
 static void ngx_cflb_cluster_state(ngx_cflb_cluster_link_t *w,
     ngx_uint_t state, u_char *err, size_t len);
 static void ngx_cflb_cluster_keepalive(ngx_cflb_cluster_link_t *w);
+static void ngx_cflb_cluster_ping(ngx_cflb_cluster_link_t *w);
+static void ngx_cflb_cluster_pinged(ngx_cflb_etcd_t *e);
 static void ngx_cflb_cluster_kept(ngx_cflb_etcd_t *e);
 static void ngx_cflb_cluster_grant(ngx_cflb_cluster_link_t *w);
 static void ngx_cflb_cluster_granted(ngx_cflb_etcd_t *e);
@@ -368,10 +370,20 @@ ngx_cflb_cluster_steady(ngx_cflb_cluster_link_t *w)
         return;
     }
 
-    if (w->cl->quorum && w->sh->lease
-        && (ngx_msec_int_t) (ngx_current_msec - w->keepalive) >= 0)
-    {
-        ngx_cflb_cluster_keepalive(w);
+    /*
+     * The member is asked something every third of the ttl: the lease
+     * kept alive, or a read that needs its leader.  A member that keeps
+     * the watch open but lost its cluster (or is cut off without its
+     * connection closing) would otherwise go unnoticed.
+     */
+    if ((ngx_msec_int_t) (ngx_current_msec - w->keepalive) >= 0) {
+        if (w->cl->quorum && w->sh->lease) {
+            ngx_cflb_cluster_keepalive(w);
+
+        } else {
+            ngx_cflb_cluster_ping(w);
+        }
+
         return;
     }
 
@@ -631,6 +643,48 @@ ngx_cflb_cluster_kept(ngx_cflb_etcd_t *e)
     if (!w->watching && w->watch == NULL) {
         ngx_cflb_cluster_read(w);
     }
+}
+
+
+/* a linearizable read of nothing: it needs the member's leader */
+
+static void
+ngx_cflb_cluster_ping(ngx_cflb_cluster_link_t *w)
+{
+    u_char     *p;
+    ngx_str_t   body;
+    u_char      buf[128 + 2 * NGX_CFLB_CLUSTER_KEY];
+
+    if (w->cl->base64.len + w->cl->end64.len > 2 * NGX_CFLB_CLUSTER_KEY) {
+        return;
+    }
+
+    p = ngx_sprintf(buf, "{\"key\":\"%V\",\"range_end\":\"%V\","
+                    "\"count_only\":true}", &w->cl->base64, &w->cl->end64);
+
+    body.data = buf;
+    body.len = p - buf;
+
+    (void) ngx_cflb_cluster_call(w, "/v3/kv/range", &body,
+                                 ngx_cflb_cluster_pinged);
+}
+
+
+static void
+ngx_cflb_cluster_pinged(ngx_cflb_etcd_t *e)
+{
+    cflb_etcd_msg_t           m;
+    ngx_cflb_cluster_link_t  *w;
+
+    w = e->data;
+
+    if (ngx_cflb_cluster_answer(w, e, &m, NULL) != NGX_OK) {
+        return;
+    }
+
+    ngx_cflb_etcd_close(e);
+
+    w->keepalive = ngx_current_msec + w->cl->ttl / 3;
 }
 
 
