@@ -249,12 +249,12 @@ ngx_int_t
 ngx_cflb_cluster_node(ngx_cflb_conf_t *ccf, cflb_str_t *name, ngx_uint_t add,
     ngx_log_t *log)
 {
-    int                    node;
-    uint64_t               in_use;
-    ngx_uint_t             i, j;
-    ngx_cflb_pool_t      **pools;
-    ngx_cflb_endpoint_t   *eps;
-    ngx_cflb_sh_cluster_t *sh;
+    int                     node;
+    uint64_t                in_use;
+    ngx_uint_t              i, j;
+    ngx_cflb_pool_t       **pools;
+    ngx_cflb_endpoint_t    *eps;
+    ngx_cflb_sh_cluster_t  *sh;
 
     if (!ngx_cflb_cluster_node_ok(name->data, name->len)) {
         return -1;

@@ -24,6 +24,8 @@
 #define NGX_CFLB_CLUSTER_BACKOFF_MAX 5000   /* msec */
 #define NGX_CFLB_CLUSTER_PAGE        500    /* keys a page of a read */
 #define NGX_CFLB_CLUSTER_VOTES       64     /* votes a write carries */
+#define NGX_CFLB_CLUSTER_MISSES      3      /* checks failed before a move */
+#define NGX_CFLB_CLUSTER_QUIET       1000   /* msec after a failed check */
 
 
 /* what a whole read found for an object; -1: no key */
@@ -54,7 +56,9 @@ typedef struct {
     ngx_cflb_etcd_t          *call;          /* the request in flight */
     ngx_uint_t                member;
     ngx_uint_t                failures;      /* in a row */
+    ngx_uint_t                misses;        /* checks failed in a row */
     ngx_msec_t                keepalive;     /* the next is due then */
+    ngx_msec_t                quiet;         /* no request before then */
 
     /* a whole read: its revision, tables by pool, the next page */
     ngx_pool_t               *sync;
@@ -85,7 +89,8 @@ static void ngx_cflb_cluster_steady(ngx_cflb_cluster_link_t *w);
 static ngx_int_t ngx_cflb_cluster_call(ngx_cflb_cluster_link_t *w,
     char *path, ngx_str_t *body, ngx_cflb_etcd_done_pt done);
 static ngx_int_t ngx_cflb_cluster_answer(ngx_cflb_cluster_link_t *w,
-    ngx_cflb_etcd_t *e, cflb_etcd_msg_t *m, cflb_etcd_kv_pt kv);
+    ngx_cflb_etcd_t *e, cflb_etcd_msg_t *m, cflb_etcd_kv_pt kv,
+    ngx_uint_t check);
 static void ngx_cflb_cluster_fail(ngx_cflb_cluster_link_t *w,
     u_char *err, size_t len);
 static void ngx_cflb_cluster_state(ngx_cflb_cluster_link_t *w,
@@ -113,9 +118,9 @@ static void ngx_cflb_cluster_voted(ngx_cflb_etcd_t *e);
 ngx_int_t
 ngx_cflb_cluster_init_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf)
 {
-    ngx_uint_t                  i;
-    ngx_cflb_pool_t           **pools;
-    ngx_cflb_cluster_t         *cl;
+    ngx_uint_t                i;
+    ngx_cflb_pool_t         **pools;
+    ngx_cflb_cluster_t       *cl;
     ngx_cflb_cluster_link_t  *w;
 
     cl = ccf->cluster;
@@ -366,7 +371,9 @@ ngx_cflb_cluster_retry(ngx_event_t *ev)
 static void
 ngx_cflb_cluster_steady(ngx_cflb_cluster_link_t *w)
 {
-    if (!w->watching || w->call) {
+    if (!w->watching || w->call
+        || (ngx_msec_int_t) (ngx_current_msec - w->quiet) < 0)
+    {
         return;
     }
 
@@ -441,12 +448,17 @@ ngx_cflb_cluster_call(ngx_cflb_cluster_link_t *w, char *path,
 
 /*
  * The answer of a request, parsed into m (kv takes its key-values):
- * NGX_OK; or NGX_ERROR once the failure was handled, e closed.
+ * NGX_OK; or NGX_ERROR once the failure was handled, e closed.  A check
+ * made while watching (the lease kept, a ping, votes written) may fail
+ * NGX_CFLB_CLUSTER_MISSES - 1 times in a row without a move to another
+ * member: an election takes etcd's leader away for about a second, and
+ * the watch is fine meanwhile.  It is then tried again a second later
+ * (NGX_DECLINED, e closed).
  */
 
 static ngx_int_t
 ngx_cflb_cluster_answer(ngx_cflb_cluster_link_t *w, ngx_cflb_etcd_t *e,
-    cflb_etcd_msg_t *m, cflb_etcd_kv_pt kv)
+    cflb_etcd_msg_t *m, cflb_etcd_kv_pt kv, ngx_uint_t check)
 {
     u_char  err[NGX_CFLB_CLUSTER_ERR], *p;
     int     rc;
@@ -464,6 +476,10 @@ ngx_cflb_cluster_answer(ngx_cflb_cluster_link_t *w, ngx_cflb_etcd_t *e,
     if (e->rc == NGX_OK && e->status == 200 && rc == CFLB_OK
         && !m->has_error)
     {
+        if (check) {
+            w->misses = 0;
+        }
+
         return NGX_OK;
     }
 
@@ -471,6 +487,19 @@ ngx_cflb_cluster_answer(ngx_cflb_cluster_link_t *w, ngx_cflb_etcd_t *e,
                             rc == CFLB_OK ? m : NULL);
 
     ngx_cflb_etcd_close(e);
+
+    if (check && w->watching && ++w->misses < NGX_CFLB_CLUSTER_MISSES) {
+        ngx_log_debug3(NGX_LOG_DEBUG_EVENT, w->log, 0,
+                       "cflb etcd: check %ui failed: %*s", w->misses,
+                       p - err, err);
+
+        w->quiet = ngx_current_msec + NGX_CFLB_CLUSTER_QUIET;
+        w->keepalive = w->quiet;
+        w->nsending = 0;
+
+        return NGX_DECLINED;
+    }
+
     ngx_cflb_cluster_fail(w, err, p - err);
 
     return NGX_ERROR;
@@ -616,12 +645,12 @@ ngx_cflb_cluster_keepalive(ngx_cflb_cluster_link_t *w)
 static void
 ngx_cflb_cluster_kept(ngx_cflb_etcd_t *e)
 {
-    cflb_etcd_msg_t             m;
+    cflb_etcd_msg_t           m;
     ngx_cflb_cluster_link_t  *w;
 
     w = e->data;
 
-    if (ngx_cflb_cluster_answer(w, e, &m, NULL) != NGX_OK) {
+    if (ngx_cflb_cluster_answer(w, e, &m, NULL, 1) != NGX_OK) {
         return;
     }
 
@@ -678,7 +707,7 @@ ngx_cflb_cluster_pinged(ngx_cflb_etcd_t *e)
 
     w = e->data;
 
-    if (ngx_cflb_cluster_answer(w, e, &m, NULL) != NGX_OK) {
+    if (ngx_cflb_cluster_answer(w, e, &m, NULL, 1) != NGX_OK) {
         return;
     }
 
@@ -706,14 +735,14 @@ ngx_cflb_cluster_grant(ngx_cflb_cluster_link_t *w)
 static void
 ngx_cflb_cluster_granted(ngx_cflb_etcd_t *e)
 {
-    ngx_uint_t                  i;
-    ngx_cflb_pool_t           **pools;
-    cflb_etcd_msg_t             m;
+    ngx_uint_t                i;
+    ngx_cflb_pool_t         **pools;
+    cflb_etcd_msg_t           m;
     ngx_cflb_cluster_link_t  *w;
 
     w = e->data;
 
-    if (ngx_cflb_cluster_answer(w, e, &m, NULL) != NGX_OK) {
+    if (ngx_cflb_cluster_answer(w, e, &m, NULL, 0) != NGX_OK) {
         return;
     }
 
@@ -840,7 +869,7 @@ nomem:
 static void
 ngx_cflb_cluster_page(ngx_cflb_etcd_t *e)
 {
-    cflb_etcd_msg_t             m;
+    cflb_etcd_msg_t           m;
     ngx_cflb_cluster_link_t  *w;
 
     w = e->data;
@@ -857,7 +886,7 @@ ngx_cflb_cluster_page(ngx_cflb_etcd_t *e)
 
     w->last_len = 0;
 
-    if (ngx_cflb_cluster_answer(w, e, &m, ngx_cflb_cluster_page_kv)
+    if (ngx_cflb_cluster_answer(w, e, &m, ngx_cflb_cluster_page_kv, 0)
         != NGX_OK)
     {
         return;
@@ -1059,8 +1088,8 @@ ngx_cflb_cluster_watch(ngx_cflb_cluster_link_t *w)
 static ngx_int_t
 ngx_cflb_cluster_message(ngx_cflb_etcd_t *e)
 {
-    u_char                      err[NGX_CFLB_CLUSTER_ERR], *p;
-    cflb_etcd_msg_t             m;
+    u_char                    err[NGX_CFLB_CLUSTER_ERR], *p;
+    cflb_etcd_msg_t           m;
     ngx_cflb_cluster_link_t  *w;
 
     w = e->data;
@@ -1077,6 +1106,7 @@ ngx_cflb_cluster_message(ngx_cflb_etcd_t *e)
     if (m.created && !w->watching) {
         w->watching = 1;
         w->failures = 0;
+        w->misses = 0;
 
         if (m.revision < w->sh->applied) {
             /* etcd went back in time: restored, or another cluster */
@@ -1177,9 +1207,9 @@ applied:
 static void
 ngx_cflb_cluster_watch_end(ngx_cflb_etcd_t *e)
 {
-    u_char                      err[NGX_CFLB_CLUSTER_ERR], *p;
-    int                         rc;
-    cflb_etcd_msg_t             m;
+    u_char                    err[NGX_CFLB_CLUSTER_ERR], *p;
+    int                       rc;
+    cflb_etcd_msg_t           m;
     ngx_cflb_cluster_link_t  *w;
 
     w = e->data;
@@ -1297,14 +1327,14 @@ ngx_cflb_cluster_vote_out(ngx_cflb_cluster_link_t *w)
 static void
 ngx_cflb_cluster_voted(ngx_cflb_etcd_t *e)
 {
-    ngx_uint_t                  i;
-    cflb_etcd_msg_t             m;
-    ngx_cflb_cluster_vote_t    *s;
+    ngx_uint_t                i;
+    cflb_etcd_msg_t           m;
+    ngx_cflb_cluster_vote_t  *s;
     ngx_cflb_cluster_link_t  *w;
 
     w = e->data;
 
-    if (ngx_cflb_cluster_answer(w, e, &m, NULL) != NGX_OK) {
+    if (ngx_cflb_cluster_answer(w, e, &m, NULL, 1) != NGX_OK) {
         return;
     }
 
