@@ -6,6 +6,7 @@
  */
 
 
+#include <stddef.h>
 #include <string.h>
 
 #include "cflb_etcd.h"
@@ -171,71 +172,61 @@ cflb_etcd_visit(void *data, const cflb_json_path_t *path,
 }
 
 
+/* the answer's own members of a plain type: booleans and integers */
+
+typedef struct {
+    const char       *name;
+    size_t            len;
+    unsigned          boolean;      /* uint8_t, else int64_t */
+    size_t            offset;
+} cflb_etcd_field_t;
+
+#define cflb_etcd_field(name, boolean, field)                                 \
+    { name, sizeof(name) - 1, boolean, offsetof(cflb_etcd_msg_t, field) }
+
+static const cflb_etcd_field_t  cflb_etcd_fields[] = {
+    cflb_etcd_field("created", 1, created),
+    cflb_etcd_field("canceled", 1, canceled),
+    cflb_etcd_field("succeeded", 1, succeeded),
+    cflb_etcd_field("more", 1, more),
+    cflb_etcd_field("compact_revision", 0, compact_revision),
+    cflb_etcd_field("ID", 0, id),
+    cflb_etcd_field("TTL", 0, ttl),
+    cflb_etcd_field("count", 0, count),
+    cflb_etcd_field("code", 0, code),
+    { NULL, 0, 0, 0 }
+};
+
+
 /* a member of the answer itself */
 
 static int
 cflb_etcd_top(cflb_etcd_parse_t *ps, const cflb_str_t *name,
     cflb_json_type_e type, const unsigned char *text, size_t len)
 {
-    unsigned          v;
-    cflb_etcd_msg_t  *m;
+    unsigned                  v;
+    cflb_etcd_msg_t          *m;
+    const cflb_etcd_field_t  *f;
 
     m = ps->m;
 
-    if (cflb_etcd_is(name, "created")) {
+    for (f = cflb_etcd_fields; f->name; f++) {
+        if (name->len != f->len || memcmp(name->data, f->name, f->len) != 0)
+        {
+            continue;
+        }
+
+        if (!f->boolean) {
+            return cflb_etcd_int(type, text, len,
+                                 (int64_t *) ((char *) m + f->offset));
+        }
+
         if (cflb_etcd_bool(type, &v) != CFLB_OK) {
             return CFLB_ERROR;
         }
 
-        m->created = v;
+        *((uint8_t *) m + f->offset) = (uint8_t) v;
         return CFLB_OK;
-    }
-
-    if (cflb_etcd_is(name, "canceled")) {
-        if (cflb_etcd_bool(type, &v) != CFLB_OK) {
-            return CFLB_ERROR;
-        }
-
-        m->canceled = v;
-        return CFLB_OK;
-    }
-
-    if (cflb_etcd_is(name, "succeeded")) {
-        if (cflb_etcd_bool(type, &v) != CFLB_OK) {
-            return CFLB_ERROR;
-        }
-
-        m->succeeded = v;
-        return CFLB_OK;
-    }
-
-    if (cflb_etcd_is(name, "more")) {
-        if (cflb_etcd_bool(type, &v) != CFLB_OK) {
-            return CFLB_ERROR;
-        }
-
-        m->more = v;
-        return CFLB_OK;
-    }
-
-    if (cflb_etcd_is(name, "compact_revision")) {
-        return cflb_etcd_int(type, text, len, &m->compact_revision);
-    }
-
-    if (cflb_etcd_is(name, "ID")) {
-        return cflb_etcd_int(type, text, len, &m->id);
-    }
-
-    if (cflb_etcd_is(name, "TTL")) {
-        return cflb_etcd_int(type, text, len, &m->ttl);
-    }
-
-    if (cflb_etcd_is(name, "count")) {
-        return cflb_etcd_int(type, text, len, &m->count);
-    }
-
-    if (cflb_etcd_is(name, "code")) {
-        return cflb_etcd_int(type, text, len, &m->code);
     }
 
     if (cflb_etcd_is(name, "cancel_reason")) {
@@ -251,12 +242,8 @@ cflb_etcd_top(cflb_etcd_parse_t *ps, const cflb_str_t *name,
     /* "error": a message, or an object with one; "message" beside it */
 
     if (cflb_etcd_is(name, "error")) {
-        if (type == CFLB_JSON_OBJECT) {
+        if (type == CFLB_JSON_OBJECT || type == CFLB_JSON_OBJECT_END) {
             m->has_error = 1;
-            return CFLB_OK;
-        }
-
-        if (type == CFLB_JSON_OBJECT_END) {
             return CFLB_OK;
         }
 
@@ -277,7 +264,6 @@ cflb_etcd_top(cflb_etcd_parse_t *ps, const cflb_str_t *name,
     if (cflb_etcd_is(name, "message") && type == CFLB_JSON_STRING) {
         m->error.data = (unsigned char *) text;
         m->error.len = len;
-        return CFLB_OK;
     }
 
     return CFLB_OK;

@@ -50,11 +50,11 @@ typedef struct {
     int64_t           code;              /* the error's gRPC code */
     cflb_str_t        error;             /* its message, raw JSON text */
     cflb_str_t        cancel_reason;     /* raw JSON text */
-    unsigned          has_error:1;
-    unsigned          created:1;         /* watch created */
-    unsigned          canceled:1;        /* watch canceled */
-    unsigned          succeeded:1;       /* txn */
-    unsigned          more:1;            /* range: a next page */
+    uint8_t           has_error;
+    uint8_t           created;           /* watch created */
+    uint8_t           canceled;          /* watch canceled */
+    uint8_t           succeeded;         /* txn */
+    uint8_t           more;              /* range: a next page */
 } cflb_etcd_msg_t;
 
 /* returns CFLB_OK to go on; anything else stops the parse with it */

@@ -18,6 +18,8 @@
 #define NGX_CFLB_CLUSTER_TIMEOUT     2000   /* msec: one request */
 
 
+static ngx_int_t ngx_cflb_cluster_option(ngx_conf_t *cf,
+    ngx_cflb_cluster_t *cl, ngx_str_t *value);
 static char *ngx_cflb_cluster_members(ngx_conf_t *cf, ngx_cflb_cluster_t *cl,
     ngx_str_t *list);
 static ngx_int_t ngx_cflb_cluster_range_keys(ngx_conf_t *cf,
@@ -36,8 +38,8 @@ ngx_cflb_cluster_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_cflb_conf_t *ccf = conf;
 
-    ngx_int_t            n;
-    ngx_str_t           *value, s, *list;
+    ngx_int_t            rc;
+    ngx_str_t           *value, *list;
     ngx_uint_t           i;
     ngx_cflb_cluster_t  *cl;
 
@@ -72,66 +74,17 @@ ngx_cflb_cluster_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
-        s.data = ngx_strlchr(value[i].data, value[i].data + value[i].len,
-                             '=');
-        if (s.data == NULL) {
-            goto invalid;
+        rc = ngx_cflb_cluster_option(cf, cl, &value[i]);
+
+        if (rc == NGX_DECLINED) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
         }
 
-        s.data++;
-        s.len = value[i].data + value[i].len - s.data;
-
-        if (ngx_strncmp(value[i].data, "prefix=", 7) == 0
-            && cl->prefix.data == NULL)
-        {
-            if (s.len == 0 || s.data[0] != '/') {
-                goto invalid;
-            }
-
-            cl->prefix = s;
-            continue;
+        if (rc != NGX_OK) {
+            return NGX_CONF_ERROR;
         }
-
-        if (ngx_strncmp(value[i].data, "node=", 5) == 0
-            && cl->node.data == NULL)
-        {
-            if (!ngx_cflb_cluster_node_ok(s.data, s.len)) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid node name \"%V\": 1 to %d "
-                                   "letters, digits, \".\", \"_\" or \"-\"",
-                                   &s, CFLB_NODE_NAME);
-                return NGX_CONF_ERROR;
-            }
-
-            cl->node = s;
-            continue;
-        }
-
-        if ((ngx_strncmp(value[i].data, "ttl=", 4) == 0
-             && cl->ttl == NGX_CONF_UNSET_MSEC)
-            || (ngx_strncmp(value[i].data, "timeout=", 8) == 0
-                && cl->timeout == NGX_CONF_UNSET_MSEC))
-        {
-            n = ngx_parse_time(&s, 0);
-
-            if (n == NGX_ERROR || n < 100 || n > 3600000
-                || (value[i].data[0] == 't' && value[i].data[1] == 't'
-                    && n < 2000))
-            {
-                goto invalid;
-            }
-
-            if (value[i].data[1] == 't') {
-                cl->ttl = (ngx_msec_t) n;
-
-            } else {
-                cl->timeout = (ngx_msec_t) n;
-            }
-
-            continue;
-        }
-
-        goto invalid;
     }
 
     if (list == NULL) {
@@ -170,13 +123,75 @@ ngx_cflb_cluster_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ccf->cluster = cl;
 
     return NGX_CONF_OK;
+}
 
-invalid:
 
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid parameter \"%V\"",
-                       &value[i]);
+/*
+ * prefix=, node=, ttl= or timeout=, each once: NGX_OK; NGX_DECLINED for
+ * anything else (the caller says which); NGX_ERROR once it said why
+ */
 
-    return NGX_CONF_ERROR;
+static ngx_int_t
+ngx_cflb_cluster_option(ngx_conf_t *cf, ngx_cflb_cluster_t *cl,
+    ngx_str_t *value)
+{
+    ngx_int_t  n;
+    ngx_str_t  s;
+
+    s.data = ngx_strlchr(value->data, value->data + value->len, '=');
+    if (s.data == NULL) {
+        return NGX_DECLINED;
+    }
+
+    s.data++;
+    s.len = value->data + value->len - s.data;
+
+    if (ngx_strncmp(value->data, "prefix=", 7) == 0
+        && cl->prefix.data == NULL)
+    {
+        if (s.len == 0 || s.data[0] != '/') {
+            return NGX_DECLINED;
+        }
+
+        cl->prefix = s;
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(value->data, "node=", 5) == 0 && cl->node.data == NULL) {
+        if (!ngx_cflb_cluster_node_ok(s.data, s.len)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid node name \"%V\": 1 to %d letters, "
+                               "digits, \".\", \"_\" or \"-\"", &s,
+                               CFLB_NODE_NAME);
+            return NGX_ERROR;
+        }
+
+        cl->node = s;
+        return NGX_OK;
+    }
+
+    n = ngx_parse_time(&s, 0);
+
+    if (n == NGX_ERROR || n < 100 || n > 3600000) {
+        return NGX_DECLINED;
+    }
+
+    /* a shorter lease of the votes would expire in an etcd election */
+    if (ngx_strncmp(value->data, "ttl=", 4) == 0
+        && cl->ttl == NGX_CONF_UNSET_MSEC && n >= 2000)
+    {
+        cl->ttl = (ngx_msec_t) n;
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(value->data, "timeout=", 8) == 0
+        && cl->timeout == NGX_CONF_UNSET_MSEC)
+    {
+        cl->timeout = (ngx_msec_t) n;
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
 }
 
 
