@@ -371,6 +371,30 @@ sub log_lines {
 }
 
 
+# the states of a node's etcd connection, in the order its log gave
+# them: connecting, connected, lost, unreachable (one line each)
+sub states {
+    my ($dir) = @_;
+
+    my %word = ('connects to etcd' => 'connecting',
+                'is connected to etcd' => 'connected',
+                'lost etcd' => 'lost',
+                'cannot reach etcd' => 'unreachable');
+
+    return map { /zone "[^"]+" (connects to etcd|is connected to etcd|lost etcd|cannot reach etcd)/ ? $word{$1} : () }
+           log_lines($dir, qr/cflb: zone "[^"]+" (connects to|is connected to|lost|cannot reach) etcd/);
+}
+
+
+# how many lines of states() repeat the one before (each state change
+# is logged once: none should)
+sub repeats {
+    my @s = @_;
+
+    return scalar grep { $s[$_] eq $s[$_ - 1] } 1 .. $#s;
+}
+
+
 # the nodes' [alert], [crit] and [emerg] lines, and crashed workers
 sub node_errors {
     return Cflb::instance_errors();
