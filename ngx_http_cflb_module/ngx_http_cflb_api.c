@@ -11,7 +11,9 @@
  * path picks the zone first, then the same parsing and handling apply.
  * A body is checked whole before anything changes; every error is a JSON
  * {"error", "status"}: a 4xx, or a 500 for a change applied but not
- * saved in the state file.  The errors nginx answers itself in the
+ * saved in the state file.  With cflb_cluster a change goes to etcd
+ * first, and is answered once this node applied it (503 when etcd
+ * did not take it).  The errors nginx answers itself in the
  * location (access modules, client_max_body_size) are rewritten in the
  * same form by a header and body filter.  A location that no allow/deny,
  * auth_basic or auth_request guards refuses everyone.
@@ -26,6 +28,7 @@
 #include "ngx_cflb_shm.h"
 #include "ngx_cflb_json.h"
 #include "cflb_json.h"
+#include "ngx_cflb_cluster.h"
 
 
 /* the largest PATCH body */
@@ -87,6 +90,10 @@ static ngx_int_t ngx_http_cflb_api_patch(ngx_http_request_t *r,
     ngx_http_cflb_target_t *t);
 static ngx_int_t ngx_http_cflb_api_change(json_t *root,
     ngx_http_cflb_target_t *t, ngx_cflb_change_t *ch);
+static ngx_int_t ngx_http_cflb_api_fleet(ngx_http_request_t *r,
+    ngx_http_cflb_target_t *t, ngx_cflb_change_t *ch);
+static void ngx_http_cflb_api_written(void *data, ngx_int_t rc, u_char *err,
+    size_t len);
 static ngx_int_t ngx_http_cflb_api_render(ngx_http_request_t *r,
     ngx_http_cflb_target_t *t);
 static ngx_int_t ngx_http_cflb_api_error(ngx_http_request_t *r,
@@ -556,6 +563,10 @@ ngx_http_cflb_api_patch(ngx_http_request_t *r, ngx_http_cflb_target_t *t)
                                        t->last);
     }
 
+    if (t->ccf->cluster) {
+        return ngx_http_cflb_api_fleet(r, t, &ch);
+    }
+
     if (ngx_cflb_runtime_set(t->ccf, t->pool, t->ep, &ch, why, sizeof(why))
         != NGX_OK)
     {
@@ -568,6 +579,55 @@ ngx_http_cflb_api_patch(ngx_http_request_t *r, ngx_http_cflb_target_t *t)
     }
 
     return ngx_http_cflb_api_render(r, t);
+}
+
+
+/* cflb_cluster: the change goes to etcd, the answer waits for it */
+
+static ngx_int_t
+ngx_http_cflb_api_fleet(ngx_http_request_t *r, ngx_http_cflb_target_t *t,
+    ngx_cflb_change_t *ch)
+{
+    if (ngx_cflb_cluster_write(t->ccf, t->pool, t->ep, ch, r->pool,
+                               r->connection->log, ngx_http_cflb_api_written,
+                               r)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_cflb_api_written(void *data, ngx_int_t rc, u_char *err, size_t len)
+{
+    ngx_http_request_t *r = data;
+
+    u_char                  *p;
+    ngx_connection_t        *c;
+    ngx_http_cflb_target_t  *t;
+    u_char                   msg[NGX_HTTP_CFLB_API_ERR];
+
+    c = r->connection;
+    t = ngx_http_get_module_ctx(r, ngx_http_cflb_module);
+
+    if (rc == NGX_OK) {
+        ngx_cflb_runtime_sync(t->ccf);
+        rc = ngx_http_cflb_api_render(r, t);
+
+    } else {
+        p = ngx_snprintf(msg, sizeof(msg), "etcd did not take the change, "
+                         "nothing changed: %*s", len, err);
+        rc = ngx_http_cflb_api_error(r, NGX_HTTP_SERVICE_UNAVAILABLE, msg,
+                                     p);
+    }
+
+    ngx_http_finalize_request(r, rc);
+    ngx_http_run_posted_requests(c);
 }
 
 

@@ -23,6 +23,7 @@
 #include "ngx_cflb_location.h"
 #include "ngx_stream_cflb.h"
 #include "ngx_stream_cflb_dns.h"
+#include "ngx_cflb_cluster.h"
 
 
 typedef struct {

@@ -254,3 +254,21 @@ cflb_sessions_remove(cflb_sessions_t *t, uint32_t n)
     t->free = n;
     t->count--;
 }
+
+
+uint64_t
+cflb_session_seed(const uint64_t *key)
+{
+    uint64_t  x;
+
+    /* both halves folded, then splitmix64's finalizer: integers only */
+    x = key[0] ^ (key[1] * 0x9e3779b97f4a7c15ULL);
+
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+
+    return x;
+}

@@ -66,5 +66,14 @@ cflb_session_t *cflb_sessions_get(cflb_sessions_t *t, const uint64_t *key,
 cflb_session_t *cflb_sessions_put(cflb_sessions_t *t, const uint64_t *key,
     int64_t now, int64_t ttl);
 
+/*
+ * cflb_session_seed() is the seed of the RNG that makes a new session's
+ * first pick, from its key alone (no table, no node's own state): every
+ * node of a fleet that sees the same key and the same pool makes the
+ * same pick, as ip_cookie does from the client address.  The same on
+ * every platform.
+ */
+uint64_t cflb_session_seed(const uint64_t *key);
+
 
 #endif /* _CFLB_SESSION_H_INCLUDED_ */

@@ -151,6 +151,16 @@ ngx_cflb_affinity_resume(ngx_cflb_decision_t *d, ngx_str_t *token,
             /* the first choice follows from the client address */
             d->ip_pick = 1;
             cflb_rng_seed(&d->sess->ip_rng, ngx_cflb_client_key(d->client));
+
+        } else if (hkey && ccf->cluster) {
+            /*
+             * a fleet: from the session key, so that every node that
+             * sees this session first chooses the same (docs/fleet.md)
+             */
+            d->ip_pick = 1;
+            d->key = cflb_session_seed(hkey);
+            d->key_set = 1;
+            cflb_rng_seed(&d->sess->ip_rng, d->key);
         }
 
         return;

@@ -73,6 +73,13 @@
       0,
       NULL },
 
+    { ngx_string("cflb_cluster"),
+      NGX_CFLB_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_cflb_cluster_directive,
+      NGX_CFLB_MAIN_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("cflb_state_file"),
       NGX_CFLB_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_cflb_state_file,

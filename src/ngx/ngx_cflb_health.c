@@ -25,6 +25,14 @@ static void ngx_cflb_health_tick(ngx_event_t *ev);
 static ngx_uint_t ngx_cflb_health_claim(ngx_cflb_endpoint_t *ep);
 static void ngx_cflb_health_done(ngx_cflb_endpoint_t *ep, ngx_uint_t reason,
     ngx_uint_t code, ngx_msec_t rtt);
+static ngx_uint_t ngx_cflb_health_quorum_locked(ngx_cflb_endpoint_t *ep,
+    cflb_health_t *old);
+static void ngx_cflb_health_changed(ngx_cflb_endpoint_t *ep,
+    cflb_health_t *old, const char *why, ngx_uint_t code);
+static void ngx_cflb_health_overruled(ngx_cflb_endpoint_t *ep,
+    const char *why, ngx_uint_t code);
+static u_char *ngx_cflb_health_votes(ngx_cflb_endpoint_t *ep, u_char *buf,
+    size_t size);
 static void ngx_cflb_health_alert(ngx_cflb_endpoint_t *ep,
     cflb_health_t *old);
 static void ngx_cflb_pool_health_update(ngx_cflb_pool_t *pool,
@@ -35,6 +43,9 @@ static char *ngx_cflb_pool_lbs(ngx_cflb_pool_t *pool, u_char *buf,
 
 /* room for " (lb "a", "b", ...)" in a health log line */
 #define NGX_CFLB_LBS_LEN       256
+
+/* room for "; quorum: N of M nodes see it ..., overruling this node" */
+#define NGX_CFLB_VOTES_LEN     96
 
 
 ngx_int_t
@@ -167,9 +178,7 @@ static void
 ngx_cflb_health_done(ngx_cflb_endpoint_t *ep, ngx_uint_t reason,
     ngx_uint_t code, ngx_msec_t rtt)
 {
-    u_char                   lbs[NGX_CFLB_LBS_LEN];
-    u_char                   status[sizeof(", status ") + NGX_INT_T_LEN];
-    ngx_int_t                changed;
+    ngx_int_t                changed, overruled;
     cflb_health_t            old;
     ngx_cflb_conf_t         *ccf;
     ngx_cflb_monitor_t      *mon;
@@ -178,12 +187,29 @@ ngx_cflb_health_done(ngx_cflb_endpoint_t *ep, ngx_uint_t reason,
     ccf = ep->pool->conf;
     mon = ep->pool->monitor;
     she = ep->sh;
+    overruled = 0;
 
     ngx_shmtx_lock(&ccf->shpool->mutex);
 
     old = she->health;
-    changed = cflb_health_record(&she->health, reason == CFLB_REASON_NONE,
-                                 mon->consecutive_up, mon->consecutive_down);
+
+    if (mon->quorum == NGX_CFLB_QUORUM_MAJORITY) {
+        /* this node's verdict is one vote; health follows the majority */
+        overruled = cflb_health_record(&she->local,
+                                       reason == CFLB_REASON_NONE,
+                                       mon->consecutive_up,
+                                       mon->consecutive_down);
+        changed = ngx_cflb_health_quorum_locked(ep, &old);
+
+        /* this node changed its mind, the fleet did not follow */
+        overruled = overruled && !changed
+                    && she->local.healthy != she->health.healthy;
+
+    } else {
+        changed = cflb_health_record(&she->health, reason == CFLB_REASON_NONE,
+                                     mon->consecutive_up,
+                                     mon->consecutive_down);
+    }
 
     she->reason = reason;
     she->code = code;
@@ -205,9 +231,90 @@ ngx_cflb_health_done(ngx_cflb_endpoint_t *ep, ngx_uint_t reason,
 
     (void) ngx_atomic_cmp_set(&she->owner, (ngx_atomic_uint_t) ngx_pid, 0);
 
-    if (!changed) {
-        return;
+    if (changed) {
+        ngx_cflb_health_changed(ep, &old, cflb_reason_name(reason), code);
+
+    } else if (overruled) {
+        ngx_cflb_health_overruled(ep, cflb_reason_name(reason), code);
     }
+}
+
+
+void
+ngx_cflb_health_recount(ngx_cflb_endpoint_t *ep)
+{
+    ngx_uint_t               changed;
+    cflb_health_t            old;
+    ngx_cflb_conf_t         *ccf;
+    ngx_cflb_sh_endpoint_t  *she;
+
+    ccf = ep->pool->conf;
+    she = ep->sh;
+
+    ngx_shmtx_lock(&ccf->shpool->mutex);
+
+    old = she->health;
+    changed = ngx_cflb_health_quorum_locked(ep, &old);
+
+    if (changed) {
+        she->since = ngx_time();
+    }
+
+    ngx_shmtx_unlock(&ccf->shpool->mutex);
+
+    if (changed) {
+        ngx_cflb_health_changed(ep, &old, "the votes of the fleet", 0);
+    }
+}
+
+
+/*
+ * "quorum majority": the endpoint's health is the verdict of most votes,
+ * this node's (local) and its live peers' (votes); a tie keeps this
+ * node's.  The counts of checks in a row stay this node's.  Returns
+ * whether healthy or known changed from *old.
+ */
+
+static ngx_uint_t
+ngx_cflb_health_quorum_locked(ngx_cflb_endpoint_t *ep, cflb_health_t *old)
+{
+    cflb_vote_e              local, v;
+    ngx_cflb_sh_endpoint_t  *she;
+
+    she = ep->sh;
+
+    local = !she->local.known ? CFLB_VOTE_NONE
+            : she->local.healthy ? CFLB_VOTE_UP : CFLB_VOTE_DOWN;
+
+    v = cflb_quorum(local, &she->votes, NULL, NULL);
+
+    she->health = she->local;
+    she->health.known = (v != CFLB_VOTE_NONE);
+    she->health.healthy = (v == CFLB_VOTE_UP);
+
+    return she->health.healthy != old->healthy
+           || she->health.known != old->known;
+}
+
+
+/*
+ * An endpoint's health changed (from old): counted, logged (with the
+ * votes when a quorum decides, and whether it overruled this node),
+ * then its pool's health and the alerts follow.
+ */
+
+static void
+ngx_cflb_health_changed(ngx_cflb_endpoint_t *ep, cflb_health_t *old,
+    const char *why, ngx_uint_t code)
+{
+    u_char                   lbs[NGX_CFLB_LBS_LEN];
+    u_char                   status[sizeof(", status ") + NGX_INT_T_LEN];
+    u_char                   votes[NGX_CFLB_VOTES_LEN];
+    ngx_cflb_conf_t         *ccf;
+    ngx_cflb_sh_endpoint_t  *she;
+
+    ccf = ep->pool->conf;
+    she = ep->sh;
 
     (void) ngx_atomic_fetch_add(&ccf->sh->health_gen, 1);
 
@@ -216,16 +323,82 @@ ngx_cflb_health_done(ngx_cflb_endpoint_t *ep, ngx_uint_t reason,
 
     ngx_log_error(NGX_LOG_NOTICE, ccf->log, 0,
                   "cflb: endpoint \"%V\" of pool \"%V\"%s is %s, was %s: "
-                  "%s%s", &ep->name, &ep->pool->name,
+                  "%s%s%s", &ep->name, &ep->pool->name,
                   ngx_cflb_pool_lbs(ep->pool, lbs, sizeof(lbs)),
-                  she->health.healthy ? "healthy" : "unhealthy",
-                  old.known ? (old.healthy ? "healthy" : "unhealthy")
-                            : "unknown",
-                  cflb_reason_name(reason), status);
+                  she->health.known ? (she->health.healthy ? "healthy"
+                                                           : "unhealthy")
+                                    : "unknown",
+                  old->known ? (old->healthy ? "healthy" : "unhealthy")
+                             : "unknown",
+                  why, status,
+                  ngx_cflb_health_votes(ep, votes, sizeof(votes)));
 
     ngx_cflb_pool_health_update(ep->pool, ccf->log);
 
-    ngx_cflb_health_alert(ep, &old);
+    ngx_cflb_health_alert(ep, old);
+}
+
+
+/* this node's verdict changed, but not the fleet's: said once, at notice */
+
+static void
+ngx_cflb_health_overruled(ngx_cflb_endpoint_t *ep, const char *why,
+    ngx_uint_t code)
+{
+    u_char  lbs[NGX_CFLB_LBS_LEN];
+    u_char  status[sizeof(", status ") + NGX_INT_T_LEN];
+    u_char  votes[NGX_CFLB_VOTES_LEN];
+
+    ngx_sprintf(status, code ? ", status %ui%Z" : "%Z", code);
+
+    ngx_log_error(NGX_LOG_NOTICE, ep->pool->conf->log, 0,
+                  "cflb: endpoint \"%V\" of pool \"%V\"%s stays %s, this "
+                  "node sees it %s: %s%s%s", &ep->name, &ep->pool->name,
+                  ngx_cflb_pool_lbs(ep->pool, lbs, sizeof(lbs)),
+                  ep->sh->health.healthy ? "healthy" : "unhealthy",
+                  ep->sh->health.healthy ? "unhealthy" : "healthy",
+                  why, status,
+                  ngx_cflb_health_votes(ep, votes, sizeof(votes)));
+}
+
+
+/* "; quorum 2 of 3 nodes see it healthy, overruling this node": for logs */
+
+static u_char *
+ngx_cflb_health_votes(ngx_cflb_endpoint_t *ep, u_char *buf, size_t size)
+{
+    u_char                  *p;
+    unsigned                 up, down;
+    cflb_vote_e              local;
+    ngx_cflb_sh_endpoint_t  *she;
+
+    she = ep->sh;
+    buf[0] = '\0';
+
+    if (ep->pool->monitor->quorum != NGX_CFLB_QUORUM_MAJORITY) {
+        return buf;
+    }
+
+    ngx_shmtx_lock(&ep->pool->conf->shpool->mutex);
+
+    local = !she->local.known ? CFLB_VOTE_NONE
+            : she->local.healthy ? CFLB_VOTE_UP : CFLB_VOTE_DOWN;
+
+    (void) cflb_quorum(local, &she->votes, &up, &down);
+
+    p = ngx_snprintf(buf, size - 1, "; quorum: %ud of %ud node%s see%s it "
+                     "%s%s", she->health.healthy ? up : down, up + down,
+                     up + down == 1 ? "" : "s", up + down == 1 ? "s" : "",
+                     she->health.healthy ? "healthy" : "unhealthy",
+                     she->local.known && she->health.known
+                     && she->local.healthy != she->health.healthy
+                     ? ", overruling this node" : "");
+
+    ngx_shmtx_unlock(&ep->pool->conf->shpool->mutex);
+
+    *p = '\0';
+
+    return buf;
 }
 
 

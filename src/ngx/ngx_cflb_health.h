@@ -24,6 +24,13 @@ ngx_cflb_monitor_t *ngx_cflb_find_monitor(ngx_cflb_conf_t *ccf,
 ngx_int_t ngx_cflb_health_init_worker(ngx_cycle_t *cycle,
     ngx_cflb_conf_t *ccf);
 
+/*
+ * With "quorum majority", the peers' votes on ep changed
+ * (ngx_cflb_cluster.c): its health is counted again, and a change is
+ * logged, counted and alerted as a probe's would be.  Takes the mutex.
+ */
+void ngx_cflb_health_recount(ngx_cflb_endpoint_t *ep);
+
 /* is the pool out of steering (critical), as this worker sees it now */
 ngx_uint_t ngx_cflb_pool_critical(ngx_cflb_pool_t *pool);
 

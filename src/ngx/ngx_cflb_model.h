@@ -39,6 +39,10 @@ typedef struct ngx_cflb_dns_conf_s     ngx_cflb_dns_conf_t;
 typedef struct ngx_cflb_dns_lb_s       ngx_cflb_dns_lb_t;
 typedef struct ngx_cflb_sh_dns_s       ngx_cflb_sh_dns_t;
 
+/* the fleet (ngx_cflb_cluster.h) */
+typedef struct ngx_cflb_cluster_s      ngx_cflb_cluster_t;
+typedef struct ngx_cflb_sh_cluster_s   ngx_cflb_sh_cluster_t;
+
 
 /* the largest number of pools one load balancer may reach */
 #define NGX_CFLB_MAX_POOLS     64
@@ -57,6 +61,12 @@ enum {
     NGX_CFLB_MON_ICMP_PING,
     NGX_CFLB_MON_SMTP,
     NGX_CFLB_MON_LDAP
+};
+
+/* a monitor's quorum: whose verdict decides an endpoint's health */
+enum {
+    NGX_CFLB_QUORUM_LOCAL = 0,     /* this node's own */
+    NGX_CFLB_QUORUM_MAJORITY       /* most of the fleet's (cflb_cluster) */
 };
 
 enum {
@@ -110,6 +120,7 @@ struct ngx_cflb_monitor_s {
     ngx_uint_t                retries;
     ngx_uint_t                consecutive_up;
     ngx_uint_t                consecutive_down;
+    ngx_uint_t                quorum;        /* NGX_CFLB_QUORUM_* */
 #if (NGX_SSL)
     ngx_ssl_t                *ssl;
 #endif
@@ -373,6 +384,8 @@ struct ngx_cflb_conf_s {
 
     /* stream: DNS-only zones and hostnames (ngx_cflb_dns_zone.c), or NULL */
     ngx_cflb_dns_conf_t      *dns;
+
+    ngx_cflb_cluster_t       *cluster;       /* cflb_cluster, or NULL */
 
     ngx_slab_pool_t          *shpool;
     ngx_cflb_sh_t            *sh;

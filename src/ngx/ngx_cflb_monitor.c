@@ -40,6 +40,8 @@ static char *ngx_cflb_mon_time(ngx_conf_t *cf, ngx_cflb_monitor_t *mon,
     ngx_str_t *value);
 static char *ngx_cflb_mon_num(ngx_conf_t *cf, ngx_cflb_monitor_t *mon,
     ngx_str_t *value);
+static char *ngx_cflb_mon_quorum(ngx_conf_t *cf, ngx_cflb_monitor_t *mon,
+    ngx_str_t *value);
 #if (NGX_SSL)
 static ngx_int_t ngx_cflb_monitor_ssl(ngx_conf_t *cf,
     ngx_cflb_monitor_t *mon);
@@ -78,6 +80,7 @@ static ngx_cflb_monitor_option_t  ngx_cflb_monitor_options[] = {
     { ngx_string("retries"), NGX_CFLB_ALL_TYPES, ngx_cflb_mon_num },
     { ngx_string("consecutive_up"), NGX_CFLB_ALL_TYPES, ngx_cflb_mon_num },
     { ngx_string("consecutive_down"), NGX_CFLB_ALL_TYPES, ngx_cflb_mon_num },
+    { ngx_string("quorum"), NGX_CFLB_ALL_TYPES, ngx_cflb_mon_quorum },
     { ngx_null_string, 0, NULL }
 };
 
@@ -125,6 +128,7 @@ ngx_cflb_monitor_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     mon->retries = NGX_CONF_UNSET_UINT;
     mon->consecutive_up = NGX_CONF_UNSET_UINT;
     mon->consecutive_down = NGX_CONF_UNSET_UINT;
+    mon->quorum = NGX_CONF_UNSET_UINT;
     mon->file = cf->conf_file->file.name.data;
     mon->line = cf->conf_file->line;
 
@@ -216,6 +220,7 @@ ngx_cflb_monitor_check(ngx_conf_t *cf, ngx_cflb_monitor_t *mon)
     ngx_conf_init_uint_value(mon->retries, 2);
     ngx_conf_init_uint_value(mon->consecutive_up, 0);
     ngx_conf_init_uint_value(mon->consecutive_down, 0);
+    ngx_conf_init_uint_value(mon->quorum, NGX_CFLB_QUORUM_LOCAL);
 
     if (mon->method.len == 0) {
         ngx_str_set(&mon->method, "GET");
@@ -612,4 +617,32 @@ ngx_cflb_find_monitor(ngx_cflb_conf_t *ccf, ngx_str_t *name)
     }
 
     return NULL;
+}
+
+
+/* quorum local | majority: whose verdict decides (cflb_cluster) */
+
+static char *
+ngx_cflb_mon_quorum(ngx_conf_t *cf, ngx_cflb_monitor_t *mon,
+    ngx_str_t *value)
+{
+    if (mon->quorum != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    if (value->len == 5 && ngx_strncmp(value->data, "local", 5) == 0) {
+        mon->quorum = NGX_CFLB_QUORUM_LOCAL;
+        return NGX_CONF_OK;
+    }
+
+    if (value->len == 8 && ngx_strncmp(value->data, "majority", 8) == 0) {
+        mon->quorum = NGX_CFLB_QUORUM_MAJORITY;
+        return NGX_CONF_OK;
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid quorum \"%V\", expected local or majority",
+                       value);
+
+    return NGX_CONF_ERROR;
 }

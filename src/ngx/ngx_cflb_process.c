@@ -3,7 +3,8 @@
  * A worker's part in cflb: both modules' init_process and exit_process
  * start and end it in every cflb zone of the cycle, once, whichever
  * module comes first (in a static build they share the code): the zone
- * slot and the RNG, the token MAC, the alerts queue, the health checks.
+ * slot and the RNG, the token MAC, the alerts queue, the health checks,
+ * the etcd connection of a fleet.
  */
 
 #include <ngx_config.h>
@@ -15,6 +16,7 @@
 #include "ngx_cflb_health.h"
 #include "ngx_cflb_notify.h"
 #include "ngx_cflb_runtime.h"
+#include "ngx_cflb_cluster.h"
 
 
 static ngx_int_t ngx_cflb_each_worker(ngx_cycle_t *cycle, ngx_uint_t start);
@@ -107,7 +109,8 @@ ngx_cflb_init_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf)
     ngx_cflb_zone_attach(ccf, cycle->log);
 
     if (ngx_cflb_affinity_init_worker(ccf, cycle->log) != NGX_OK
-        || ngx_cflb_notify_init_worker(cycle, ccf) != NGX_OK)
+        || ngx_cflb_notify_init_worker(cycle, ccf) != NGX_OK
+        || ngx_cflb_cluster_init_worker(cycle, ccf) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -121,6 +124,7 @@ ngx_cflb_exit_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf)
 {
     ngx_cflb_affinity_exit_worker(ccf);
     ngx_cflb_notify_exit_worker(ccf);
+    ngx_cflb_cluster_exit_worker(ccf);
     ngx_cflb_runtime_exit_worker(ccf);
     ngx_cflb_zone_detach(ccf);
 }

@@ -14,6 +14,7 @@
 #include "ngx_cflb_model.h"
 #include "cflb_override.h"
 #include "cflb_session.h"
+#include "cflb_quorum.h"
 
 
 /*
@@ -25,7 +26,7 @@
 #define NGX_CFLB_SLOTS         64
 
 #define NGX_CFLB_ZONE_MAGIC    0x62666c63      /* "cflb" */
-#define NGX_CFLB_ZONE_LAYOUT   9
+#define NGX_CFLB_ZONE_LAYOUT   10
 
 /* room for why the last write of the state file failed */
 #define NGX_CFLB_STATE_ERR     256
@@ -98,6 +99,14 @@ struct ngx_cflb_sh_endpoint_s {
     cflb_override_t           rt_enabled;
     cflb_override_t           rt_weight;
 
+    /*
+     * health quorum ("quorum majority", ngx_cflb_health.c), under the
+     * mutex: "health" above is then the fleet's verdict, "local" this
+     * node's own, "votes" the live peers' (ngx_cflb_cluster.c)
+     */
+    cflb_health_t             local;
+    cflb_votes_t              votes;
+
     /* each worker's share of "active", by slot */
     uint32_t                  slot_active[NGX_CFLB_SLOTS];
 };
@@ -153,6 +162,9 @@ struct ngx_cflb_sh_s {
 
     /* DNS-only counters (ngx_cflb_dns_zone.c), made when first needed */
     ngx_cflb_sh_dns_t        *dns;
+
+    /* cflb_cluster: the etcd connection's state, node names */
+    ngx_cflb_sh_cluster_t    *cluster;       /* made when first needed */
 };
 
 

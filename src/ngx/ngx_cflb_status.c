@@ -18,6 +18,7 @@
 #include "ngx_cflb_geo.h"
 #include "ngx_cflb_state.h"
 #include "ngx_cflb_dns_zone.h"
+#include "ngx_cflb_cluster.h"
 
 
 static u_char *ngx_cflb_status_doc(u_char *p, ngx_cflb_conf_t *ccf);
@@ -147,8 +148,9 @@ ngx_cflb_status_doc(u_char *p, ngx_cflb_conf_t *ccf)
     }
 
     p = ngx_cflb_state_status(p, ccf);
+    p = ngx_cflb_dns_status(p, ccf);
 
-    return ngx_cflb_dns_status(p, ccf);
+    return ngx_cflb_cluster_status(p, ccf);
 }
 
 
@@ -389,6 +391,7 @@ ngx_cflb_status_endpoint(u_char *p, ngx_cflb_pool_t *pool,
 
     p = ngx_cflb_status_drain(p, ep);
     p = ngx_cflb_status_counters(p, &she->c);
+    p = ngx_cflb_cluster_votes(p, ep);
 
     return ngx_sprintf(p, "}");
 }
@@ -473,7 +476,8 @@ ngx_cflb_status_size(ngx_cflb_conf_t *ccf)
 
     /* the top level: time, subsystem, the arrays, "stream", "geo" */
     size = 512 + 6 * ccf->node.pop.len + ngx_cflb_state_status_size(ccf)
-           + ngx_cflb_dns_status_size(ccf);
+           + ngx_cflb_dns_status_size(ccf)
+           + ngx_cflb_cluster_status_size(ccf);
 
     if (ccf->geo) {
         dbs = ccf->geo->elts;

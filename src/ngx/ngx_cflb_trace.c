@@ -21,6 +21,8 @@
 
 
 static u_char *ngx_cflb_trace_skips(u_char *p, ngx_cflb_trace_t *tr);
+static u_char *ngx_cflb_trace_quorum(u_char *p, ngx_cflb_trace_t *tr);
+static ngx_uint_t ngx_cflb_trace_overruled(ngx_cflb_endpoint_t *ep);
 static u_char *ngx_cflb_trace_how(u_char *p, ngx_uint_t how,
     ngx_int_t policy);
 static u_char *ngx_cflb_trace_ep(u_char *p, ngx_cflb_endpoint_t *ep);
@@ -58,7 +60,7 @@ static const ngx_str_t  ngx_cflb_skip_words[] = {
 /* by NGX_CFLB_HOW_* (NGX_CFLB_HOW_STEERING is the policy's name) */
 static const ngx_str_t  ngx_cflb_how_words[] = {
     ngx_null_string, ngx_string("(fallback)"), ngx_string("(affinity)"),
-    ngx_string("(ip_cookie)")
+    ngx_string("(ip_cookie)"), ngx_string("(session_key)")
 };
 
 /* by NGX_CFLB_AFF_* */
@@ -267,7 +269,9 @@ ngx_cflb_trace_pick(ngx_cflb_decision_t *d, ngx_cflb_endpoint_t *ep)
         tr->failed = d->last;
     }
 
-    how = d->ip_pick ? NGX_CFLB_HOW_IP_COOKIE : NGX_CFLB_HOW_STEERING;
+    how = !d->ip_pick ? NGX_CFLB_HOW_STEERING
+          : (d->view->affinity->mode == NGX_CFLB_AFFINITY_HEADER)
+            ? NGX_CFLB_HOW_SESSION_KEY : NGX_CFLB_HOW_IP_COOKIE;
 
     if (ep == NULL) {
         /* nothing */
@@ -397,16 +401,19 @@ ngx_cflb_trace_variable(ngx_cflb_decision_t *d, ngx_pool_t *pool,
     n = ngx_min(tr->nskips, NGX_CFLB_TRACE_SKIPS);
     sk = tr->skips;
 
+    /* a skipped endpoint may be named again in "quorum" */
     for (i = 0; i < n; i++) {
         len += 3 * (sk[i].pool->name.len + 1) + NGX_CFLB_WORD_MAX;
 
         if (sk[i].ep) {
-            len += 3 * sk[i].ep->name.len;
+            len += 3 * (sk[i].pool->name.len + 2 * sk[i].ep->name.len)
+                   + NGX_CFLB_WORD_MAX;
         }
     }
 
     if (tr->ep) {
-        len += 3 * (2 * tr->ep->pool->name.len + tr->ep->name.len);
+        len += 3 * (3 * tr->ep->pool->name.len + 2 * tr->ep->name.len)
+               + NGX_CFLB_WORD_MAX;
     }
 
     if (tr->failed) {
@@ -471,6 +478,8 @@ ngx_cflb_trace_variable(ngx_cflb_decision_t *d, ngx_pool_t *pool,
         p = ngx_cpymem(p, ":failed", 7);
     }
 
+    p = ngx_cflb_trace_quorum(p, tr);
+
 done:
 
     v->len = p - v->data;
@@ -517,6 +526,78 @@ ngx_cflb_trace_skips(u_char *p, ngx_cflb_trace_t *tr)
     }
 
     return p;
+}
+
+
+/*
+ * " quorum=eu/a:healthy,eu/b:unhealthy": the endpoints chosen or left
+ * out as unhealthy whose health the fleet's votes decided against this
+ * node's own probes ("quorum majority"), with the fleet's verdict.
+ */
+
+static u_char *
+ngx_cflb_trace_quorum(u_char *p, ngx_cflb_trace_t *tr)
+{
+    ngx_uint_t            i, n, k, v;
+    ngx_cflb_endpoint_t  *ep;
+
+    n = ngx_min(tr->nskips, NGX_CFLB_TRACE_SKIPS);
+    k = 0;
+
+    for (i = 0; i <= n; i++) {
+        ep = (i == n) ? tr->ep
+             : (tr->skips[i].reason == NGX_CFLB_SKIP_UNHEALTHY)
+               ? tr->skips[i].ep : NULL;
+
+        if (ep == NULL) {
+            continue;
+        }
+
+        v = ngx_cflb_trace_overruled(ep);
+
+        if (v == 0) {
+            continue;
+        }
+
+        if (k++ == 0) {
+            p = ngx_cpymem(p, " quorum=", 8);
+
+        } else {
+            *p++ = ',';
+        }
+
+        p = ngx_cflb_trace_ep(p, ep);
+        p = (v == CFLB_VOTE_UP) ? ngx_cpymem(p, ":healthy", 8)
+                                : ngx_cpymem(p, ":unhealthy", 10);
+    }
+
+    return p;
+}
+
+
+/* the fleet's verdict on ep when it is not this node's, else 0 */
+
+static ngx_uint_t
+ngx_cflb_trace_overruled(ngx_cflb_endpoint_t *ep)
+{
+    cflb_health_t        local, health;
+    ngx_cflb_monitor_t  *mon;
+
+    mon = ep->pool->monitor;
+
+    if (mon == NULL || mon->quorum != NGX_CFLB_QUORUM_MAJORITY) {
+        return 0;
+    }
+
+    /* read without the lock: the line is a report, not a decision */
+    local = ep->sh->local;
+    health = ep->sh->health;
+
+    if (!local.known || !health.known || local.healthy == health.healthy) {
+        return 0;
+    }
+
+    return health.healthy ? CFLB_VOTE_UP : CFLB_VOTE_DOWN;
 }
 
 

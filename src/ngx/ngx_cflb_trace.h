@@ -31,7 +31,8 @@ enum {
     NGX_CFLB_HOW_STEERING = 0,     /* the policy of the lb or pool */
     NGX_CFLB_HOW_FALLBACK,         /* pool: no other pool could serve */
     NGX_CFLB_HOW_AFFINITY,         /* the session's */
-    NGX_CFLB_HOW_IP_COOKIE         /* ip_cookie's pick by the address */
+    NGX_CFLB_HOW_IP_COOKIE,        /* ip_cookie's pick by the address */
+    NGX_CFLB_HOW_SESSION_KEY       /* a fleet's header session, by its key */
 };
 
 /* $cflb_trace: what became of the request's session */

@@ -15,6 +15,7 @@
 #include "ngx_cflb_rules.h"
 #include "ngx_cflb_state.h"
 #include "ngx_cflb_dns_zone.h"
+#include "ngx_cflb_cluster.h"
 
 #if (NGX_OPENSSL)
 #include <openssl/rand.h>
@@ -187,6 +188,10 @@ ngx_cflb_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     if (rc == NGX_OK) {
         rc = ngx_cflb_zone_sessions(ccf, shm_zone->shm.log);
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_cflb_cluster_init_zone(ccf, shm_zone->shm.log);
     }
 
     ngx_shmtx_unlock(&shpool->mutex);

@@ -1091,8 +1091,10 @@ sub reload_edit {
 # $dir: start it again in the prefix of one stopped before (a restart),
 # with a fresh error log.  As root its workers run as $InstanceUser
 # ("root" unless a test sets another, such as "nobody nogroup").
+# $InstanceLogLevel is the level of its error log (warn).
 our @instances;
 our $InstanceUser = 'root';
+our $InstanceLogLevel = 'warn';
 
 sub instance {
     my ($port, $http, $workers, $dir, $stream) = @_;
@@ -1110,7 +1112,7 @@ sub instance {
         "daemon off;\nmaster_process on;\n",
         "worker_processes ", $workers || 2, ";\n",
         "pid $dir/logs/nginx.pid;\n",
-        "error_log $dir/logs/error.log warn;\n",
+        "error_log $dir/logs/error.log $InstanceLogLevel;\n",
         "events { worker_connections 256; accept_mutex off; }\n",
         "http {\n    access_log off;\n",
         map({ "    ${_}_temp_path $dir/$_;\n" }

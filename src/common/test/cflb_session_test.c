@@ -2,7 +2,11 @@
 /*
  * cflb_session.c: the header-session table.  Golden behaviour (find,
  * touch, expiry, LRU eviction when full, idle sessions dropped first)
- * and a randomized run against a plain model of the same rules.
+ * and a randomized run against a plain model of the same rules.  The
+ * seed of a session's first pick: golden values (the same on 32-bit),
+ * two nodes with sets built apart making the same picks, the shares of
+ * the weights, and sessions that move only off an endpoint that stops
+ * serving.
  */
 
 
@@ -209,6 +213,121 @@ randomized(cflb_test_t *t)
 }
 
 
+/* the first pick of a session on two nodes, each with its own set */
+
+static void
+fleet_policy(cflb_test_t *t, cflb_policy_e policy)
+{
+    int               pa, pb, was[20000];
+    uint64_t          key[2];
+    unsigned          i, bad, moved;
+    cflb_rng_t        ra, rb;
+    cflb_set_t        a, b;
+    cflb_pick_t       pk;
+    unsigned long     counts[4];
+    cflb_test_ctx_t   ctx;
+    cflb_test_mem_t   mem;
+    cflb_test_set_t   ma, mb;
+    cflb_allocator_t  alloc;
+
+    static const uint32_t       w[4] = { 60, 30, 10, 0 };
+    static const unsigned char  down1[4] = { 0, 1, 0, 0 };
+
+    cflb_test_allocator(&alloc, &mem);
+    cflb_test_members(&ma, 4, w, "ep");
+    cflb_test_members(&mb, 4, w, "ep");
+
+    cflb_check(t, cflb_set_init(&a, policy, ma.members, 4, &alloc) == CFLB_OK
+                  && cflb_set_init(&b, policy, mb.members, 4, &alloc)
+                     == CFLB_OK);
+
+    cflb_test_pick_init(&pk, &ctx, &ra, 0);
+    pk.load = NULL;                 /* as the glue asks a session's pick */
+
+    memset(counts, 0, sizeof(counts));
+    bad = 0;
+
+    for (i = 0; i < 20000; i++) {
+        key[0] = (uint64_t) i * 0x9e3779b97f4a7c15ULL;
+        key[1] = ~(uint64_t) i;
+
+        cflb_rng_seed(&ra, cflb_session_seed(key));
+        cflb_rng_seed(&rb, cflb_session_seed(key));
+
+        pk.rng = &ra;
+        pa = cflb_set_pick(&a, &pk);
+        pk.rng = &rb;
+        pb = cflb_set_pick(&b, &pk);
+
+        bad += (pa != pb || pa < 0 || pa > 3);
+        was[i] = pa;
+
+        if (pa >= 0 && pa <= 3) {
+            counts[pa]++;
+        }
+    }
+
+    cflb_check_msg(t, bad == 0, "%s: %u picks differ between the nodes",
+                   cflb_steer_ops(policy)->name, bad);
+
+    /* n = 20000: a share's standard deviation is under 0.35 pp */
+    cflb_check_pct(t, "share of weight 0.6", counts[0] / 200.0, 60, 2);
+    cflb_check_pct(t, "share of weight 0.3", counts[1] / 200.0, 30, 2);
+    cflb_check_pct(t, "share of weight 0.1", counts[2] / 200.0, 10, 2);
+    cflb_check(t, counts[3] == 0);
+
+    /* endpoint 1 stops serving: its sessions move, the same way on both */
+    ctx.down = down1;
+    bad = 0;
+    moved = 0;
+
+    for (i = 0; i < 20000; i++) {
+        key[0] = (uint64_t) i * 0x9e3779b97f4a7c15ULL;
+        key[1] = ~(uint64_t) i;
+
+        cflb_rng_seed(&ra, cflb_session_seed(key));
+        cflb_rng_seed(&rb, cflb_session_seed(key));
+
+        pk.rng = &ra;
+        pa = cflb_set_pick(&a, &pk);
+        pk.rng = &rb;
+        pb = cflb_set_pick(&b, &pk);
+
+        bad += (pa != pb || pa == 1);
+        moved += (was[i] != 1 && pa != was[i]);
+    }
+
+    cflb_check_msg(t, bad == 0 && moved == 0,
+                   "%s: %u disagree or on the endpoint down, %u moved "
+                   "without a reason", cflb_steer_ops(policy)->name, bad,
+                   moved);
+
+    cflb_set_free(&a, &alloc);
+    cflb_set_free(&b, &alloc);
+    cflb_check(t, mem.live == 0);
+
+    cflb_test_members_free(&ma);
+    cflb_test_members_free(&mb);
+}
+
+
+static void
+fleet(cflb_test_t *t)
+{
+    uint64_t  k1[2] = { 1, 2 };
+    uint64_t  k2[2] = { 0xdeadbeefcafef00dULL, 0x0123456789abcdefULL };
+    uint64_t  k3[2] = { 2, 1 };
+
+    /* golden: a node of another word size must seed the same */
+    cflb_check(t, cflb_session_seed(k1) == 0xbeeb8da1658eec67ULL);
+    cflb_check(t, cflb_session_seed(k2) == 0x18a18225a6b08ef2ULL);
+    cflb_check(t, cflb_session_seed(k3) != cflb_session_seed(k1));
+
+    fleet_policy(t, CFLB_STEER_RANDOM);
+    fleet_policy(t, CFLB_STEER_LORS);
+}
+
+
 int
 main(void)
 {
@@ -216,6 +335,7 @@ main(void)
 
     golden(&t);
     randomized(&t);
+    fleet(&t);
 
     return cflb_test_done(&t, "cflb_session_test");
 }
