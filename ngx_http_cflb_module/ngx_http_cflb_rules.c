@@ -654,27 +654,39 @@ static ngx_table_elt_t *
 ngx_http_cflb_next_header(ngx_list_part_t **part, ngx_uint_t *i,
     const u_char *name, size_t len)
 {
+    ngx_uint_t        k;
+    ngx_list_part_t  *p;
     ngx_table_elt_t  *h;
 
+    /* in locals: the walk runs over every header of every request */
+    p = *part;
+    k = *i;
+
     for ( ;; ) {
-        if (*i >= (*part)->nelts) {
-            if ((*part)->next == NULL) {
-                return NULL;
+        if (k >= p->nelts) {
+            if (p->next == NULL) {
+                h = NULL;
+                break;
             }
 
-            *part = (*part)->next;
-            *i = 0;
+            p = p->next;
+            k = 0;
             continue;
         }
 
-        h = (ngx_table_elt_t *) (*part)->elts + (*i)++;
+        h = (ngx_table_elt_t *) p->elts + k++;
 
-        if (h->hash && h->key.len == len
+        if (h->key.len == len && h->hash
             && ngx_strncasecmp(h->key.data, (u_char *) name, len) == 0)
         {
-            return h;
+            break;
         }
     }
+
+    *part = p;
+    *i = k;
+
+    return h;
 }
 
 

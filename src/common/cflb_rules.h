@@ -201,5 +201,16 @@ void cflb_rules_input_init(cflb_rules_input_t *in, cflb_rules_slot_t *slots,
  */
 int cflb_rules_eval(const cflb_rules_expr_t *e, cflb_rules_input_t *in);
 
+/*
+ * cflb_rules_next() evaluates set[*i], set[*i + 1], ... (n in all; a
+ * NULL one is true) with one input, in turn, until one matches: it
+ * returns 1 with *i its index, CFLB_ERROR with *i the index of one that
+ * failed as cflb_rules_eval() can, or 0 with *i = n when none is left.
+ * Call it again from *i + 1 for the next.  The same as cflb_rules_eval()
+ * on each, in fewer instructions.
+ */
+int cflb_rules_next(const cflb_rules_expr_t *const *set, size_t n,
+    size_t *i, cflb_rules_input_t *in);
+
 
 #endif /* _CFLB_RULES_H_INCLUDED_ */

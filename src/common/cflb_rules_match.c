@@ -69,53 +69,43 @@ size_t
 cflb_rules_search(const cflb_rules_search_t *s, const unsigned char *h,
     size_t n)
 {
-    int                   skip;
-    size_t                i, j;
+    size_t                i, j, m;
     unsigned char         c, first;
-    const unsigned char  *q;
+    const unsigned char  *pat, *q;
 
-    if (s->len == 0) {
+    m = s->len;
+    pat = s->pat;
+
+    if (m == 0) {
         return 0;
     }
 
-    first = s->pat[0];
-    skip = !s->ci || cflb_rules_upper(first) == first;
-    i = 0;
+    /* memchr() finds the first byte exactly: not a letter under ci */
+    first = pat[0];
+    first = (!s->ci || cflb_rules_upper(first) == first) ? first : 0;
     j = 0;
 
-    while (n - i >= s->len - j) {
-        if (j == 0 && skip) {
+    /* at i, with j bytes matched, the rest must still fit */
+
+    for (i = 0; n - i >= m - j; i++) {
+        if (j == 0 && first && n - i > 64) {
             /* memchr() pays off on long runs only: URIs are mostly short */
-
-            if (n - i > 64) {
-                q = memchr(h + i, first, n - i);
-                i = q ? (size_t) (q - h) : n;
-
-            } else {
-                while (i < n && h[i] != first) {
-                    i++;
-                }
-            }
-
-            if (n - i < s->len) {
+            q = memchr(h + i, first, n - i - m + 1);
+            if (q == NULL) {
                 return CFLB_RULES_NOTFOUND;
             }
+
+            i = (size_t) (q - h);
         }
 
         c = s->ci ? cflb_rules_lower(h[i]) : h[i];
 
-        while (j > 0 && c != s->pat[j]) {
+        while (j > 0 && c != pat[j]) {
             j = s->fail[j - 1];
         }
 
-        if (c == s->pat[j]) {
-            j++;
-        }
-
-        i++;
-
-        if (j == s->len) {
-            return i - j;
+        if (c == pat[j] && ++j == m) {
+            return i + 1 - m;
         }
     }
 
