@@ -117,6 +117,8 @@ static ngx_int_t ngx_http_cflb_fixed(ngx_http_request_t *r, ngx_cflb_lb_t *lb,
 static void ngx_http_cflb_fixed_trace(ngx_http_request_t *r,
     ngx_cflb_lb_t *lb, ngx_http_cflb_ruled_t *rd);
 static int ngx_http_cflb_get(void *ctx, unsigned id, cflb_rules_value_t *v);
+static int ngx_http_cflb_get_own(ngx_http_cflb_rules_ctx_t *hc, unsigned id,
+    cflb_rules_value_t *v);
 static int ngx_http_cflb_get_uri(ngx_http_cflb_rules_ctx_t *hc, unsigned id,
     cflb_rules_value_t *v);
 static int ngx_http_cflb_lookup(void *ctx, unsigned id,
@@ -439,11 +441,40 @@ ngx_http_cflb_fixed_trace(ngx_http_request_t *r, ngx_cflb_lb_t *lb,
 }
 
 
+/*
+ * The path, which rules name most, and the common fields take no part
+ * in the switch below, whose set-up costs as much as they do.
+ */
+
 static int
 ngx_http_cflb_get(void *ctx, unsigned id, cflb_rules_value_t *v)
 {
     ngx_http_cflb_rules_ctx_t *hc = ctx;
 
+    u_char     *q;
+    ngx_str_t  *uri;
+
+    if (id == NGX_HTTP_CFLB_PATH) {
+        uri = &hc->r->unparsed_uri;
+        q = ngx_strlchr(uri->data, uri->data + uri->len, '?');
+
+        v->u.s.data = uri->data;
+        v->u.s.len = q ? (size_t) (q - uri->data) : uri->len;
+        return CFLB_OK;
+    }
+
+    if (id < NGX_CFLB_FIELD_PORT) {
+        return ngx_cflb_rules_common(&hc->rq, id, v);
+    }
+
+    return ngx_http_cflb_get_own(hc, id, v);
+}
+
+
+static int
+ngx_http_cflb_get_own(ngx_http_cflb_rules_ctx_t *hc, unsigned id,
+    cflb_rules_value_t *v)
+{
     ngx_http_request_t  *r;
 
     r = hc->r;
@@ -478,7 +509,6 @@ ngx_http_cflb_get(void *ctx, unsigned id, cflb_rules_value_t *v)
         return ngx_http_cflb_str(v, &r->method_name);
 
     case NGX_HTTP_CFLB_URI:
-    case NGX_HTTP_CFLB_PATH:
     case NGX_HTTP_CFLB_QUERY:
         return ngx_http_cflb_get_uri(hc, id, v);
 
@@ -512,7 +542,8 @@ ngx_http_cflb_get(void *ctx, unsigned id, cflb_rules_value_t *v)
 
 /*
  * The request line's URI as the client sent it (before any rewrite):
- * path and query, the path, the query without "?" (missing without one).
+ * path and query, or the query without "?" (missing without one); the
+ * path is ngx_http_cflb_get()'s.
  */
 
 static int
@@ -531,12 +562,6 @@ ngx_http_cflb_get_uri(ngx_http_cflb_rules_ctx_t *hc, unsigned id,
     }
 
     q = ngx_strlchr(uri->data, uri->data + uri->len, '?');
-
-    if (id == NGX_HTTP_CFLB_PATH) {
-        v->u.s.data = uri->data;
-        v->u.s.len = q ? (size_t) (q - uri->data) : uri->len;
-        return CFLB_OK;
-    }
 
     if (q == NULL) {
         return CFLB_DECLINED;

@@ -4,7 +4,8 @@
  * the runs of a wildcard use Knuth-Morris-Pratt, so that a search is
  * linear in the subject whatever the pattern (a 64 KB URI against a
  * 4 KB needle stays cheap), with memchr() to skip to candidates while
- * nothing is matched.  Wildcards never backtrack: see cflb_rules_int.h.
+ * nothing is matched; a subject of 64 bytes or less is searched the
+ * naive way, which is bounded there and faster.  Wildcards never backtrack: see cflb_rules_int.h.
  */
 
 
@@ -78,6 +79,26 @@ cflb_rules_search(const cflb_rules_search_t *s, const unsigned char *h,
 
     if (m == 0) {
         return 0;
+    }
+
+    if (n <= 64) {
+        /* a short subject: the naive search, at most 64 * m steps, wins */
+
+        for (i = 0; i + m <= n; i++) {
+            for (j = 0; j < m; j++) {
+                c = s->ci ? cflb_rules_lower(h[i + j]) : h[i + j];
+
+                if (c != pat[j]) {
+                    break;
+                }
+            }
+
+            if (j == m) {
+                return i;
+            }
+        }
+
+        return CFLB_RULES_NOTFOUND;
     }
 
     /* memchr() finds the first byte exactly: not a letter under ci */

@@ -1845,7 +1845,7 @@ static void
 t_glob(t_ctx_t *c)
 {
     int              want, got, tok[12], ci;
-    char             text[96], pat[16], value[16];
+    char             text[96], pat[16], value[16], hay[80];
     size_t           i, k, np, nt, ns;
     unsigned         bad, compiled;
     cflb_rng_t       rng;
@@ -1915,31 +1915,35 @@ t_glob(t_ctx_t *c)
     cflb_check_msg(&c->t, bad == 0 && compiled > 5000,
                    "%u wildcards wrong, %u compiled", bad, compiled);
 
-    /* contains: a needle of a and b in a haystack of a and b */
+    /*
+     * contains: a needle of a and b in a haystack of a and b, short (the
+     * naive search) or past 64 bytes (Knuth-Morris-Pratt)
+     */
     bad = 0;
 
     for (i = 0; i < 20000; i++) {
         np = 1 + (size_t) cflb_rng_below(&rng, 6);
         ns = (size_t) cflb_rng_below(&rng, 14);
+        ns += cflb_rng_below(&rng, 2) ? 60 : 0;
 
         for (k = 0; k < np; k++) {
             pat[k] = "ab"[cflb_rng_below(&rng, 2)];
         }
 
         for (k = 0; k < ns; k++) {
-            value[k] = "ab"[cflb_rng_below(&rng, 2)];
+            hay[k] = "ab"[cflb_rng_below(&rng, 2)];
         }
 
         pat[np] = '\0';
-        value[ns] = '\0';
+        hay[ns] = '\0';
         sprintf(text, "http.referer contains \"%s\"", pat);
-        want = strstr(value, pat) != NULL;
+        want = strstr(hay, pat) != NULL;
 
-        cflb_test_req_str(&c->req, T_REFERER, value);
+        cflb_test_req_str(&c->req, T_REFERER, hay);
         got = t_eval(c, text, strlen(text));
 
         if (got != want && bad++ < 5) {
-            printf("%s on \"%s\": %d, want %d\n", text, value, got, want);
+            printf("%s on \"%s\": %d, want %d\n", text, hay, got, want);
         }
     }
 
@@ -2155,14 +2159,14 @@ t_prog_shape(t_ctx_t *c)
 /*
  * lower() and upper() under eq, ne, contains, starts_with() and
  * ends_with(), against the function applied for real, on random values
- * and literals of a, A, b, B and -.
+ * (a quarter of them past 64 bytes) and literals of a, A, b, B and -.
  */
 
 static void
 t_prog_fold(t_ctx_t *c)
 {
     int          want, got, fn, op;
-    char         text[96], lit[8], value[12], folded[12];
+    char         text[96], lit[8], value[80], folded[80];
     size_t       i, k, nl, nv;
     unsigned     bad;
     cflb_rng_t   rng;
@@ -2180,9 +2184,10 @@ t_prog_fold(t_ctx_t *c)
     cflb_rng_seed(&rng, 12);
     bad = 0;
 
-    for (i = 0; i < 5000; i++) {
+    for (i = 0; i < 8000; i++) {
         nl = (size_t) cflb_rng_below(&rng, 4);
         nv = (size_t) cflb_rng_below(&rng, 7);
+        nv += cflb_rng_below(&rng, 4) ? 0 : 64;       /* a long search */
         fn = (int) cflb_rng_below(&rng, 3);
         op = (int) cflb_rng_below(&rng, 5);
 
