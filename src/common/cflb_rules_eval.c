@@ -662,7 +662,9 @@ cflb_rules_get(cflb_rules_input_t *in, const cflb_rules_node_t *n,
     }
 
     if (n->type == CFLB_RT_IP) {
-        cflb_rules_ip_normalize(&v->u.ip);
+        if (v->u.ip.v6) {
+            cflb_rules_ip_normalize(&v->u.ip);
+        }
 
     } else if (n->type == CFLB_RT_BYTES && v->u.s.data == NULL) {
         /* memcmp() and the regex engine want a pointer */
