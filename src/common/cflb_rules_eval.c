@@ -118,38 +118,36 @@ cflb_rules_next(const cflb_rules_expr_t *const *set, size_t n, size_t *i,
     const cflb_rules_test_t  *t;
 
     r.in = in;
-    rc = 0;
 
     for (k = *i; k < n; k++) {
         r.e = set[k];
 
         if (r.e == NULL) {
-            rc = 1;
             break;
         }
 
-        for (pc = r.e->entry; pc < CFLB_RULES_PC_FALSE;
-             pc = rc ? t->t : t->f)
-        {
+        pc = r.e->entry;
+
+        while (pc < CFLB_RULES_PC_FALSE) {
             t = &r.e->prog[pc];
 
             rc = cflb_rules_test(&r, t);
             if (rc < 0) {
-                break;
+                *i = k;
+                return CFLB_ERROR;
             }
+
+            pc = rc ? t->t : t->f;
         }
 
-        if (rc < 0 || pc == CFLB_RULES_PC_TRUE) {
-            rc = (rc < 0) ? CFLB_ERROR : 1;
+        if (pc == CFLB_RULES_PC_TRUE) {
             break;
         }
-
-        rc = 0;
     }
 
     *i = k;
 
-    return rc;
+    return k < n;
 }
 
 

@@ -82,6 +82,7 @@ static void t_glob(t_ctx_t *c);
 static void t_prog(t_ctx_t *c);
 static void t_prog_shape(t_ctx_t *c);
 static void t_prog_fold(t_ctx_t *c);
+static void t_next(t_ctx_t *c);
 static int t_glob_naive(const int *pat, size_t np, const unsigned char *s,
     size_t ns, int ci);
 
@@ -2075,6 +2076,7 @@ t_prog(t_ctx_t *c)
 
     t_prog_shape(c);
     t_prog_fold(c);
+    t_next(c);
 }
 
 
@@ -2236,4 +2238,105 @@ t_prog_fold(t_ctx_t *c)
     cflb_check_msg(&c->t, bad == 0, "%u folded comparisons wrong", bad);
 
     c->req.set[T_REFERER] = 0;
+}
+
+
+/*
+ * cflb_rules_next(): the rules of a load balancer in turn, from *i on,
+ * one input for all, stopping at each match (a NULL condition is one)
+ * and at each failure, and the same as cflb_rules_eval() on each.
+ */
+
+static void
+t_next(t_ctx_t *c)
+{
+    int                        rc;
+    size_t                     i, k, found[8], nfound;
+    cflb_rules_input_t         in;
+    cflb_rules_slot_t          slots[T_NFIELDS];
+    cflb_rules_kslot_t         keys[8];
+    const cflb_rules_expr_t   *set[6];
+
+    static const char  *texts[6] = {
+        "http.host eq \"a\"",                          /* 0: no */
+        "starts_with(lower(http.host), \"www.\")",     /* 1: yes */
+        "ip.src in {10.0.0.0/8}",                      /* 2: no */
+        NULL,                                          /* 3: yes */
+        "http.referer contains \"x\" or ssl",          /* 4: yes */
+        "http.request.method eq \"GET\""               /* 5: no */
+    };
+
+    memset(set, 0, sizeof(set));
+
+    for (k = 0; k < 6; k++) {
+        set[k] = texts[k] ? t_compile(c, texts[k]) : NULL;
+
+        if (texts[k] && set[k] == NULL) {
+            goto done;
+        }
+    }
+
+    memset(c->req.gets, 0, sizeof(c->req.gets));
+    cflb_test_input(&in, slots, keys, 8, &c->req, &c->pa);
+    nfound = 0;
+
+    for (i = 0; (rc = cflb_rules_next(set, 6, &i, &in)) != 0; i++) {
+        cflb_check_msg(&c->t, rc == 1 && nfound < 8, "next: %d", rc);
+
+        if (rc != 1 || nfound == 8) {
+            break;
+        }
+
+        found[nfound++] = i;
+    }
+
+    cflb_check_msg(&c->t, rc == 0 && i == 6 && nfound == 3 && found[0] == 1
+                   && found[1] == 3 && found[2] == 4,
+                   "next: %d at %u, %u found", rc, (unsigned) i,
+                   (unsigned) nfound);
+
+    /* each field was fetched once for all six */
+    cflb_check(&c->t, c->req.gets[T_HOST] == 1 && c->req.gets[T_IP] == 1);
+
+    /* none left, and none at all */
+    i = 6;
+    cflb_check(&c->t, cflb_rules_next(set, 6, &i, &in) == 0 && i == 6);
+    i = 0;
+    cflb_check(&c->t, cflb_rules_next(set, 0, &i, &in) == 0 && i == 0);
+
+    /* a failure stops at its rule; the next call goes on past it */
+    cflb_test_input(&in, slots, keys, 8, &c->req, &c->pa);
+    c->req.fail_id = T_IP;
+    i = 2;
+    rc = cflb_rules_next(set, 6, &i, &in);
+    cflb_check_msg(&c->t, rc == CFLB_ERROR && i == 2, "next: %d at %u", rc,
+                   (unsigned) i);
+    i++;
+    rc = cflb_rules_next(set, 6, &i, &in);
+    cflb_check_msg(&c->t, rc == 1 && i == 3, "next: %d at %u", rc,
+                   (unsigned) i);
+    c->req.fail_id = -1;
+
+    /* cflb_rules_eval() is cflb_rules_next() of one */
+    for (k = 0; k < 6; k++) {
+        if (set[k] == NULL) {
+            continue;
+        }
+
+        cflb_test_input(&in, slots, keys, 8, &c->req, &c->pa);
+        i = 0;
+        rc = cflb_rules_next(&set[k], 1, &i, &in);
+        cflb_test_input(&in, slots, keys, 8, &c->req, &c->pa);
+        cflb_check_msg(&c->t, rc == cflb_rules_eval(set[k], &in),
+                       "next and eval differ on \"%s\"", texts[k]);
+    }
+
+done:
+
+    for (k = 0; k < 6; k++) {
+        cflb_rules_free((cflb_rules_expr_t *) set[k]);
+    }
+
+    cflb_test_pool_reset(&c->pool);
+    memset(c->req.gets, 0, sizeof(c->req.gets));
 }
