@@ -2,13 +2,14 @@
 /*
  * cflb rules: evaluation.  The program (cflb_rules_prog.c) runs its
  * tests in a loop; a test that is more than a value and a comparison
- * walks its part of the compiled tree, with no type checks left to do.  Values come from the request cache, or from the
- * caller's callbacks the first time; a missing value (an absent header,
- * an index past the end) makes every comparison on it false, as the
- * product documents.  Inside any() and all(), "elem" is the index of the
- * element the condition is evaluated for; x[*] reads x[elem], and a call
- * mapped over x[*] is computed for that one element only, so that no
- * array of results is ever built.
+ * walks its part of the compiled tree, with no type checks left to do.
+ * Values come from the request cache, or from the caller's callbacks
+ * the first time; a missing value (an absent header, an index past the
+ * end) makes every comparison on it false, as the product documents.
+ * Inside any() and all(), "elem" is the index of the element the
+ * condition is evaluated for; x[*] reads x[elem], and a call mapped over
+ * x[*] is computed for that one element only, so that no array of
+ * results is ever built.
  */
 
 
@@ -164,8 +165,8 @@ cflb_rules_eval_tree(const cflb_rules_expr_t *e, cflb_rules_input_t *in)
 
 
 /*
- * 1, 0, or CFLB_ERROR.  A field already in the cache is compared where
- * it lies; anything else is read into v first.
+ * 1, 0, or CFLB_ERROR.  A field is fetched into its cache slot and
+ * compared where it lies; anything else is read into local first.
  */
 
 static int

@@ -5,7 +5,8 @@
  * linear in the subject whatever the pattern (a 64 KB URI against a
  * 4 KB needle stays cheap), with memchr() to skip to candidates while
  * nothing is matched; a subject of 64 bytes or less is searched the
- * naive way, which is bounded there and faster.  Wildcards never backtrack: see cflb_rules_int.h.
+ * naive way, which is bounded there and faster.  Wildcards never
+ * backtrack: see cflb_rules_int.h.
  */
 
 

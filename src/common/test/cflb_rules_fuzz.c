@@ -331,7 +331,11 @@ static const char  *cflb_fuzz_seeds[] = {
     "\x00http.request.headers[*][0] == \"a\"",
     "\x00r##\"a\"#\"## == http.host",
     "\x00ip.src == ::ffff:203.0.113.7 or ip.src >= 1:2:3:4:5:6:7:8",
-    "\x00http.cookie contains \"\xff\xfe\" and len(http.cookie) > 0"
+    "\x00http.cookie contains \"\xff\xfe\" and len(http.cookie) > 0",
+    "\x00starts_with(lower(http.host), \"www.\") or "
+    "ends_with(upper(http.host), \"Com\")",
+    "\x08upper(http.request.headers[\"accept\"][1]) contains \"JSON\" and "
+    "not (lower(http.request.uri.args.names[0]) ne \"ID\")"
 };
 
 
