@@ -1,12 +1,13 @@
 
 /*
  * Custom load-balancing rules: the Cloudflare Rules language (wirefilter)
- * compiled once, at configuration time, into a typed tree that the
- * request path only walks.  The core knows no field names: the caller
- * describes its fields in a scheme and supplies their values lazily,
- * through callbacks, at most once per request however many rules use
- * them.  Regular expressions come from an injected engine (PCRE2 in the
- * glue).  The language as implemented is described in docs/rules.md.
+ * compiled once, at configuration time, into a typed tree and a flat
+ * program of tests that the request path only runs.  The core knows no
+ * field names: the caller describes its fields in a scheme and supplies
+ * their values lazily, through callbacks, at most once per request
+ * however many rules use them.  Regular expressions come from an
+ * injected engine (PCRE2 in the glue).  The language as implemented is
+ * described in docs/rules.md.
  */
 
 #ifndef _CFLB_RULES_H_INCLUDED_
