@@ -117,6 +117,8 @@ static ngx_int_t ngx_http_cflb_fixed(ngx_http_request_t *r, ngx_cflb_lb_t *lb,
 static void ngx_http_cflb_fixed_trace(ngx_http_request_t *r,
     ngx_cflb_lb_t *lb, ngx_http_cflb_ruled_t *rd);
 static int ngx_http_cflb_get(void *ctx, unsigned id, cflb_rules_value_t *v);
+static int ngx_http_cflb_get_own(ngx_http_cflb_rules_ctx_t *hc, unsigned id,
+    cflb_rules_value_t *v);
 static int ngx_http_cflb_get_uri(ngx_http_cflb_rules_ctx_t *hc, unsigned id,
     cflb_rules_value_t *v);
 static int ngx_http_cflb_lookup(void *ctx, unsigned id,
@@ -140,6 +142,11 @@ static int ngx_http_cflb_version(ngx_http_request_t *r,
 
 #define ngx_http_cflb_str(v, str)                                             \
     ((v)->u.s.data = (str)->data, (v)->u.s.len = (str)->len, CFLB_OK)
+
+/* a request header named name, in any case; deleted ones have hash 0 */
+#define ngx_http_cflb_header_is(h, name, len)                                 \
+    ((h)->key.len == (len) && (h)->hash                                       \
+     && ngx_strncasecmp((h)->key.data, (u_char *) (name), len) == 0)
 
 
 ngx_cflb_rule_conf_t *
@@ -439,11 +446,40 @@ ngx_http_cflb_fixed_trace(ngx_http_request_t *r, ngx_cflb_lb_t *lb,
 }
 
 
+/*
+ * The path, which rules name most, and the common fields take no part
+ * in the switch below, whose set-up costs as much as they do.
+ */
+
 static int
 ngx_http_cflb_get(void *ctx, unsigned id, cflb_rules_value_t *v)
 {
     ngx_http_cflb_rules_ctx_t *hc = ctx;
 
+    u_char     *q;
+    ngx_str_t  *uri;
+
+    if (id == NGX_HTTP_CFLB_PATH) {
+        uri = &hc->r->unparsed_uri;
+        q = ngx_strlchr(uri->data, uri->data + uri->len, '?');
+
+        v->u.s.data = uri->data;
+        v->u.s.len = q ? (size_t) (q - uri->data) : uri->len;
+        return CFLB_OK;
+    }
+
+    if (id < NGX_CFLB_FIELD_PORT) {
+        return ngx_cflb_rules_common(&hc->rq, id, v);
+    }
+
+    return ngx_http_cflb_get_own(hc, id, v);
+}
+
+
+static int
+ngx_http_cflb_get_own(ngx_http_cflb_rules_ctx_t *hc, unsigned id,
+    cflb_rules_value_t *v)
+{
     ngx_http_request_t  *r;
 
     r = hc->r;
@@ -478,7 +514,6 @@ ngx_http_cflb_get(void *ctx, unsigned id, cflb_rules_value_t *v)
         return ngx_http_cflb_str(v, &r->method_name);
 
     case NGX_HTTP_CFLB_URI:
-    case NGX_HTTP_CFLB_PATH:
     case NGX_HTTP_CFLB_QUERY:
         return ngx_http_cflb_get_uri(hc, id, v);
 
@@ -512,7 +547,8 @@ ngx_http_cflb_get(void *ctx, unsigned id, cflb_rules_value_t *v)
 
 /*
  * The request line's URI as the client sent it (before any rewrite):
- * path and query, the path, the query without "?" (missing without one).
+ * path and query, or the query without "?" (missing without one); the
+ * path is ngx_http_cflb_get()'s.
  */
 
 static int
@@ -532,12 +568,6 @@ ngx_http_cflb_get_uri(ngx_http_cflb_rules_ctx_t *hc, unsigned id,
 
     q = ngx_strlchr(uri->data, uri->data + uri->len, '?');
 
-    if (id == NGX_HTTP_CFLB_PATH) {
-        v->u.s.data = uri->data;
-        v->u.s.len = q ? (size_t) (q - uri->data) : uri->len;
-        return CFLB_OK;
-    }
-
     if (q == NULL) {
         return CFLB_DECLINED;
     }
@@ -555,7 +585,7 @@ ngx_http_cflb_lookup(void *ctx, unsigned id, const unsigned char *key,
 {
     ngx_http_cflb_rules_ctx_t *hc = ctx;
 
-    ngx_uint_t        i, n, k;
+    ngx_uint_t        i, n;
     cflb_str_t       *a;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
@@ -564,38 +594,41 @@ ngx_http_cflb_lookup(void *ctx, unsigned id, const unsigned char *key,
         return ngx_http_cflb_arg(hc, key, len, v);
     }
 
-    /* the values of a header: names case-insensitive, values in order */
+    /*
+     * The values of a header: names case-insensitive, values in order.
+     * Counted first in a loop of its own, as most lookups find nothing.
+     */
 
-    a = NULL;
+    n = 0;
 
-    for (k = 0; k < 2; k++) {
-        n = 0;
-        part = &hc->r->headers_in.headers.part;
-        i = 0;
+    for (part = &hc->r->headers_in.headers.part; part; part = part->next) {
+        h = part->elts;
 
-        while ((h = ngx_http_cflb_next_header(&part, &i, key, len))) {
-            if (k) {
-                a[n].data = h->value.data;
-                a[n].len = h->value.len;
-            }
-
-            n++;
+        for (i = 0; i < part->nelts; i++) {
+            n += ngx_http_cflb_header_is(&h[i], key, len);
         }
+    }
 
-        if (n == 0) {
-            return CFLB_DECLINED;
-        }
+    if (n == 0) {
+        return CFLB_DECLINED;
+    }
 
-        if (k == 0) {
-            a = ngx_palloc(hc->r->pool, n * sizeof(cflb_str_t));
-            if (a == NULL) {
-                return CFLB_ERROR;
-            }
-        }
+    a = ngx_palloc(hc->r->pool, n * sizeof(cflb_str_t));
+    if (a == NULL) {
+        return CFLB_ERROR;
     }
 
     v->u.a.elts = a;
     v->u.a.n = n;
+
+    part = &hc->r->headers_in.headers.part;
+    i = 0;
+
+    while ((h = ngx_http_cflb_next_header(&part, &i, key, len))) {
+        a->data = h->value.data;
+        a->len = h->value.len;
+        a++;
+    }
 
     return CFLB_OK;
 }
@@ -654,27 +687,37 @@ static ngx_table_elt_t *
 ngx_http_cflb_next_header(ngx_list_part_t **part, ngx_uint_t *i,
     const u_char *name, size_t len)
 {
+    ngx_uint_t        k;
+    ngx_list_part_t  *p;
     ngx_table_elt_t  *h;
 
+    /* in locals: the walk runs over every header of every request */
+    p = *part;
+    k = *i;
+
     for ( ;; ) {
-        if (*i >= (*part)->nelts) {
-            if ((*part)->next == NULL) {
-                return NULL;
+        if (k >= p->nelts) {
+            if (p->next == NULL) {
+                h = NULL;
+                break;
             }
 
-            *part = (*part)->next;
-            *i = 0;
+            p = p->next;
+            k = 0;
             continue;
         }
 
-        h = (ngx_table_elt_t *) (*part)->elts + (*i)++;
+        h = (ngx_table_elt_t *) p->elts + k++;
 
-        if (h->hash && h->key.len == len
-            && ngx_strncasecmp(h->key.data, (u_char *) name, len) == 0)
-        {
-            return h;
+        if (ngx_http_cflb_header_is(h, name, len)) {
+            break;
         }
     }
+
+    *part = p;
+    *i = k;
+
+    return h;
 }
 
 

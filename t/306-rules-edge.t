@@ -3,7 +3,8 @@
 # Rules on unusual requests (docs/rules.md, "Missing values"): absent
 # fields, a 64 KB URI, a header repeated 100 times, bytes that are not
 # UTF-8, a regular expression that would backtrack for ages (bounded by
-# the match limit: no match), many map lookups, an internal redirect.
+# the match limit: no match), a subject shorter than any match, many map
+# lookups, an internal redirect.
 
 use lib 't/lib';
 use Test::Nginx::Socket;
@@ -188,5 +189,28 @@ $::Backends . q{
 GET /t
 --- response_body
 b
+--- no_error_log
+[error]
+
+
+
+=== TEST 8: a subject shorter than the pattern's minimum length does not match; one of that length does
+PCRE2 says "^/t/[0-9]{3}$" needs 6 bytes: the module does not call it for
+/t/12 (5), and /t/123 (6) matches.
+--- http_config eval
+$::Backends . q{
+    cflb_lb www {
+        pools pa;
+        rule three { condition 'http.request.uri.path matches "^/t/[0-9]{3}$"'; override pools pb; }
+    }
+}
+--- config eval: $::Config
+--- init
+my $r = Cflb::get(path => '/t/123');
+die "/t/123: $r->{body}\n" unless $r->{body} eq 'b';
+--- request
+GET /t/12
+--- response_body
+a
 --- no_error_log
 [error]

@@ -1,13 +1,15 @@
 
 /*
- * cflb rules: evaluation.  A walk of the compiled tree with no type
- * checks left to do.  Values come from the request cache, or from the
- * caller's callbacks the first time; a missing value (an absent header,
- * an index past the end) makes every comparison on it false, as the
- * product documents.  Inside any() and all(), "elem" is the index of the
- * element the condition is evaluated for; x[*] reads x[elem], and a call
- * mapped over x[*] is computed for that one element only, so that no
- * array of results is ever built.
+ * cflb rules: evaluation.  The program (cflb_rules_prog.c) runs its
+ * tests in a loop; a test that is more than a value and a comparison
+ * walks its part of the compiled tree, with no type checks left to do.
+ * Values come from the request cache, or from the caller's callbacks
+ * the first time; a missing value (an absent header, an index past the
+ * end) makes every comparison on it false, as the product documents.
+ * Inside any() and all(), "elem" is the index of the element the
+ * condition is evaluated for; x[*] reads x[elem], and a call mapped over
+ * x[*] is computed for that one element only, so that no array of
+ * results is ever built.
  */
 
 
@@ -25,12 +27,19 @@ typedef struct {
 } cflb_rules_run_t;
 
 
+static int cflb_rules_test(cflb_rules_run_t *r,
+    const cflb_rules_test_t *t);
+static int cflb_rules_read(cflb_rules_run_t *r, const cflb_rules_test_t *t,
+    cflb_rules_value_t *v);
+static int cflb_rules_bytes(const cflb_rules_test_t *t, const cflb_str_t *s);
 static int cflb_rules_cond_eval(cflb_rules_run_t *r,
     const cflb_rules_node_t *n, size_t elem);
 static int cflb_rules_quant_eval(cflb_rules_run_t *r,
     const cflb_rules_node_t *n);
 static int cflb_rules_cmp_eval(cflb_rules_run_t *r,
     const cflb_rules_node_t *n, size_t elem);
+static int cflb_rules_compare(cflb_rules_run_t *r,
+    const cflb_rules_node_t *n, const cflb_rules_value_t *v);
 static int cflb_rules_cmp_bytes(cflb_rules_run_t *r,
     const cflb_rules_node_t *n, const cflb_str_t *s);
 static int cflb_rules_cmp_ip(const cflb_rules_node_t *n,
@@ -39,6 +48,8 @@ static int cflb_rules_order(unsigned op, int c);
 static int cflb_rules_value_eval(cflb_rules_run_t *r,
     const cflb_rules_node_t *n, size_t elem, cflb_rules_value_t *v);
 static int cflb_rules_fetch(cflb_rules_run_t *r, const cflb_rules_node_t *n,
+    cflb_rules_value_t *v);
+static int cflb_rules_get(cflb_rules_input_t *in, const cflb_rules_node_t *n,
     cflb_rules_value_t *v);
 static int cflb_rules_lookup(cflb_rules_run_t *r, const cflb_rules_node_t *n,
     cflb_rules_value_t *v);
@@ -65,12 +76,15 @@ cflb_rules_input_init(cflb_rules_input_t *in, cflb_rules_slot_t *slots,
 {
     size_t  i;
 
-    memset(in, 0, sizeof(cflb_rules_input_t));
-
+    in->get = NULL;
+    in->lookup = NULL;
+    in->ctx = NULL;
+    in->pool = NULL;
     in->slots = slots;
     in->nslots = nslots;
     in->keys = keys;
     in->nkeys = nkeys;
+    in->keys_used = 0;
 
     for (i = 0; i < nslots; i++) {
         slots[i].state = CFLB_RULES_UNSET;
@@ -81,12 +95,213 @@ cflb_rules_input_init(cflb_rules_input_t *in, cflb_rules_slot_t *slots,
 int
 cflb_rules_eval(const cflb_rules_expr_t *e, cflb_rules_input_t *in)
 {
+    size_t  i;
+
+    i = 0;
+
+    return cflb_rules_next(&e, 1, &i, in);
+}
+
+
+/*
+ * The rules of a load balancer in one loop, which pays the call and the
+ * set-up once per request rather than once per rule.
+ */
+
+int
+cflb_rules_next(const cflb_rules_expr_t *const *set, size_t n, size_t *i,
+    cflb_rules_input_t *in)
+{
+    int                       rc;
+    size_t                    k;
+    uint32_t                  pc;
+    cflb_rules_run_t          r;
+    const cflb_rules_test_t  *t;
+
+    r.in = in;
+
+    for (k = *i; k < n; k++) {
+        r.e = set[k];
+
+        if (r.e == NULL) {
+            break;
+        }
+
+        pc = r.e->entry;
+
+        while (pc < CFLB_RULES_PC_FALSE) {
+            t = &r.e->prog[pc];
+
+            rc = cflb_rules_test(&r, t);
+            if (rc < 0) {
+                *i = k;
+                return CFLB_ERROR;
+            }
+
+            pc = rc ? t->t : t->f;
+        }
+
+        if (pc == CFLB_RULES_PC_TRUE) {
+            break;
+        }
+    }
+
+    *i = k;
+
+    return k < n;
+}
+
+
+int
+cflb_rules_eval_tree(const cflb_rules_expr_t *e, cflb_rules_input_t *in)
+{
     cflb_rules_run_t  r;
 
     r.e = e;
     r.in = in;
 
     return cflb_rules_cond_eval(&r, e->root, 0);
+}
+
+
+/*
+ * 1, 0, or CFLB_ERROR.  A field is fetched into its cache slot and
+ * compared where it lies; anything else is read into local first.
+ */
+
+static int
+cflb_rules_test(cflb_rules_run_t *r, const cflb_rules_test_t *t)
+{
+    int                        rc;
+    cflb_rules_slot_t         *s;
+    cflb_rules_value_t         local;
+    cflb_rules_input_t        *in;
+    const cflb_rules_value_t  *v;
+
+    in = r->in;
+
+    if (t->slot < in->nslots) {
+        s = &in->slots[t->slot];
+
+        if (s->state == CFLB_RULES_UNSET) {
+            rc = cflb_rules_get(in, t->src, &s->v);
+
+            if (rc == CFLB_ERROR) {
+                return CFLB_ERROR;
+            }
+
+            s->state = (rc == CFLB_OK) ? CFLB_RULES_PRESENT
+                                       : CFLB_RULES_MISSING;
+        }
+
+        if (s->state == CFLB_RULES_MISSING) {
+            return 0;
+        }
+
+        v = &s->v;
+
+    } else {
+        if (t->op == CFLB_RO_COND) {
+            return cflb_rules_cond_eval(r, t->n, 0);
+        }
+
+        rc = t->src ? cflb_rules_read(r, t, &local)
+                    : cflb_rules_value_eval(r, t->n->a, 0, &local);
+
+        if (rc != CFLB_OK) {
+            return rc == CFLB_DECLINED ? 0 : CFLB_ERROR;
+        }
+
+        v = &local;
+    }
+
+    switch (t->op) {
+
+    case CFLB_RO_SEARCH:
+        return !t->never
+               && cflb_rules_search(t->u.search, v->u.s.data, v->u.s.len)
+                  != CFLB_RULES_NOTFOUND;
+
+    case CFLB_RO_REGEX:
+        return r->e->regex_match(r->e->regex_data, t->u.re, v->u.s.data,
+                                 v->u.s.len)
+               > 0;
+
+    case CFLB_RO_IP_IN:
+        return cflb_rules_set_has_ip(t->u.set, &v->u.ip);
+
+    case CFLB_RO_TRUTH:
+        return v->u.i != 0;
+
+    case CFLB_RO_CMP:
+        return cflb_rules_compare(r, t->n, v);
+
+    default:
+        return cflb_rules_bytes(t, &v->u.s);
+    }
+}
+
+
+/* a field, or element [index] of a field or of a map's key, cached */
+
+static int
+cflb_rules_read(cflb_rules_run_t *r, const cflb_rules_test_t *t,
+    cflb_rules_value_t *v)
+{
+    int                 rc;
+    cflb_rules_value_t  arr;
+
+    if (!t->indexed) {
+        return cflb_rules_fetch(r, t->src, v);
+    }
+
+    rc = (t->src->op == CFLB_RV_FIELD) ? cflb_rules_fetch(r, t->src, &arr)
+                                       : cflb_rules_lookup(r, t->src, &arr);
+    if (rc != CFLB_OK) {
+        return rc;
+    }
+
+    return cflb_rules_elt(t->src->type, &arr, t->index, v);
+}
+
+
+/* eq, ne, starts_with(), ends_with() against the literal; see "never" */
+
+static int
+cflb_rules_bytes(const cflb_rules_test_t *t, const cflb_str_t *s)
+{
+    int                   match;
+    size_t                i, len;
+    const unsigned char  *p, *lit;
+
+    len = t->u.lit.len;
+    lit = t->u.lit.data;
+
+    if (t->op == CFLB_RO_EQ || t->op == CFLB_RO_NE) {
+        match = (s->len == len);
+
+    } else {
+        match = (s->len >= len);
+    }
+
+    if (match && len != 0) {
+        p = (t->op == CFLB_RO_SUFFIX) ? s->data + s->len - len : s->data;
+
+        if (!t->ci) {
+            match = (memcmp(p, lit, len) == 0);
+
+        } else {
+            for (i = 0; i < len && cflb_rules_lower(p[i]) == lit[i]; i++) {
+                /* void */
+            }
+
+            match = (i == len);
+        }
+    }
+
+    match = match && !t->never;
+
+    return (t->op == CFLB_RO_NE) ? !match : match;
 }
 
 
@@ -214,27 +429,38 @@ cflb_rules_cmp_eval(cflb_rules_run_t *r, const cflb_rules_node_t *n,
         return rc == CFLB_DECLINED ? 0 : CFLB_ERROR;
     }
 
+    return cflb_rules_compare(r, n, &v);
+}
+
+
+/* the comparison of CMP node n, v its left-hand side */
+
+static int
+cflb_rules_compare(cflb_rules_run_t *r, const cflb_rules_node_t *n,
+    const cflb_rules_value_t *v)
+{
     switch (n->type) {
 
     case CFLB_RT_BYTES:
-        return cflb_rules_cmp_bytes(r, n, &v.u.s);
+        return cflb_rules_cmp_bytes(r, n, &v->u.s);
 
     case CFLB_RT_INT:
         if (n->sub == CFLB_RC_IN) {
-            return cflb_rules_set_has_int(n->u.set, v.u.i);
+            return cflb_rules_set_has_int(n->u.set, v->u.i);
         }
 
         if (n->sub == CFLB_RC_BAND) {
-            return (v.u.i & n->u.i) != 0;
+            return (v->u.i & n->u.i) != 0;
         }
 
-        return cflb_rules_order(n->sub, (v.u.i > n->u.i) - (v.u.i < n->u.i));
+        return cflb_rules_order(n->sub,
+                                (v->u.i > n->u.i) - (v->u.i < n->u.i));
 
     case CFLB_RT_IP:
-        return cflb_rules_cmp_ip(n, &v.u.ip);
+        return cflb_rules_cmp_ip(n, &v->u.ip);
 
     default: /* CFLB_RT_BOOL: "ssl == true" */
-        return cflb_rules_order(n->sub, (v.u.i != 0) != (n->u.i != 0));
+        return cflb_rules_order(n->sub, (v->u.i != 0) != (n->u.i != 0));
     }
 }
 
@@ -393,43 +619,59 @@ cflb_rules_fetch(cflb_rules_run_t *r, const cflb_rules_node_t *n,
     cflb_rules_input_t  *in;
 
     in = r->in;
-    s = n->slot < in->nslots ? &in->slots[n->slot] : NULL;
 
-    if (s != NULL && s->state != CFLB_RULES_UNSET) {
-        if (s->state == CFLB_RULES_MISSING) {
-            return CFLB_DECLINED;
+    if (n->slot >= in->nslots) {
+        return cflb_rules_get(in, n, v);
+    }
+
+    s = &in->slots[n->slot];
+
+    if (s->state == CFLB_RULES_UNSET) {
+        rc = cflb_rules_get(in, n, &s->v);
+
+        if (rc == CFLB_ERROR) {
+            return CFLB_ERROR;
         }
 
-        *v = s->v;
-        return CFLB_OK;
+        s->state = (rc == CFLB_OK) ? CFLB_RULES_PRESENT : CFLB_RULES_MISSING;
     }
+
+    if (s->state == CFLB_RULES_MISSING) {
+        return CFLB_DECLINED;
+    }
+
+    *v = s->v;
+
+    return CFLB_OK;
+}
+
+
+/* the callback, its value made ready: CFLB_OK, CFLB_DECLINED, CFLB_ERROR */
+
+static int
+cflb_rules_get(cflb_rules_input_t *in, const cflb_rules_node_t *n,
+    cflb_rules_value_t *v)
+{
+    int  rc;
 
     rc = in->get ? in->get(in->ctx, n->id, v) : CFLB_DECLINED;
 
-    if (rc != CFLB_OK && rc != CFLB_DECLINED) {
-        return CFLB_ERROR;
+    if (rc != CFLB_OK) {
+        return (rc == CFLB_DECLINED) ? CFLB_DECLINED : CFLB_ERROR;
     }
 
-    if (rc == CFLB_OK) {
-        if (n->type == CFLB_RT_IP) {
+    if (n->type == CFLB_RT_IP) {
+        if (v->u.ip.v6) {
             cflb_rules_ip_normalize(&v->u.ip);
-
-        } else if (n->type == CFLB_RT_BYTES && v->u.s.data == NULL) {
-            /* memcmp() and the regex engine want a pointer */
-            v->u.s.data = (unsigned char *) "";
-            v->u.s.len = 0;
-        }
-    }
-
-    if (s != NULL) {
-        if (rc == CFLB_OK) {
-            s->v = *v;
         }
 
-        s->state = rc == CFLB_OK ? CFLB_RULES_PRESENT : CFLB_RULES_MISSING;
+    } else if (n->type == CFLB_RT_BYTES && v->u.s.data == NULL) {
+        /* memcmp() and the regex engine want a pointer */
+        v->u.s.data = (unsigned char *) "";
+        v->u.s.len = 0;
     }
 
-    return rc;
+    return CFLB_OK;
 }
 
 

@@ -154,6 +154,61 @@ struct cflb_rules_node_s {
 };
 
 
+/*
+ * A compiled condition runs as a program of tests (cflb_rules_prog.c):
+ * each gets one value, compares it and goes on at t when true, at f when
+ * false; and, or and not are only these jumps.  A jump always goes to a
+ * later test, or to one of the two ends below.
+ */
+#define CFLB_RULES_PC_FALSE  0xfffffffeU
+#define CFLB_RULES_PC_TRUE   0xffffffffU
+
+
+/* what a test does with its value */
+enum {
+    CFLB_RO_COND = 0,           /* n, by the tree walk: xor, any(), ... */
+    CFLB_RO_CMP,                /* n is a CMP node: its comparison */
+    CFLB_RO_TRUTH,              /* a boolean */
+    CFLB_RO_EQ,                 /* bytes against lit */
+    CFLB_RO_NE,
+    CFLB_RO_PREFIX,             /* starts_with(value, lit) */
+    CFLB_RO_SUFFIX,             /* ends_with(value, lit) */
+    CFLB_RO_SEARCH,             /* contains, through u.search */
+    CFLB_RO_REGEX,              /* matches u.re */
+    CFLB_RO_IP_IN               /* an address in u.set */
+};
+
+
+/*
+ * One test.  The value is src (a field, or a field or map key with
+ * [index]), which the loop reads from the cache itself, or when src is
+ * NULL n->a, computed by the tree walk.  After lower() or upper() of src
+ * (ci), bytes compare case-insensitively against lit (or the search)
+ * lowered, which gives what the function's result would, without making
+ * it; "never" marks a literal that no result of that function can hold
+ * (an upper-case letter after lower()): eq, the affixes and the search
+ * are then false, and ne true.
+ */
+typedef struct {
+    uint8_t                   op;         /* CFLB_RO_* */
+    uint8_t                   ci;
+    uint8_t                   never;
+    uint8_t                   indexed;    /* src[index] */
+    uint32_t                  slot;       /* src's cache slot, if a field */
+    uint32_t                  t;          /* next test when true */
+    uint32_t                  f;          /* next test when false */
+    size_t                    index;
+    const cflb_rules_node_t  *src;        /* FIELD or KEY, or NULL */
+    const cflb_rules_node_t  *n;          /* the condition */
+    union {
+        cflb_str_t            lit;        /* lowered if ci */
+        cflb_rules_search_t  *search;
+        cflb_rules_set_t     *set;
+        void                 *re;
+    } u;
+} cflb_rules_test_t;
+
+
 /* compile-time memory: chunks from the allocator, freed all at once */
 typedef struct cflb_rules_chunk_s  cflb_rules_chunk_t;
 
@@ -179,6 +234,8 @@ struct cflb_rules_re_s {
 
 struct cflb_rules_expr_s {
     cflb_rules_node_t          *root;
+    cflb_rules_test_t          *prog;
+    uint32_t                    entry;      /* the first test, or an end */
     cflb_rules_arena_t          arena;
     cflb_rules_re_t            *regexes;
     cflb_rules_regex_match_pt   regex_match;
@@ -313,6 +370,25 @@ int cflb_rules_wildcard_match(const cflb_rules_wildcard_t *wc,
  */
 size_t cflb_rules_url_decode(unsigned char *out, const unsigned char *in,
     size_t len, unsigned flags);
+
+
+/* cflb_rules_prog.c: the tree as a program */
+
+/*
+ * cflb_rules_prog() compiles the tree of p->expr into its program:
+ * CFLB_OK, or CFLB_ERROR with "out of memory" recorded.
+ */
+int cflb_rules_prog(cflb_rules_parser_t *p);
+
+
+/* cflb_rules_eval.c */
+
+/*
+ * cflb_rules_eval_tree() evaluates e by walking its tree, as
+ * cflb_rules_eval() does by its program: for the tests, which check that
+ * the two agree.
+ */
+int cflb_rules_eval_tree(const cflb_rules_expr_t *e, cflb_rules_input_t *in);
 
 
 /* cflb_rules_value.c: fields, indexes, function calls */

@@ -4,7 +4,9 @@
  * the runs of a wildcard use Knuth-Morris-Pratt, so that a search is
  * linear in the subject whatever the pattern (a 64 KB URI against a
  * 4 KB needle stays cheap), with memchr() to skip to candidates while
- * nothing is matched.  Wildcards never backtrack: see cflb_rules_int.h.
+ * nothing is matched; a subject of 64 bytes or less is searched the
+ * naive way, which is bounded there and faster.  Wildcards never
+ * backtrack: see cflb_rules_int.h.
  */
 
 
@@ -69,53 +71,63 @@ size_t
 cflb_rules_search(const cflb_rules_search_t *s, const unsigned char *h,
     size_t n)
 {
-    int                   skip;
-    size_t                i, j;
+    size_t                i, j, m;
     unsigned char         c, first;
-    const unsigned char  *q;
+    const unsigned char  *pat, *q;
 
-    if (s->len == 0) {
+    m = s->len;
+    pat = s->pat;
+
+    if (m == 0) {
         return 0;
     }
 
-    first = s->pat[0];
-    skip = !s->ci || cflb_rules_upper(first) == first;
-    i = 0;
-    j = 0;
+    if (n <= 64) {
+        /* a short subject: the naive search, at most 64 * m steps, wins */
 
-    while (n - i >= s->len - j) {
-        if (j == 0 && skip) {
-            /* memchr() pays off on long runs only: URIs are mostly short */
+        for (i = 0; i + m <= n; i++) {
+            for (j = 0; j < m; j++) {
+                c = s->ci ? cflb_rules_lower(h[i + j]) : h[i + j];
 
-            if (n - i > 64) {
-                q = memchr(h + i, first, n - i);
-                i = q ? (size_t) (q - h) : n;
-
-            } else {
-                while (i < n && h[i] != first) {
-                    i++;
+                if (c != pat[j]) {
+                    break;
                 }
             }
 
-            if (n - i < s->len) {
+            if (j == m) {
+                return i;
+            }
+        }
+
+        return CFLB_RULES_NOTFOUND;
+    }
+
+    /* memchr() finds the first byte exactly: not a letter under ci */
+    first = pat[0];
+    first = (!s->ci || cflb_rules_upper(first) == first) ? first : 0;
+    j = 0;
+
+    /* at i, with j bytes matched, the rest must still fit */
+
+    for (i = 0; n - i >= m - j; i++) {
+        if (j == 0 && first && n - i > 64) {
+            /* memchr() pays off on long runs only: URIs are mostly short */
+            q = memchr(h + i, first, n - i - m + 1);
+            if (q == NULL) {
                 return CFLB_RULES_NOTFOUND;
             }
+
+            i = (size_t) (q - h);
         }
 
         c = s->ci ? cflb_rules_lower(h[i]) : h[i];
 
-        while (j > 0 && c != s->pat[j]) {
+        while (j > 0 && c != pat[j]) {
             j = s->fail[j - 1];
         }
 
-        if (c == s->pat[j]) {
-            j++;
-        }
-
-        i++;
-
-        if (j == s->len) {
-            return i - j;
+        if (c == pat[j] && ++j == m) {
+            return i + 1 - m;
         }
     }
 

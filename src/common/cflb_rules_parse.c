@@ -137,7 +137,7 @@ cflb_rules_compile(const cflb_rules_scheme_t *scheme,
         }
     }
 
-    if (e->root == NULL) {
+    if (e->root == NULL || cflb_rules_prog(&p) != CFLB_OK) {
         cflb_rules_free(e);
         return NULL;
     }

@@ -15,6 +15,12 @@
 #include "cflb_rules_int.h"
 
 
+/* an IPv4 address as a number, for ranges */
+#define cflb_rules_v4(ip)                                                    \
+    ((uint32_t) (ip)->addr[0] << 24 | (uint32_t) (ip)->addr[1] << 16         \
+     | (uint32_t) (ip)->addr[2] << 8 | (uint32_t) (ip)->addr[3])
+
+
 typedef struct {
     cflb_rules_parser_t    *p;
     cflb_rules_set_t       *set;
@@ -38,7 +44,6 @@ static int cflb_rules_v4_cmp(const void *a, const void *b);
 static int cflb_rules_v6_cmp(const void *a, const void *b);
 static int cflb_rules_u128_cmp(const cflb_rules_u128_t *a,
     const cflb_rules_u128_t *b);
-static uint32_t cflb_rules_v4(const cflb_rules_ip_t *ip);
 static void cflb_rules_v6(const cflb_rules_ip_t *ip, cflb_rules_u128_t *v);
 
 
@@ -593,14 +598,6 @@ cflb_rules_u128_cmp(const cflb_rules_u128_t *a, const cflb_rules_u128_t *b)
     }
 
     return (a->lo > b->lo) - (a->lo < b->lo);
-}
-
-
-static uint32_t
-cflb_rules_v4(const cflb_rules_ip_t *ip)
-{
-    return (uint32_t) ip->addr[0] << 24 | (uint32_t) ip->addr[1] << 16
-           | (uint32_t) ip->addr[2] << 8 | ip->addr[3];
 }
 
 

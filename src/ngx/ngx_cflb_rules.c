@@ -795,6 +795,7 @@ ngx_cflb_rule_free(void *data)
 /* a compiled pattern, and whether the JIT took it */
 typedef struct {
     pcre2_code               *code;
+    size_t                    minlen;        /* of a subject that matches */
     ngx_uint_t                jit;
 } ngx_cflb_regex_t;
 
@@ -813,6 +814,7 @@ ngx_cflb_regex_compile(void *data, const unsigned char *pattern, size_t len,
     ngx_cflb_rule_conf_t *rc = data;
 
     int                   err;
+    uint32_t              minlen;
     PCRE2_SIZE            off;
     ngx_cflb_regex_t     *re;
     pcre2_match_context  *mctx;
@@ -848,6 +850,12 @@ ngx_cflb_regex_compile(void *data, const unsigned char *pattern, size_t len,
     /* without JIT (not built in, no executable memory) it interprets */
     re->jit = (pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE) == 0);
 
+    if (pcre2_pattern_info(re->code, PCRE2_INFO_MINLENGTH, &minlen) != 0) {
+        minlen = 0;
+    }
+
+    re->minlen = minlen;
+
     return re;
 
 nomem:
@@ -859,9 +867,11 @@ nomem:
 
 
 /*
- * A match limit reached is no match, said at info level.  A JIT-compiled
- * pattern goes straight to its code: pcre2_jit_match() skips the checks
- * of pcre2_match(), which the compile made once (the limits still hold).
+ * A match limit reached is no match, said at info level.  A subject
+ * shorter than any match (PCRE2's own lower bound, which pcre2_match()
+ * checks first too) needs no call.  A JIT-compiled pattern goes straight
+ * to its code: pcre2_jit_match() skips the checks of pcre2_match(), which
+ * the compile made once (the limits still hold).
  */
 
 static int
@@ -874,6 +884,10 @@ ngx_cflb_regex_match(void *data, void *p, const unsigned char *subject,
     ngx_cflb_regex_t  *re;
 
     re = p;
+
+    if (len < re->minlen) {
+        return 0;
+    }
 
     n = re->jit ? pcre2_jit_match(re->code, subject, len, 0, 0, rc->md,
                                   rc->mctx)

@@ -106,6 +106,7 @@ struct ngx_cflb_combo_s {
 struct ngx_cflb_rules_s {
     ngx_array_t               all;           /* ngx_cflb_rule_t *, as read */
     ngx_cflb_rule_t         **run;           /* enabled, priority order */
+    const cflb_rules_expr_t **exprs;         /* their conditions, as run */
     ngx_uint_t                n;
     ngx_uint_t                nkeys;         /* map lookups they make */
     ngx_uint_t                nslots;        /* the fields they may name */

@@ -210,6 +210,16 @@ ngx_cflb_rules_order(ngx_conf_t *cf, ngx_cflb_rules_t *rules)
     ngx_sort(rules->run, rules->n, sizeof(ngx_cflb_rule_t *),
              ngx_cflb_rule_cmp);
 
+    rules->exprs = ngx_palloc(cf->pool, (rules->n + 1)
+                                        * sizeof(cflb_rules_expr_t *));
+    if (rules->exprs == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < rules->n; i++) {
+        rules->exprs[i] = rules->run[i]->expr;
+    }
+
     return NGX_OK;
 }
 
@@ -624,26 +634,30 @@ ngx_cflb_rules_run(ngx_cflb_lb_t *lb, cflb_rules_input_t *in,
     ngx_cflb_rules_outcome_t *out)
 {
     int                rc;
+    size_t             i;
     uint32_t           set, bits;
-    ngx_uint_t         i, k;
+    ngx_uint_t         k;
     ngx_cflb_rule_t   *rule, *src[NGX_CFLB_OV_N];
     ngx_cflb_rules_t  *rules;
 
     rules = lb->rules;
     set = 0;
 
-    for (i = 0; i < rules->n; i++) {
+    /* the core runs the conditions on to the next match in one call */
+
+    for (i = 0; /* void */; i++) {
+        rc = cflb_rules_next(rules->exprs, rules->n, &i, in);
+
+        if (rc == 0) {
+            break;
+        }
+
         rule = rules->run[i];
 
-        rc = rule->expr ? cflb_rules_eval(rule->expr, in) : 1;
-
         if (rc != 1) {
-            if (rc != 0) {
-                ngx_log_error(NGX_LOG_ERR, log, 0,
-                              "cflb_lb \"%V\": the condition failed, taken "
-                              "as not matching", &rule->label);
-            }
-
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "cflb_lb \"%V\": the condition failed, taken as "
+                          "not matching", &rule->label);
             continue;
         }
 

@@ -6,12 +6,12 @@
  * lower() with starts_with()), and 100 rules evaluated in turn for one
  * request.  "cold" starts every evaluation with an empty cache, as a new
  * request does, so it includes the callbacks; "warm" reuses the cache
- * and shows the walk alone.  The request is the tests' (cflb_test_rules.h)
- * and function results come from a bump pool reset per request, as
- * nginx's request pool.  Built by "make bench" with -O2 and no
- * sanitizers.  Time is the thread's CPU time, and each cell the best of
- * 5 rounds of about 40 ms, so that other work on a shared machine
- * inflates the figures less.
+ * and shows the evaluation alone.  The request is the tests'
+ * (cflb_test_rules.h) and function results come from a bump pool reset
+ * per request, as nginx's request pool.  Built by "make bench" with -O2
+ * and no sanitizers.  Time is the thread's CPU time, and each cell the
+ * best of 5 rounds of about 40 ms, so that other work on a shared
+ * machine inflates the figures less.
  */
 
 

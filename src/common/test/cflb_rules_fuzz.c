@@ -4,8 +4,9 @@
  * the sanitizers, it aborts when a compile error has no message or a
  * position off the text, when compile leaves memory behind, when an
  * evaluation is not 0 or 1, when the cache changes a result (a cold
- * cache, a warm one, none at all), or when "not (E)" is not the
- * negation of E and "(E)" not E itself.
+ * cache, a warm one, none at all), when the program and the tree walk
+ * disagree, or when "not (E)" is not the negation of E and "(E)" not E
+ * itself.
  *
  * Input: byte 0 picks the request (bit 0: an IPv6 client, bit 1: no
  * headers map, bit 2: a header repeated 200 times, bit 3: empty and
@@ -22,6 +23,7 @@
 
 #include "cflb_test.h"
 #include "cflb_test_rules.h"
+#include "cflb_rules_int.h"
 
 
 #define CFLB_FUZZ_REP  200
@@ -194,7 +196,7 @@ cflb_fuzz_compile(cflb_fuzz_t *f, const unsigned char *text, size_t len,
 static int
 cflb_fuzz_eval(cflb_fuzz_t *f, cflb_rules_expr_t *e)
 {
-    int                  cold, warm, none;
+    int                  cold, warm, none, tree;
     size_t               nkeys;
     cflb_rules_input_t   in;
     cflb_rules_slot_t    slots[T_NFIELDS];
@@ -216,6 +218,10 @@ cflb_fuzz_eval(cflb_fuzz_t *f, cflb_rules_expr_t *e)
 
     none = cflb_rules_eval(e, &in);
 
+    /* the tree walk, the reference the program is compiled from */
+    cflb_test_input(&in, slots, keys, nkeys, &f->req, &f->pa);
+    tree = cflb_rules_eval_tree(e, &in);
+
     cflb_test_pool_reset(&f->pool);
 
     if (cold != 0 && cold != 1) {
@@ -224,6 +230,10 @@ cflb_fuzz_eval(cflb_fuzz_t *f, cflb_rules_expr_t *e)
 
     if (warm != cold || none != cold) {
         cflb_fuzz_fail("eval: the cache changed the result");
+    }
+
+    if (tree != cold) {
+        cflb_fuzz_fail("eval: the program and the tree disagree");
     }
 
     return cold;
@@ -321,7 +331,11 @@ static const char  *cflb_fuzz_seeds[] = {
     "\x00http.request.headers[*][0] == \"a\"",
     "\x00r##\"a\"#\"## == http.host",
     "\x00ip.src == ::ffff:203.0.113.7 or ip.src >= 1:2:3:4:5:6:7:8",
-    "\x00http.cookie contains \"\xff\xfe\" and len(http.cookie) > 0"
+    "\x00http.cookie contains \"\xff\xfe\" and len(http.cookie) > 0",
+    "\x00starts_with(lower(http.host), \"www.\") or "
+    "ends_with(upper(http.host), \"Com\")",
+    "\x08upper(http.request.headers[\"accept\"][1]) contains \"JSON\" and "
+    "not (lower(http.request.uri.args.names[0]) ne \"ID\")"
 };
 
 

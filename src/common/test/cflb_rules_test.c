@@ -55,6 +55,8 @@ static void t_eval_check(t_ctx_t *c, int line, const char *text, size_t len,
 static void t_bad_check(t_ctx_t *c, int line, const char *text, size_t len,
     const char *want);
 static void t_cases(t_ctx_t *c, int line, const t_case_t *cases, size_t n);
+static void t_tree_check(t_ctx_t *c, cflb_rules_expr_t *e, int want,
+    const char *text, size_t len);
 static cflb_rules_expr_t *t_compile(t_ctx_t *c, const char *text);
 
 static void t_bytes(t_ctx_t *c);
@@ -77,6 +79,10 @@ static void t_memory(t_ctx_t *c);
 static void t_regex(t_ctx_t *c);
 static void t_decode(t_ctx_t *c);
 static void t_glob(t_ctx_t *c);
+static void t_prog(t_ctx_t *c);
+static void t_prog_shape(t_ctx_t *c);
+static void t_prog_fold(t_ctx_t *c);
+static void t_next(t_ctx_t *c);
 static int t_glob_naive(const int *pat, size_t np, const unsigned char *s,
     size_t ns, int ci);
 
@@ -109,6 +115,7 @@ main(void)
     t_regex(&c);
     t_decode(&c);
     t_glob(&c);
+    t_prog(&c);
 
     /* every regex compiled was freed with its expression */
     cflb_check(&c.t, c.re.compiled == c.re.freed);
@@ -169,6 +176,10 @@ t_eval(t_ctx_t *c, const char *text, size_t len)
     cflb_test_input(&in, slots, keys, 8, &c->req, &c->pa);
     rc = cflb_rules_eval(e, &in);
 
+    if (c->pool.fail_at == 0) {
+        t_tree_check(c, e, rc, text, len);
+    }
+
     cflb_rules_free(e);
     cflb_test_pool_reset(&c->pool);
 
@@ -181,6 +192,44 @@ t_eval(t_ctx_t *c, const char *text, size_t len)
     }
 
     return rc;
+}
+
+
+/*
+ * The tree walk must give what the program gave: on a copy of the
+ * request, so that the counts of callbacks and regex errors stay the
+ * program's, and with a pool of its own.
+ */
+
+static void
+t_tree_check(t_ctx_t *c, cflb_rules_expr_t *e, int want, const char *text,
+    size_t len)
+{
+    int                  rc;
+    unsigned             errors;
+    cflb_test_req_t      req;
+    cflb_allocator_t     pa;
+    cflb_test_pool_t     pool;
+    cflb_rules_input_t   in;
+    cflb_rules_slot_t    slots[T_NFIELDS];
+    cflb_rules_kslot_t   keys[8];
+
+    req = c->req;
+    memset(&pool, 0, sizeof(cflb_test_pool_t));
+    pa = c->pa;
+    pa.data = &pool;
+
+    errors = c->re.errors;
+
+    cflb_test_input(&in, slots, keys, 8, &req, &pa);
+    rc = cflb_rules_eval_tree(e, &in);
+
+    c->re.errors = errors;
+    cflb_test_pool_done(&pool);
+
+    cflb_test_check(&c->t, rc == want, __FILE__, __LINE__,
+                    "\"%.*s\": the tree gives %d, the program %d",
+                    (int) (len > 200 ? 200 : len), text, rc, want);
 }
 
 
@@ -1619,13 +1668,19 @@ t_memory(t_ctx_t *c)
            "url_decode(http.request.uri.path) == \"/api/v1/users\"", 1);
     cflb_check(&c->t, c->pool.allocs == 0);
 
-    T_EVAL(c, "lower(http.host) == \"www.example.com\"", 1);
+    /* eq, ne, contains and affixes of lower() compare without a copy */
+    T_EVAL(c, "lower(http.host) == \"www.example.com\" and "
+           "upper(http.host) contains \"EXAMPLE\" and "
+           "starts_with(lower(http.host), \"www.\")", 1);
+    cflb_check(&c->t, c->pool.allocs == 0);
+
+    T_EVAL(c, "lower(http.host) in {\"www.example.com\"}", 1);
     cflb_check(&c->t, c->pool.allocs == 1);
 
     /* a pool out of memory fails the evaluation */
     c->pool.allocs = 0;
     c->pool.fail_at = 1;
-    T_EVAL(c, "lower(http.host) == \"www.example.com\"", CFLB_ERROR);
+    T_EVAL(c, "lower(http.host) in {\"www.example.com\"}", CFLB_ERROR);
     c->pool.allocs = 0;
     T_EVAL(c, "concat(http.host, \"x\") == \"x\" or ssl", CFLB_ERROR);
     c->pool.fail_at = 0;
@@ -1791,7 +1846,7 @@ static void
 t_glob(t_ctx_t *c)
 {
     int              want, got, tok[12], ci;
-    char             text[96], pat[16], value[16];
+    char             text[96], pat[16], value[16], hay[80];
     size_t           i, k, np, nt, ns;
     unsigned         bad, compiled;
     cflb_rng_t       rng;
@@ -1861,31 +1916,35 @@ t_glob(t_ctx_t *c)
     cflb_check_msg(&c->t, bad == 0 && compiled > 5000,
                    "%u wildcards wrong, %u compiled", bad, compiled);
 
-    /* contains: a needle of a and b in a haystack of a and b */
+    /*
+     * contains: a needle of a and b in a haystack of a and b, short (the
+     * naive search) or past 64 bytes (Knuth-Morris-Pratt)
+     */
     bad = 0;
 
     for (i = 0; i < 20000; i++) {
         np = 1 + (size_t) cflb_rng_below(&rng, 6);
         ns = (size_t) cflb_rng_below(&rng, 14);
+        ns += cflb_rng_below(&rng, 2) ? 60 : 0;
 
         for (k = 0; k < np; k++) {
             pat[k] = "ab"[cflb_rng_below(&rng, 2)];
         }
 
         for (k = 0; k < ns; k++) {
-            value[k] = "ab"[cflb_rng_below(&rng, 2)];
+            hay[k] = "ab"[cflb_rng_below(&rng, 2)];
         }
 
         pat[np] = '\0';
-        value[ns] = '\0';
+        hay[ns] = '\0';
         sprintf(text, "http.referer contains \"%s\"", pat);
-        want = strstr(value, pat) != NULL;
+        want = strstr(hay, pat) != NULL;
 
-        cflb_test_req_str(&c->req, T_REFERER, value);
+        cflb_test_req_str(&c->req, T_REFERER, hay);
         got = t_eval(c, text, strlen(text));
 
         if (got != want && bad++ < 5) {
-            printf("%s on \"%s\": %d, want %d\n", text, value, got, want);
+            printf("%s on \"%s\": %d, want %d\n", text, hay, got, want);
         }
     }
 
@@ -1927,4 +1986,357 @@ t_glob_naive(const int *pat, size_t np, const unsigned char *s, size_t ns,
     }
 
     return t_glob_naive(pat + 1, np - 1, s + 1, ns - 1, ci);
+}
+
+
+/*
+ * The program: comparisons that read the cache themselves, case-blind
+ * comparisons after lower() and upper() (with literals no result can
+ * hold), affixes, indexes, and the jumps of and, or and not.  Every
+ * T_EVAL also checks the tree walk gives the same (t_tree_check()).
+ */
+
+static void
+t_prog(t_ctx_t *c)
+{
+    static const t_case_t  cases[] = {
+        /* www.Example.com */
+        { "lower(http.host) == \"www.example.com\"", 1 },
+        { "lower(http.host) == \"www.Example.com\"", 0 },
+        { "lower(http.host) != \"www.Example.com\"", 1 },
+        { "lower(http.host) != \"www.example.com\"", 0 },
+        { "upper(http.host) == \"WWW.EXAMPLE.COM\"", 1 },
+        { "upper(http.host) eq \"WWW.EXAMPLE.COm\"", 0 },
+        { "upper(http.host) ne \"WWW.EXAMPLE.COm\"", 1 },
+        { "lower(http.host) == \"www.example.co\"", 0 },
+        { "lower(http.host) contains \"example\"", 1 },
+        { "lower(http.host) contains \"Example\"", 0 },
+        { "upper(http.host) contains \"EXAMPLE.\"", 1 },
+        { "upper(http.host) contains \"example\"", 0 },
+        { "upper(http.host) contains \"\"", 1 },
+        { "lower(http.host) contains \"xample.coM\"", 0 },
+        { "starts_with(lower(http.host), \"www.ex\")", 1 },
+        { "starts_with(lower(http.host), \"www.Ex\")", 0 },
+        { "starts_with(http.host, \"www.ex\")", 0 },
+        { "starts_with(http.host, \"www.Ex\")", 1 },
+        { "starts_with(http.host, \"\")", 1 },
+        { "starts_with(http.host, \"www.Example.com.\")", 0 },
+        { "ends_with(upper(http.host), \"LE.COM\")", 1 },
+        { "ends_with(upper(http.host), \"le.COM\")", 0 },
+        { "ends_with(http.host, \"le.com\")", 1 },
+        { "ends_with(lower(http.host), \"www.example.com\")", 1 },
+        { "not starts_with(lower(http.host), \"www.\")", 0 },
+        { "starts_with(lower(http.host), \"x\") or ssl", 1 },
+        { "starts_with(http.request.method, http.request.method)", 1 },
+        /* a missing value: false, ne and not included */
+        { "lower(http.referer) != \"a\"", 0 },
+        { "lower(http.referer) != \"A\"", 0 },
+        { "starts_with(lower(http.referer), \"\")", 0 },
+        { "not ends_with(http.referer, \"a\")", 1 },
+        { "upper(http.referer) contains \"\"", 0 },
+        /* indexes of fields and of map keys, in range and past it */
+        { "http.request.headers[\"accept\"][1] == \"application/json\"", 1 },
+        { "http.request.headers[\"accept\"][2] != \"x\"", 0 },
+        { "lower(http.request.headers[\"accept\"][0]) eq \"text/html\"", 1 },
+        { "starts_with(http.request.headers[\"accept\"][1], \"app\")", 1 },
+        { "http.request.uri.args.names[4] == \"filter\"", 1 },
+        { "http.request.uri.args.names[5] ne \"filter\"", 0 },
+        { "tcp.ports[2] == 8443 and tcp.ports[3] != 1", 0 },
+        { "tcp.ports[2] > 8000", 1 },
+        { "http.request.headers[\"x-empty\"][0] == \"\"", 1 },
+        { "upper(http.request.headers[\"x-empty\"][0]) == \"\"", 1 },
+        /* the other kinds of field */
+        { "ssl", 1 },
+        { "not ssl", 0 },
+        { "ssl and not dns.qry.qu", 0 },
+        { "ip.src in {203.0.113.0/24} and cf.edge.server_port == 443", 1 },
+        { "ip.src.asnum in {13335} and not (ip.src == 203.0.113.8)", 1 },
+        /* jumps: and, or, not, nested, with constants */
+        { "true and ssl", 1 },
+        { "false or not ssl", 0 },
+        { "not (ssl and http.request.method eq \"GET\")", 1 },
+        { "not (not ssl or not (http.host contains \"z\"))", 0 },
+        { "not (not ssl or not (http.host contains \"x\"))", 1 },
+        { "(ssl or http.referer eq \"a\") and (not ssl or "
+          "http.request.method eq \"POST\")", 1 },
+        { "(http.referer eq \"a\" or false) or (ssl and (false or "
+          "not (http.host eq \"a\")))", 1 },
+        { "not true", 0 },
+        { "not not false or not not true", 1 },
+        /* tests that walk the tree: xor, quantifiers, other calls */
+        { "ssl xor http.request.method eq \"GET\"", 1 },
+        { "not (ssl xor ssl) and any(http.request.headers.names[*] == "
+          "\"Accept\")", 1 },
+        { "lower(http.host) in {\"www.example.com\"} and "
+          "len(http.host) == 15", 1 },
+        { "lower(http.host) wildcard \"WWW.*\"", 1 }
+    };
+
+    T_CASES(c, cases);
+
+    t_prog_shape(c);
+    t_prog_fold(c);
+    t_next(c);
+}
+
+
+/* what conditions compile to: tests of their kind, no walk where none */
+
+static void
+t_prog_shape(t_ctx_t *c)
+{
+    size_t                    i, k;
+    cflb_rules_expr_t        *e;
+    const cflb_rules_test_t  *t;
+
+    static const struct {
+        const char  *text;
+        size_t       n;             /* tests */
+        int          op;            /* of the first */
+        int          entry;         /* the end, without tests */
+    } shapes[] = {
+        /* issue 12's five rules */
+        { "http.request.uri.path contains \"/blog\"", 1, CFLB_RO_SEARCH,
+          0 },
+        { "http.request.headers[\"x-canary\"][0] eq \"on\"", 1,
+          CFLB_RO_EQ, 0 },
+        { "ip.src in {10.0.0.0/8 192.168.0.0/16 2001:db8::/32}", 1,
+          CFLB_RO_IP_IN, 0 },
+        { "http.request.uri.path matches \"^/admin/[0-9]+$\"", 1,
+          CFLB_RO_REGEX, 0 },
+        { "starts_with(lower(http.request.uri.path), \"/api/\")", 1,
+          CFLB_RO_PREFIX, 0 },
+        { "upper(http.host) contains \"A\"", 1, CFLB_RO_SEARCH, 0 },
+        { "ends_with(http.host, \"A\")", 1, CFLB_RO_SUFFIX, 0 },
+        { "lower(http.host) != \"A\"", 1, CFLB_RO_NE, 0 },
+        { "cf.edge.server_port > 80", 1, CFLB_RO_CMP, 0 },
+        { "len(http.host) > 80", 1, CFLB_RO_CMP, 0 },
+        { "ssl", 1, CFLB_RO_TRUTH, 0 },
+        { "ssl xor ssl", 1, CFLB_RO_COND, 0 },
+        { "ssl and (http.host eq \"a\" or not (ssl and true))", 3,
+          CFLB_RO_TRUTH, 0 },
+        { "true and not false", 0, 0, (int) CFLB_RULES_PC_TRUE },
+        { "not (true or ssl)", 0, 0, (int) CFLB_RULES_PC_FALSE },
+        { "", 0, 0, (int) CFLB_RULES_PC_TRUE }
+    };
+
+    for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+        e = t_compile(c, shapes[i].text);
+        if (e == NULL) {
+            continue;
+        }
+
+        k = e->prog ? shapes[i].n : 0;
+
+        if (shapes[i].n == 0) {
+            cflb_check_msg(&c->t, e->entry == (uint32_t) shapes[i].entry,
+                           "\"%s\": entry %u", shapes[i].text,
+                           (unsigned) e->entry);
+
+        } else {
+            t = &e->prog[e->entry];
+            cflb_check_msg(&c->t, e->entry == 0 && t->op == shapes[i].op,
+                           "\"%s\": entry %u, op %d", shapes[i].text,
+                           (unsigned) e->entry, t->op);
+        }
+
+        /* every jump goes further on, or to an end */
+        for (k = 0; k < shapes[i].n; k++) {
+            t = &e->prog[k];
+            cflb_check_msg(&c->t, t->t > k && t->f > k
+                           && (t->t < shapes[i].n
+                               || t->t >= CFLB_RULES_PC_FALSE)
+                           && (t->f < shapes[i].n
+                               || t->f >= CFLB_RULES_PC_FALSE),
+                           "\"%s\": test %u jumps to %u, %u",
+                           shapes[i].text, (unsigned) k, (unsigned) t->t,
+                           (unsigned) t->f);
+        }
+
+        cflb_rules_free(e);
+    }
+}
+
+
+/*
+ * lower() and upper() under eq, ne, contains, starts_with() and
+ * ends_with(), against the function applied for real, on random values
+ * (a quarter of them past 64 bytes) and literals of a, A, b, B and -.
+ */
+
+static void
+t_prog_fold(t_ctx_t *c)
+{
+    int          want, got, fn, op;
+    char         text[96], lit[8], value[80], folded[80];
+    size_t       i, k, nl, nv;
+    unsigned     bad;
+    cflb_rng_t   rng;
+
+    static const char  alpha[] = "aAbB-";
+    static const char  *fns[] = { "lower(", "upper(", "" };
+    static const char  *ends[] = { ")", ")", "" };
+    static const char  *ops[] = {
+        "%shttp.referer%s == \"%s\"", "%shttp.referer%s != \"%s\"",
+        "%shttp.referer%s contains \"%s\"",
+        "starts_with(%shttp.referer%s, \"%s\")",
+        "ends_with(%shttp.referer%s, \"%s\")"
+    };
+
+    cflb_rng_seed(&rng, 12);
+    bad = 0;
+
+    for (i = 0; i < 8000; i++) {
+        nl = (size_t) cflb_rng_below(&rng, 4);
+        nv = (size_t) cflb_rng_below(&rng, 7);
+        nv += cflb_rng_below(&rng, 4) ? 0 : 64;       /* a long search */
+        fn = (int) cflb_rng_below(&rng, 3);
+        op = (int) cflb_rng_below(&rng, 5);
+
+        for (k = 0; k < nl; k++) {
+            lit[k] = alpha[cflb_rng_below(&rng, sizeof(alpha) - 1)];
+        }
+
+        for (k = 0; k < nv; k++) {
+            value[k] = alpha[cflb_rng_below(&rng, sizeof(alpha) - 1)];
+            folded[k] = fn == 0 ? (char) cflb_rules_lower(value[k])
+                        : fn == 1 ? (char) cflb_rules_upper(value[k])
+                        : value[k];
+        }
+
+        lit[nl] = '\0';
+        value[nv] = '\0';
+        folded[nv] = '\0';
+
+        sprintf(text, ops[op], fns[fn], ends[fn], lit);
+
+        switch (op) {
+        case 0:
+            want = strcmp(folded, lit) == 0;
+            break;
+        case 1:
+            want = strcmp(folded, lit) != 0;
+            break;
+        case 2:
+            want = strstr(folded, lit) != NULL;
+            break;
+        case 3:
+            want = strncmp(folded, lit, nl) == 0;
+            break;
+        default:
+            want = nv >= nl && strcmp(folded + nv - nl, lit) == 0;
+        }
+
+        cflb_test_req_str(&c->req, T_REFERER, value);
+        got = t_eval(c, text, strlen(text));
+
+        if (got != want && bad++ < 5) {
+            printf("%s on \"%s\": %d, want %d\n", text, value, got, want);
+        }
+    }
+
+    cflb_check_msg(&c->t, bad == 0, "%u folded comparisons wrong", bad);
+
+    c->req.set[T_REFERER] = 0;
+}
+
+
+/*
+ * cflb_rules_next(): the rules of a load balancer in turn, from *i on,
+ * one input for all, stopping at each match (a NULL condition is one)
+ * and at each failure, and the same as cflb_rules_eval() on each.
+ */
+
+static void
+t_next(t_ctx_t *c)
+{
+    int                        rc;
+    size_t                     i, k, found[8], nfound;
+    cflb_rules_input_t         in;
+    cflb_rules_slot_t          slots[T_NFIELDS];
+    cflb_rules_kslot_t         keys[8];
+    const cflb_rules_expr_t   *set[6];
+
+    static const char  *texts[6] = {
+        "http.host eq \"a\"",                          /* 0: no */
+        "starts_with(lower(http.host), \"www.\")",     /* 1: yes */
+        "ip.src in {10.0.0.0/8}",                      /* 2: no */
+        NULL,                                          /* 3: yes */
+        "http.referer contains \"x\" or ssl",          /* 4: yes */
+        "http.request.method eq \"GET\""               /* 5: no */
+    };
+
+    memset(set, 0, sizeof(set));
+
+    for (k = 0; k < 6; k++) {
+        set[k] = texts[k] ? t_compile(c, texts[k]) : NULL;
+
+        if (texts[k] && set[k] == NULL) {
+            goto done;
+        }
+    }
+
+    memset(c->req.gets, 0, sizeof(c->req.gets));
+    cflb_test_input(&in, slots, keys, 8, &c->req, &c->pa);
+    nfound = 0;
+
+    for (i = 0; (rc = cflb_rules_next(set, 6, &i, &in)) != 0; i++) {
+        cflb_check_msg(&c->t, rc == 1 && nfound < 8, "next: %d", rc);
+
+        if (rc != 1 || nfound == 8) {
+            break;
+        }
+
+        found[nfound++] = i;
+    }
+
+    cflb_check_msg(&c->t, rc == 0 && i == 6 && nfound == 3 && found[0] == 1
+                   && found[1] == 3 && found[2] == 4,
+                   "next: %d at %u, %u found", rc, (unsigned) i,
+                   (unsigned) nfound);
+
+    /* each field was fetched once for all six */
+    cflb_check(&c->t, c->req.gets[T_HOST] == 1 && c->req.gets[T_IP] == 1);
+
+    /* none left, and none at all */
+    i = 6;
+    cflb_check(&c->t, cflb_rules_next(set, 6, &i, &in) == 0 && i == 6);
+    i = 0;
+    cflb_check(&c->t, cflb_rules_next(set, 0, &i, &in) == 0 && i == 0);
+
+    /* a failure stops at its rule; the next call goes on past it */
+    cflb_test_input(&in, slots, keys, 8, &c->req, &c->pa);
+    c->req.fail_id = T_IP;
+    i = 2;
+    rc = cflb_rules_next(set, 6, &i, &in);
+    cflb_check_msg(&c->t, rc == CFLB_ERROR && i == 2, "next: %d at %u", rc,
+                   (unsigned) i);
+    i++;
+    rc = cflb_rules_next(set, 6, &i, &in);
+    cflb_check_msg(&c->t, rc == 1 && i == 3, "next: %d at %u", rc,
+                   (unsigned) i);
+    c->req.fail_id = -1;
+
+    /* cflb_rules_eval() is cflb_rules_next() of one */
+    for (k = 0; k < 6; k++) {
+        if (set[k] == NULL) {
+            continue;
+        }
+
+        cflb_test_input(&in, slots, keys, 8, &c->req, &c->pa);
+        i = 0;
+        rc = cflb_rules_next(&set[k], 1, &i, &in);
+        cflb_test_input(&in, slots, keys, 8, &c->req, &c->pa);
+        cflb_check_msg(&c->t, rc == cflb_rules_eval(set[k], &in),
+                       "next and eval differ on \"%s\"", texts[k]);
+    }
+
+done:
+
+    for (k = 0; k < 6; k++) {
+        cflb_rules_free((cflb_rules_expr_t *) set[k]);
+    }
+
+    cflb_test_pool_reset(&c->pool);
+    memset(c->req.gets, 0, sizeof(c->req.gets));
 }
