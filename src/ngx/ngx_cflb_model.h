@@ -19,6 +19,7 @@
 #include "cflb_steer.h"
 #include "cflb_health.h"
 #include "cflb_token.h"
+#include "cflb_names.h"
 
 
 typedef struct ngx_cflb_conf_s         ngx_cflb_conf_t;
@@ -149,6 +150,7 @@ struct ngx_cflb_pool_s {
     ngx_cflb_sh_pool_t       *sh;
     ngx_str_t                 monitor_name;
     ngx_cflb_monitor_t       *monitor;       /* NULL: health ignored */
+    cflb_names_t             *names;         /* its endpoints, parsing */
     ngx_uint_t                health_gen;    /* of "critical" below */
 
     /* coordinates: where it is, for proximity steering */
@@ -333,6 +335,9 @@ struct ngx_cflb_conf_s {
     ngx_array_t               pools;         /* ngx_cflb_pool_t * */
     ngx_array_t               lbs;           /* ngx_cflb_lb_t * */
     ngx_array_t               monitors;      /* ngx_cflb_monitor_t * */
+    cflb_allocator_t          alloc;         /* cf->pool, for the indexes */
+    cflb_names_t              pool_index;    /* pools by name */
+    cflb_names_t              lb_index;      /* lbs by name, caseless */
     ngx_shm_zone_t           *shm_zone;
     ngx_module_t             *module;        /* the subsystem module */
     ngx_uint_t                mode;          /* CFLB_MODE_L7 or _L4 */
@@ -346,6 +351,7 @@ struct ngx_cflb_conf_s {
     ngx_cflb_notify_t        *notify;        /* cflb_notify, or NULL */
     ngx_str_t                 state_file;    /* cflb_state_file, or empty */
     ngx_array_t              *state;         /* ngx_cflb_state_t, read */
+    cflb_names_t              state_index;   /* state by key */
     ngx_array_t              *apis;          /* http: cflb_api locations */
     ngx_array_t              *geo;           /* ngx_cflb_geo_db_t *, or NULL */
     ngx_cflb_node_t           node;

@@ -18,6 +18,7 @@ static char *ngx_cflb_pool_shedding(ngx_conf_t *cf, ngx_cflb_pool_t *pool);
 static char *ngx_cflb_pool_endpoint(ngx_conf_t *cf, ngx_cflb_pool_t *pool);
 static char *ngx_cflb_endpoint_param(ngx_conf_t *cf,
     ngx_cflb_endpoint_t *ep, ngx_str_t *param);
+static cflb_str_t ngx_cflb_endpoint_key(void *data, uint32_t pos);
 static ngx_int_t ngx_cflb_valid_host(ngx_str_t *host);
 static ngx_uint_t ngx_cflb_pool_count_ready(ngx_cflb_pool_t *pool);
 static char *ngx_cflb_pool_coordinates(ngx_conf_t *cf, ngx_cflb_pool_t *pool);
@@ -35,6 +36,7 @@ ngx_cflb_pool_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_str_t            *value;
     ngx_uint_t            i;
     ngx_conf_t            save;
+    cflb_names_t          names;
     ngx_cflb_pool_t      *pool, **pp;
     ngx_cflb_endpoint_t  *eps;
 
@@ -76,6 +78,22 @@ ngx_cflb_pool_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     *pp = pool;
 
+    if (cflb_names_add(&ccf->pool_index, ccf->pools.nelts - 1, NULL)
+        != CFLB_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    /* the endpoints' names, for the duplicate check, while reading */
+    if (cflb_names_init(&names, &ccf->alloc, 0, 0, ngx_cflb_endpoint_key,
+                        pool)
+        != CFLB_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    pool->names = &names;
+
     save = *cf;
     cf->handler = ngx_cflb_pool_handler;
     cf->handler_conf = (char *) pool;
@@ -83,6 +101,9 @@ ngx_cflb_pool_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     rv = ngx_conf_parse(cf, NULL);
 
     *cf = save;
+
+    pool->names = NULL;
+    cflb_names_free(&names);
 
     if (rv != NGX_CONF_OK) {
         return rv;
@@ -443,7 +464,7 @@ ngx_cflb_pool_endpoint(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
     ngx_url_t             u;
     ngx_str_t            *value;
     ngx_uint_t            i;
-    ngx_cflb_endpoint_t  *ep, *eps;
+    ngx_cflb_endpoint_t  *ep;
 
     value = cf->args->elts;
 
@@ -453,17 +474,11 @@ ngx_cflb_pool_endpoint(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
         return NGX_CONF_ERROR;
     }
 
-    eps = pool->endpoints.elts;
-
-    for (i = 0; i < pool->endpoints.nelts; i++) {
-        if (eps[i].name.len == value[1].len
-            && ngx_strncmp(eps[i].name.data, value[1].data, value[1].len) == 0)
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "duplicate endpoint \"%V\" in cflb_pool \"%V\"",
-                               &value[1], &pool->name);
-            return NGX_CONF_ERROR;
-        }
+    if (cflb_names_find(pool->names, value[1].data, value[1].len) >= 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate endpoint \"%V\" in cflb_pool \"%V\"",
+                           &value[1], &pool->name);
+        return NGX_CONF_ERROR;
     }
 
     ep = ngx_array_push(&pool->endpoints);
@@ -474,6 +489,13 @@ ngx_cflb_pool_endpoint(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
     ngx_memzero(ep, sizeof(ngx_cflb_endpoint_t));
 
     ep->name = value[1];
+
+    if (cflb_names_add(pool->names, pool->endpoints.nelts - 1, NULL)
+        != CFLB_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     ep->id = cflb_token_id(ep->name.data, ep->name.len);
     ep->address = value[2];
     ep->weight = CFLB_WEIGHT_SCALE;
@@ -585,6 +607,24 @@ ngx_cflb_endpoint_param(ngx_conf_t *cf, ngx_cflb_endpoint_t *ep,
 }
 
 
+/* the name of the endpoint at pos, for the pool's index while reading */
+
+static cflb_str_t
+ngx_cflb_endpoint_key(void *data, uint32_t pos)
+{
+    ngx_cflb_pool_t *pool = data;
+
+    cflb_str_t            s;
+    ngx_cflb_endpoint_t  *eps;
+
+    eps = pool->endpoints.elts;
+    s.data = eps[pos].name.data;
+    s.len = eps[pos].name.len;
+
+    return s;
+}
+
+
 /* a host header value: hostname or IP literal, optional port */
 
 static ngx_int_t
@@ -618,20 +658,18 @@ ngx_cflb_valid_host(ngx_str_t *host)
 ngx_cflb_pool_t *
 ngx_cflb_find_pool(ngx_cflb_conf_t *ccf, ngx_str_t *name)
 {
-    ngx_uint_t         i;
+    int                i;
     ngx_cflb_pool_t  **pools;
+
+    i = cflb_names_find(&ccf->pool_index, name->data, name->len);
+
+    if (i < 0) {
+        return NULL;
+    }
 
     pools = ccf->pools.elts;
 
-    for (i = 0; i < ccf->pools.nelts; i++) {
-        if (pools[i]->name.len == name->len
-            && ngx_strncmp(pools[i]->name.data, name->data, name->len) == 0)
-        {
-            return pools[i];
-        }
-    }
-
-    return NULL;
+    return pools[i];
 }
 
 

@@ -30,6 +30,10 @@ static ngx_int_t ngx_cflb_state_entry(ngx_conf_t *cf, json_t *e,
     ngx_uint_t endpoint, ngx_cflb_state_t *st);
 static ngx_int_t ngx_cflb_state_string(ngx_conf_t *cf, json_t *e,
     const char *key, ngx_str_t *s);
+static ngx_int_t ngx_cflb_state_index(ngx_conf_t *cf, ngx_cflb_conf_t *ccf);
+static cflb_str_t ngx_cflb_state_key(void *data, uint32_t pos);
+static u_char *ngx_cflb_state_compose(u_char *p, ngx_str_t *pool,
+    ngx_str_t *endpoint, ngx_str_t *address);
 static ngx_int_t ngx_cflb_state_pair(json_t *e, const char *key,
     ngx_uint_t weight, cflb_override_t *o);
 static void ngx_cflb_state_lock(ngx_cflb_sh_t *sh);
@@ -130,11 +134,92 @@ ngx_cflb_state_read(ngx_conf_t *cf, ngx_cflb_conf_t *ccf)
         }
     }
 
+    if (ngx_cflb_state_index(cf, ccf) != NGX_OK) {
+        ccf->state = NULL;
+    }
+
 done:
 
     json_decref(root);
 
     return NGX_OK;
+}
+
+
+/*
+ * The entries by pool, endpoint and address, so that binding n objects
+ * to the file's entries costs O(n), not O(n x entries).  An entry that
+ * repeats another one's key is ignored, as the first one wins.
+ */
+
+static ngx_int_t
+ngx_cflb_state_index(ngx_conf_t *cf, ngx_cflb_conf_t *ccf)
+{
+    ngx_uint_t         i, n;
+    ngx_cflb_state_t  *st;
+
+    st = ccf->state->elts;
+    n = ccf->state->nelts;
+
+    for (i = 0; i < n; i++) {
+        st[i].key.len = st[i].pool.len + st[i].endpoint.len
+                        + st[i].address.len + 2;
+        st[i].key.data = ngx_pnalloc(cf->pool, st[i].key.len);
+        if (st[i].key.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        (void) ngx_cflb_state_compose(st[i].key.data, &st[i].pool,
+                                      &st[i].endpoint, &st[i].address);
+    }
+
+    if (cflb_names_init(&ccf->state_index, &ccf->alloc, (uint32_t) n, 0,
+                        ngx_cflb_state_key, ccf)
+        != CFLB_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (cflb_names_add(&ccf->state_index, (uint32_t) i, NULL)
+            == CFLB_ERROR)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static cflb_str_t
+ngx_cflb_state_key(void *data, uint32_t pos)
+{
+    ngx_cflb_conf_t *ccf = data;
+
+    cflb_str_t         s;
+    ngx_cflb_state_t  *st;
+
+    st = ccf->state->elts;
+    s.data = st[pos].key.data;
+    s.len = st[pos].key.len;
+
+    return s;
+}
+
+
+/* pool, endpoint and address, NUL-separated: names may hold anything */
+
+static u_char *
+ngx_cflb_state_compose(u_char *p, ngx_str_t *pool, ngx_str_t *endpoint,
+    ngx_str_t *address)
+{
+    p = ngx_cpymem(p, pool->data, pool->len);
+    *p++ = '\0';
+    p = ngx_cpymem(p, endpoint->data, endpoint->len);
+    *p++ = '\0';
+
+    return ngx_cpymem(p, address->data, address->len);
 }
 
 
@@ -283,31 +368,37 @@ ngx_cflb_state_t *
 ngx_cflb_state_find(ngx_cflb_conf_t *ccf, ngx_str_t *pool,
     ngx_str_t *endpoint, ngx_str_t *address)
 {
-    ngx_uint_t         i;
+    int                i;
+    u_char            *key, *last, buf[512];
+    size_t             len;
     ngx_cflb_state_t  *st;
 
     if (ccf->state == NULL) {
         return NULL;
     }
 
-    st = ccf->state->elts;
+    len = pool->len + endpoint->len + address->len + 2;
+    key = (len <= sizeof(buf)) ? buf : ngx_alloc(len, ngx_cycle->log);
 
-    for (i = 0; i < ccf->state->nelts; i++) {
-        if (st[i].pool.len == pool->len
-            && st[i].endpoint.len == endpoint->len
-            && st[i].address.len == address->len
-            && ngx_strncmp(st[i].pool.data, pool->data, pool->len) == 0
-            && ngx_strncmp(st[i].endpoint.data, endpoint->data,
-                           endpoint->len) == 0
-            && ngx_strncmp(st[i].address.data, address->data,
-                           address->len) == 0)
-        {
-            st[i].used = 1;
-            return &st[i];
-        }
+    if (key == NULL) {
+        return NULL;
     }
 
-    return NULL;
+    last = ngx_cflb_state_compose(key, pool, endpoint, address);
+    i = cflb_names_find(&ccf->state_index, key, last - key);
+
+    if (key != buf) {
+        ngx_free(key);
+    }
+
+    if (i < 0) {
+        return NULL;
+    }
+
+    st = ccf->state->elts;
+    st[i].used = 1;
+
+    return &st[i];
 }
 
 

@@ -18,6 +18,7 @@ typedef struct {
     ngx_str_t                 pool;
     ngx_str_t                 endpoint;      /* empty: the pool's own */
     ngx_str_t                 address;
+    ngx_str_t                 key;           /* the three, NUL-separated */
     cflb_override_t           enabled;
     cflb_override_t           weight;
     ngx_uint_t                used;          /* some object took it */
