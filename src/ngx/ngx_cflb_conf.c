@@ -67,6 +67,7 @@ ngx_cflb_create_conf(ngx_conf_t *cf, ngx_module_t *module,
 
     cflb_location_init(&ccf->node.location);
 
+    ccf->cycle = cf->cycle;
     ccf->module = module;
     ccf->mode = mode;
     ccf->http = (mode == CFLB_MODE_L7);

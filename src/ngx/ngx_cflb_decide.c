@@ -16,6 +16,7 @@
 #include "ngx_cflb_trace.h"
 #include "ngx_cflb_maps.h"
 #include "ngx_cflb_location.h"
+#include "ngx_cflb_trees.h"
 
 
 static ngx_cflb_endpoint_t *ngx_cflb_pin(ngx_cflb_decision_t *d,
@@ -211,8 +212,18 @@ ngx_cflb_select(ngx_cflb_decision_t *d, ngx_log_t *log, ngx_uint_t fallback)
 
     d->fallback = 0;
 
+    /* traced, a tree's pick asks about every pool (as for endpoints) */
+    for (i = 0; d->trace && list->tree && pk.load && i < (int) list->n; i++)
+    {
+        if (list->members[i].weight) {
+            (void) pk.usable(d, i);
+        }
+    }
+
     for ( ;; ) {
-        i = cflb_set_pick(&list->set, &pk);
+        i = (list->tree && pk.load)
+            ? ngx_cflb_trees_pick(list->tree, list->map, &pk, 0)
+            : cflb_set_pick(&list->set, &pk);
 
         if (i < 0) {
             break;
@@ -280,7 +291,24 @@ ngx_cflb_select_endpoint(ngx_cflb_decision_t *d, ngx_cflb_lb_pool_t *entry)
         pk.rng = &d->sess->ip_rng;
     }
 
-    i = cflb_set_pick(&pool->set, &pk);
+    if (pool->tree && pk.load) {
+        /*
+         * A tree draws among members that are up; traced, the others
+         * are asked about as the linear pick asks about every weighted
+         * member, so $cflb_trace lists them: O(n), traced requests only
+         */
+        for (i = 0; d->trace && i < (int) pool->endpoints.nelts; i++) {
+            if (pool->members[i].weight) {
+                (void) pk.usable(d, i);
+            }
+        }
+
+        /* O(log n); in the fallback, health and down flags ignored, O(n) */
+        i = ngx_cflb_trees_pick(pool->tree, pool->map, &pk, d->fallback);
+
+    } else {
+        i = cflb_set_pick(&pool->set, &pk);
+    }
 
     if (i < 0) {
         return NULL;
@@ -501,6 +529,8 @@ ngx_cflb_endpoint_load(void *ctx, unsigned i)
 void
 ngx_cflb_passive_failed(ngx_cflb_endpoint_t *ep)
 {
+    time_t                   now;
+    ngx_uint_t               out;
     ngx_atomic_uint_t        n;
     ngx_cflb_sh_endpoint_t  *she;
 
@@ -511,15 +541,23 @@ ngx_cflb_passive_failed(ngx_cflb_endpoint_t *ep)
         return;
     }
 
+    now = ngx_time();
+    out = (she->pf_until > now);
+
     /* the first to reach it logs; the others only renew the time */
-    if (she->pf_until <= ngx_time() && n == ep->max_fails) {
+    if (!out && n == ep->max_fails) {
         ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                       "cflb: endpoint \"%V\" of pool \"%V\" is out of "
                       "steering for %T s after %ui failed attempts",
                       &ep->name, &ep->pool->name, ep->fail_timeout, n);
     }
 
-    she->pf_until = ngx_time() + ep->fail_timeout;
+    she->pf_until = now + ep->fail_timeout;
+
+    if (!out) {
+        /* it leaves steering now: the least-load trees fold it */
+        ngx_cflb_trees_failing(ep);
+    }
 }
 
 

@@ -15,6 +15,7 @@
 #include "ngx_cflb_pool.h"
 #include "ngx_cflb_notify.h"
 #include "ngx_cflb_runtime.h"
+#include "ngx_cflb_trees.h"
 
 
 /* how often a worker looks for due checks */
@@ -116,6 +117,12 @@ ngx_cflb_health_tick(ngx_event_t *ev)
  * Take an endpoint's due check: the owner field is claimed with a compare
  * and swap, so of all the workers ticking only one wins it.  An owner that
  * died, or one stuck far past its deadline, can be taken over.
+ *
+ * Winning the swap is not enough: a worker that read a due next_check and
+ * no owner, then was preempted while another one claimed, probed and let
+ * go of the check, finds the owner back at 0 and wins it too.  So the
+ * winner reads next_check again; set by whoever probed in between, it
+ * says the check is no longer due, and the claim is given back.
  */
 
 static ngx_uint_t
@@ -153,6 +160,13 @@ ngx_cflb_health_claim(ngx_cflb_endpoint_t *ep)
     if (!ngx_atomic_cmp_set(&she->owner, (ngx_atomic_uint_t) owner,
                             (ngx_atomic_uint_t) ngx_pid))
     {
+        return 0;
+    }
+
+    /* the swap is a barrier: this reads what the last prober wrote */
+    if (she->next_check && (ngx_msec_int_t) (now - she->next_check) < 0) {
+        (void) ngx_atomic_cmp_set(&she->owner, (ngx_atomic_uint_t) ngx_pid,
+                                  0);
         return 0;
     }
 
@@ -197,6 +211,7 @@ ngx_cflb_health_done(ngx_cflb_endpoint_t *ep, ngx_uint_t reason,
 
     if (changed) {
         she->since = ngx_time();
+        ngx_cflb_trees_changed_locked(ccf->sh, she->pool);
     }
 
     ngx_shmtx_unlock(&ccf->shpool->mutex);

@@ -474,6 +474,14 @@ ngx_cflb_pool_endpoint(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
         return NGX_CONF_ERROR;
     }
 
+    if (value[1].len > 0xffff || value[2].len > 0xffff) {
+        /* the zone keeps both in 16 bits */
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "endpoint \"%V\" has a name or an address longer "
+                           "than 65535 bytes", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
     if (cflb_names_find(pool->names, value[1].data, value[1].len) >= 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "duplicate endpoint \"%V\" in cflb_pool \"%V\"",
