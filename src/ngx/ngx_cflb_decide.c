@@ -213,7 +213,7 @@ ngx_cflb_select(ngx_cflb_decision_t *d, ngx_log_t *log, ngx_uint_t fallback)
     d->fallback = 0;
 
     /* traced, a tree's pick asks about every pool (as for endpoints) */
-    for (i = 0; d->trace && list->tree && pk.load && i < (int) list->n; i++)
+    for (i = 0; d->trace && list->draw && pk.load && i < (int) list->n; i++)
     {
         if (list->members[i].weight) {
             (void) pk.usable(d, i);
@@ -221,8 +221,8 @@ ngx_cflb_select(ngx_cflb_decision_t *d, ngx_log_t *log, ngx_uint_t fallback)
     }
 
     for ( ;; ) {
-        i = (list->tree && pk.load)
-            ? ngx_cflb_trees_pick(list->tree, list->map, &pk, 0)
+        i = (list->draw && pk.load)
+            ? ngx_cflb_trees_pick(list->draw, list->map, &pk, 0)
             : cflb_set_pick(&list->set, &pk);
 
         if (i < 0) {
@@ -291,7 +291,7 @@ ngx_cflb_select_endpoint(ngx_cflb_decision_t *d, ngx_cflb_lb_pool_t *entry)
         pk.rng = &d->sess->ip_rng;
     }
 
-    if (pool->tree && pk.load) {
+    if (pool->draw && pk.load) {
         /*
          * A tree draws among members that are up; traced, the others
          * are asked about as the linear pick asks about every weighted
@@ -304,7 +304,7 @@ ngx_cflb_select_endpoint(ngx_cflb_decision_t *d, ngx_cflb_lb_pool_t *entry)
         }
 
         /* O(log n); in the fallback, health and down flags ignored, O(n) */
-        i = ngx_cflb_trees_pick(pool->tree, pool->map, &pk, d->fallback);
+        i = ngx_cflb_trees_pick(pool->draw, pool->map, &pk, d->fallback);
 
     } else {
         i = cflb_set_pick(&pool->set, &pk);

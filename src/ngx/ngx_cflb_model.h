@@ -159,6 +159,8 @@ struct ngx_cflb_pool_s {
     ngx_uint_t                index;         /* in the configuration */
     ngx_uint_t                first;         /* its first endpoint index */
     cflb_least_tree_t        *tree;          /* its endpoints', or NULL */
+    cflb_least_tree_t        *draw;          /* the tree, if picks may
+                                                draw from it (owned) */
     ngx_cflb_sh_tree_t       *tree_sh;
     uint32_t                 *map;           /* tree slot -> endpoint */
     ngx_cflb_sh_link_t       *links;         /* its places in pool trees */
@@ -213,6 +215,7 @@ typedef struct {
     cflb_set_t                set;
     uint64_t                  mask;
     cflb_least_tree_t        *tree;          /* least_*: in the zone */
+    cflb_least_tree_t        *draw;          /* the tree, if owned */
     ngx_cflb_sh_tree_t       *tree_sh;
     uint32_t                 *map;           /* tree slot -> position */
 } ngx_cflb_pools_t;

@@ -21,13 +21,16 @@
  * balancer's tree: the random_steering weight and "down" when the pool is
  * disabled, has no enabled endpoint with a weight, or is critical.
  * Slots no endpoint of the configuration holds have weight 0.  Only the
- * workers of the tree's owner write words: the newest configuration
- * whose workers started (they take over at start), so that an old and a
- * new configuration that weigh a member differently do not undo each
- * other, and a reload that fails changes nothing.  Every writer holds the
- * zone mutex while it reads the records and sets the words, so the last
- * word written is what the records say now.  usable() keeps its tests
- * too: a word that is late costs a redraw, never a wrong choice.
+ * workers of the tree's owner write words and draw from the tree: the
+ * newest configuration whose workers started (they take over at start),
+ * so that an old and a new configuration that weigh a member differently
+ * do not undo each other, and a reload that fails changes nothing.  The
+ * workers of an older configuration, draining after a reload, still
+ * count into the tree but pick linearly from the records' counts, the
+ * exact O(n) pick of cflb_steer_least.c.  Every writer holds the zone
+ * mutex while it reads the records and sets the words, so the last word
+ * written is what the records say now.  usable() keeps its tests too: a
+ * word that is late costs a redraw, never a wrong choice.
  */
 
 #include <ngx_config.h>
@@ -598,6 +601,7 @@ ngx_cflb_trees_endpoints(ngx_cflb_trees_ctx_t *ctx)
         }
 
         pool->tree = ngx_cflb_sh_least(st);
+        pool->draw = ngx_cflb_owns(st, ctx->ccf) ? pool->tree : NULL;
         pool->tree_sh = st;
         ctx->gen->pools[i].st = st;
     }
@@ -644,6 +648,7 @@ ngx_cflb_trees_lbs(ngx_cflb_trees_ctx_t *ctx)
         }
 
         list->tree = ngx_cflb_sh_least(st);
+        list->draw = ngx_cflb_owns(st, ctx->ccf) ? list->tree : NULL;
         list->tree_sh = st;
 
         /* the slots in the map, read back when the links are made */
@@ -752,11 +757,13 @@ ngx_cflb_trees_detach(ngx_cflb_conf_t *ccf)
 
     for (i = 0; i < ccf->pools.nelts; i++) {
         pools[i]->tree = NULL;
+        pools[i]->draw = NULL;
         pools[i]->nlinks = 0;
     }
 
     for (i = 0; i < ccf->lbs.nelts; i++) {
         lbs[i]->pools.tree = NULL;
+        lbs[i]->pools.draw = NULL;
     }
 
     ccf->trees = 0;
@@ -790,6 +797,8 @@ ngx_cflb_trees_commit(ngx_cflb_conf_t *ccf)
         return;
     }
 
+    /* every worker of it draws from them after its next sync */
+
     pools = ccf->pools.elts;
 
     for (i = 0; i < ccf->pools.nelts; i++) {
@@ -821,7 +830,9 @@ ngx_cflb_trees_sync_locked(ngx_cflb_conf_t *ccf)
     time_t               now, wake;
     ngx_uint_t           i, seen;
     ngx_cflb_sh_t       *sh;
+    ngx_cflb_lb_t      **lbs;
     ngx_cflb_pool_t    **pools;
+    ngx_cflb_pools_t    *list;
     ngx_cflb_sh_pool_t  *shp;
 
     sh = ccf->sh;
@@ -833,9 +844,26 @@ ngx_cflb_trees_sync_locked(ngx_cflb_conf_t *ccf)
 
     seen = sh->changes;
     pools = ccf->pools.elts;
+    lbs = ccf->lbs.elts;
+
+    /* this configuration took a tree over, or a newer one did */
+
+    for (i = 0; i < ccf->lbs.nelts; i++) {
+        list = &lbs[i]->pools;
+
+        if (list->tree) {
+            list->draw = ngx_cflb_owns(list->tree_sh, ccf) ? list->tree
+                                                           : NULL;
+        }
+    }
 
     for (i = 0; i < ccf->pools.nelts; i++) {
         shp = pools[i]->sh;
+
+        if (pools[i]->tree) {
+            pools[i]->draw = ngx_cflb_owns(pools[i]->tree_sh, ccf)
+                             ? pools[i]->tree : NULL;
+        }
 
         if ((pools[i]->tree == NULL && pools[i]->nlinks == 0)
             || pools[i]->tree_seen == shp->changes)
