@@ -17,6 +17,7 @@
 #include "cflb_override.h"
 #include "cflb_session.h"
 #include "cflb_least_tree.h"
+#include "cflb_claim.h"
 
 
 /*
@@ -89,10 +90,8 @@ struct ngx_cflb_sh_endpoint_s {
     ngx_cflb_sh_pool_t       *pool;
     ngx_cflb_counters_t       c;
 
-    /* health: owner is claimed atomically, the rest under the mutex */
-    ngx_atomic_t              owner;         /* pid probing it, or 0 */
-    ngx_msec_t                claimed;       /* when owner took it */
-    ngx_msec_t                next_check;    /* monotonic msec */
+    /* health: the check is claimed lock-free, the rest under the mutex */
+    cflb_claim_t              check;         /* who probes it, when next */
     time_t                    last_check;    /* wall clock, 0: never */
     time_t                    since;         /* of the health state */
     ngx_atomic_t              probes;        /* total */
@@ -119,8 +118,8 @@ struct ngx_cflb_sh_endpoint_s {
 
     /*
      * The key after the pool record: name, then address.  The record is
-     * 200 bytes before it on 64-bit platforms, so that with the names of
-     * real configurations (up to 56 bytes for the two) it takes a 256-byte
+     * 192 bytes before it on 64-bit platforms, so that with the names of
+     * real configurations (up to 64 bytes for the two) it takes a 256-byte
      * slab slot (docs/directives.md, cflb_zone).
      */
     uint16_t                  name_len;
