@@ -191,8 +191,6 @@ p4/a ok
 p4/b ok
 p4/c ok
 p4/d ok
---- no_error_log
-[error]
 
 
 
@@ -281,8 +279,6 @@ big/e5 ok
 big/e6 ok
 big/e7 ok
 chi-square ok
---- no_error_log
-[error]
 --- timeout: 180
 
 
