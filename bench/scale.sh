@@ -461,7 +461,7 @@ done
 cat <<EOF
 cflb scale benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')
   host:   $(nproc) CPU, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)
-  cflb:   commit $(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)
+  cflb:   ${BENCH_MODULE:-commit $(git -C "$top" describe --always --dirty 2>/dev/null || echo unknown)}
   nginx:  $(nginx -v 2>&1 | sed 's/^nginx version: //')
 
 EOF

@@ -29,6 +29,9 @@ static ngx_cflb_endpoint_t *ngx_cflb_select_endpoint(ngx_cflb_decision_t *d,
     ngx_cflb_lb_pool_t *entry);
 static ngx_uint_t ngx_cflb_pool_skip(ngx_cflb_decision_t *d,
     ngx_cflb_lb_pool_t *entry);
+static int ngx_cflb_pick(ngx_cflb_decision_t *d, cflb_set_t *set,
+    cflb_least_tree_t *draw, const uint32_t *map, cflb_pick_t *pk,
+    ngx_uint_t all);
 static int ngx_cflb_pool_usable(void *ctx, unsigned i);
 static int ngx_cflb_pool_usable_traced(void *ctx, unsigned i);
 static uint64_t ngx_cflb_pool_load(void *ctx, unsigned i);
@@ -212,18 +215,8 @@ ngx_cflb_select(ngx_cflb_decision_t *d, ngx_log_t *log, ngx_uint_t fallback)
 
     d->fallback = 0;
 
-    /* traced, a tree's pick asks about every pool (as for endpoints) */
-    for (i = 0; d->trace && list->draw && pk.load && i < (int) list->n; i++)
-    {
-        if (list->members[i].weight) {
-            (void) pk.usable(d, i);
-        }
-    }
-
     for ( ;; ) {
-        i = (list->draw && pk.load)
-            ? ngx_cflb_trees_pick(list->draw, list->map, &pk, 0)
-            : cflb_set_pick(&list->set, &pk);
+        i = ngx_cflb_pick(d, &list->set, list->draw, list->pick_map, &pk, 0);
 
         if (i < 0) {
             break;
@@ -291,30 +284,44 @@ ngx_cflb_select_endpoint(ngx_cflb_decision_t *d, ngx_cflb_lb_pool_t *entry)
         pk.rng = &d->sess->ip_rng;
     }
 
-    if (pool->draw && pk.load) {
-        /*
-         * A tree draws among members that are up; traced, the others
-         * are asked about as the linear pick asks about every weighted
-         * member, so $cflb_trace lists them: O(n), traced requests only
-         */
-        for (i = 0; d->trace && i < (int) pool->endpoints.nelts; i++) {
-            if (pool->members[i].weight) {
-                (void) pk.usable(d, i);
-            }
-        }
-
-        /* O(log n); in the fallback, health and down flags ignored, O(n) */
-        i = ngx_cflb_trees_pick(pool->draw, pool->map, &pk, d->fallback);
-
-    } else {
-        i = cflb_set_pick(&pool->set, &pk);
-    }
+    i = ngx_cflb_pick(d, &pool->set, pool->draw, pool->pick_map, &pk,
+                      d->fallback);
 
     if (i < 0) {
         return NULL;
     }
 
     return (ngx_cflb_endpoint_t *) pool->endpoints.elts + i;
+}
+
+
+/*
+ * A pick from the set, or from its least-load tree in O(log n) when this
+ * worker draws from one and the mode has the load.  A tree draws among
+ * the members that are up: a traced request asks about the others too,
+ * as the linear pick asks about every weighted member, so that
+ * $cflb_trace lists them (O(n), traced requests only).  all: health and
+ * down flags ignored (the fallback pool), an exact O(n) draw.
+ */
+
+static int
+ngx_cflb_pick(ngx_cflb_decision_t *d, cflb_set_t *set,
+    cflb_least_tree_t *draw, const uint32_t *map, cflb_pick_t *pk,
+    ngx_uint_t all)
+{
+    unsigned  i;
+
+    if (draw == NULL || pk->load == NULL) {
+        return cflb_set_pick(set, pk);
+    }
+
+    for (i = 0; d->trace && i < set->n; i++) {
+        if (set->members[i].weight) {
+            (void) pk->usable(d, i);
+        }
+    }
+
+    return ngx_cflb_trees_pick(draw, map, pk, all);
 }
 
 

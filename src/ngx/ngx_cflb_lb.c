@@ -554,6 +554,13 @@ ngx_cflb_pools_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
     list->policy = policy;
     list->mask = 0;
 
+    /* a least-load tree, if any, comes with the zone (ngx_cflb_trees.c) */
+    list->tree = NULL;
+    list->draw = NULL;
+    list->tree_sh = NULL;
+    list->map = NULL;
+    list->pick_map = NULL;
+
     for (i = 0; i < n; i++) {
         entry = ngx_cflb_lb_entry(cf, lb, &names[i], "pool");
         if (entry == NULL) {

@@ -163,6 +163,7 @@ struct ngx_cflb_pool_s {
                                                 draw from it (owned) */
     ngx_cflb_sh_tree_t       *tree_sh;
     uint32_t                 *map;           /* tree slot -> endpoint */
+    uint32_t                 *pick_map;      /* map, or NULL: the same */
     ngx_cflb_sh_link_t       *links;         /* its places in pool trees */
     ngx_uint_t                nlinks;
     ngx_uint_t                tree_seen;     /* sh->changes synced */
@@ -218,6 +219,7 @@ typedef struct {
     cflb_least_tree_t        *draw;          /* the tree, if owned */
     ngx_cflb_sh_tree_t       *tree_sh;
     uint32_t                 *map;           /* tree slot -> position */
+    uint32_t                 *pick_map;      /* map, or NULL: the same */
 } ngx_cflb_pools_t;
 
 

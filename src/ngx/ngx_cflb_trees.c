@@ -11,7 +11,7 @@
  * one that adds or removes members, finds the same tree with the same
  * counts, and the workers of the old configuration and of the new one
  * count into it side by side: counts stay exact.  A tree has room for a
- * quarter more members than its configuration has (at least 8 slots); a
+ * quarter more members than its configuration has (at least 2 more); a
  * reload that needs more makes a new tree, which starts at count 0 while
  * the old workers finish with the old one.
  *
@@ -57,6 +57,7 @@ typedef struct {
     ngx_cflb_tree_use_t      *uses;          /* sorted by st */
     ngx_uint_t                nuses;
     void                    **holder;        /* per slot: the record */
+    uint32_t                  room;          /* slots holder has */
     uint32_t                 *slots;         /* the members' new slots */
     uint32_t                 *zeros;         /* weights of a new tree */
     ngx_uint_t                link;          /* next gen->links free */
@@ -72,6 +73,8 @@ typedef struct {
 } ngx_cflb_trees_pick_t;
 
 
+static ngx_int_t ngx_cflb_trees_ctx(ngx_cflb_trees_ctx_t *ctx,
+    ngx_cflb_conf_t *ccf, ngx_cflb_sh_gen_t *gen);
 static ngx_uint_t ngx_cflb_trees_wanted(ngx_cflb_conf_t *ccf,
     cflb_set_t *set);
 static uint32_t ngx_cflb_trees_cap(ngx_uint_t n);
@@ -84,14 +87,17 @@ static void ngx_cflb_trees_holders(ngx_cflb_trees_ctx_t *ctx,
     ngx_cflb_sh_tree_t *st);
 static ngx_cflb_sh_tree_t *ngx_cflb_trees_place(ngx_cflb_trees_ctx_t *ctx,
     uint64_t key, void **recs, ngx_uint_t n, uint32_t *known);
+static ngx_int_t ngx_cflb_trees_reuse(ngx_cflb_trees_ctx_t *ctx,
+    ngx_cflb_sh_tree_t *st, void **recs, ngx_uint_t n, uint32_t *known);
 static ngx_cflb_sh_tree_t *ngx_cflb_trees_new(ngx_cflb_trees_ctx_t *ctx,
     uint64_t key, ngx_uint_t n);
 static uint32_t *ngx_cflb_trees_map(ngx_cflb_trees_ctx_t *ctx,
-    ngx_cflb_sh_tree_t *st, ngx_uint_t n);
+    ngx_cflb_sh_tree_t *st, ngx_uint_t n, uint32_t **pick);
 static ngx_int_t ngx_cflb_trees_endpoints(ngx_cflb_trees_ctx_t *ctx);
 static ngx_int_t ngx_cflb_trees_lbs(ngx_cflb_trees_ctx_t *ctx);
 static ngx_int_t ngx_cflb_trees_links(ngx_cflb_trees_ctx_t *ctx);
 static void ngx_cflb_trees_sync_locked(ngx_cflb_conf_t *ccf);
+static void ngx_cflb_trees_owned(ngx_cflb_conf_t *ccf);
 static time_t ngx_cflb_trees_pool_sync(ngx_cflb_pool_t *pool, time_t now);
 static void ngx_cflb_trees_unmapped(cflb_least_tree_t *t,
     const uint32_t *map, uint32_t cap);
@@ -111,7 +117,7 @@ ngx_int_t
 ngx_cflb_trees_bind(ngx_cflb_conf_t *ccf, ngx_cflb_sh_gen_t *gen)
 {
     ngx_int_t              rc;
-    ngx_uint_t             i, ntrees, nlinks, max;
+    ngx_uint_t             i, ntrees, nlinks;
     ngx_cflb_pool_t      **pools;
     ngx_cflb_trees_ctx_t   ctx;
 
@@ -132,27 +138,11 @@ ngx_cflb_trees_bind(ngx_cflb_conf_t *ccf, ngx_cflb_sh_gen_t *gen)
 
     gen->links = (ngx_cflb_sh_link_t *) (gen->trees + ntrees);
 
-    ngx_memzero(&ctx, sizeof(ngx_cflb_trees_ctx_t));
-    ctx.ccf = ccf;
-    ctx.gen = gen;
+    rc = ngx_cflb_trees_ctx(&ctx, ccf, gen);
 
-    /* room for the slots of the largest set and its tree */
-
-    pools = ccf->pools.elts;
-    max = NGX_CFLB_MAX_POOLS;
-
-    for (i = 0; i < ccf->pools.nelts; i++) {
-        max = ngx_max(max, pools[i]->endpoints.nelts);
+    if (rc == NGX_OK) {
+        rc = ngx_cflb_trees_uses(&ctx);
     }
-
-    ctx.holder = ngx_alloc(ngx_cflb_trees_cap(max) * sizeof(void *),
-                           ngx_cycle->log);
-    ctx.slots = ngx_alloc(max * sizeof(uint32_t), ngx_cycle->log);
-    ctx.zeros = ngx_calloc(ngx_cflb_trees_cap(max) * sizeof(uint32_t),
-                           ngx_cycle->log);
-
-    rc = (ctx.holder && ctx.slots && ctx.zeros) ? ngx_cflb_trees_uses(&ctx)
-                                                : NGX_ERROR;
 
     if (rc == NGX_OK) {
         rc = ngx_cflb_trees_endpoints(&ctx);
@@ -173,6 +163,7 @@ ngx_cflb_trees_bind(ngx_cflb_conf_t *ccf, ngx_cflb_sh_gen_t *gen)
 
     gen->nlinks = (uint32_t) ctx.link;
     ccf->trees = gen->ntrees;
+    pools = ccf->pools.elts;
 
     /*
      * The words of the trees this configuration made (an old one owns
@@ -186,6 +177,40 @@ ngx_cflb_trees_bind(ngx_cflb_conf_t *ccf, ngx_cflb_sh_gen_t *gen)
     }
 
     ngx_cflb_trees_sync_locked(ccf);
+
+    return NGX_OK;
+}
+
+
+/* the scratch memory of a bind: room for the largest set and its tree */
+
+static ngx_int_t
+ngx_cflb_trees_ctx(ngx_cflb_trees_ctx_t *ctx, ngx_cflb_conf_t *ccf,
+    ngx_cflb_sh_gen_t *gen)
+{
+    ngx_uint_t         i, max;
+    ngx_cflb_pool_t  **pools;
+
+    ngx_memzero(ctx, sizeof(ngx_cflb_trees_ctx_t));
+    ctx->ccf = ccf;
+    ctx->gen = gen;
+
+    pools = ccf->pools.elts;
+    max = NGX_CFLB_MAX_POOLS;
+
+    for (i = 0; i < ccf->pools.nelts; i++) {
+        max = ngx_max(max, pools[i]->endpoints.nelts);
+    }
+
+    ctx->room = ngx_cflb_trees_cap(max);
+    ctx->holder = ngx_alloc(ctx->room * sizeof(void *), ngx_cycle->log);
+    ctx->slots = ngx_alloc(max * sizeof(uint32_t), ngx_cycle->log);
+    ctx->zeros = ngx_calloc(ngx_cflb_trees_cap(max) * sizeof(uint32_t),
+                            ngx_cycle->log);
+
+    if (ctx->holder == NULL || ctx->slots == NULL || ctx->zeros == NULL) {
+        return NGX_ERROR;
+    }
 
     return NGX_OK;
 }
@@ -242,16 +267,16 @@ ngx_cflb_trees_wanted(ngx_cflb_conf_t *ccf, cflb_set_t *set)
 }
 
 
-/* the slots of a tree for n members: a quarter more, at least 8 */
+/*
+ * The slots of a tree for n members: a quarter more, at least 2 more.
+ * Not a power of 2: up to 8 slots a tree is its words alone, and a pick
+ * reads every word (cflb_least_tree.c), so a pool of 4 reads 6, not 8.
+ */
 
 static uint32_t
 ngx_cflb_trees_cap(ngx_uint_t n)
 {
-    uint32_t  cap;
-
-    for (cap = 8; cap < n + n / 4 + 1; cap <<= 1) { /* void */ }
-
-    return cap;
+    return (uint32_t) (n + ngx_max(2, n / 4));
 }
 
 
@@ -391,78 +416,26 @@ static ngx_cflb_sh_tree_t *
 ngx_cflb_trees_place(ngx_cflb_trees_ctx_t *ctx, uint64_t key, void **recs,
     ngx_uint_t n, uint32_t *known)
 {
-    uint32_t             s, free, count, w;
     ngx_uint_t           i;
     ngx_cflb_sh_tree_t  *st;
-    int                  down;
 
     st = ngx_cflb_trees_find(ctx, key);
 
-    if (st && st->cap >= n) {
-        ngx_cflb_trees_holders(ctx, st);
+    /* a tree much larger than the largest set now (shrunk) is not kept */
 
-        /* the members that hold a slot keep it */
-
-        for (i = 0; i < n; i++) {
-            ctx->slots[i] = NGX_CFLB_NO_SLOT;
-
-            if (known) {
-                /* an endpoint record knows its slot, if it has one */
-                s = known[i];
-
-            } else {
-                for (s = 0; s < st->cap && ctx->holder[s] != recs[i]; s++) {
-                    /* void */
-                }
-            }
-
-            if (s < st->cap
-                && (ctx->holder[s] == recs[i] || ctx->holder[s] == NULL))
-            {
-                ctx->holder[s] = recs[i];
-                ctx->slots[i] = s;
+    if (st && st->cap >= n && st->cap <= ctx->room
+        && ngx_cflb_trees_reuse(ctx, st, recs, n, known) == NGX_OK)
+    {
+        for (i = 0; i < ctx->gen->ntrees; i++) {
+            if (ctx->gen->trees[i] == st) {
+                return st;
             }
         }
 
-        /* the others take free ones, their counts and weights at 0 */
+        st->refs++;
+        ctx->gen->trees[ctx->gen->ntrees++] = st;
 
-        free = 0;
-
-        for (i = 0; i < n; i++) {
-            if (ctx->slots[i] != NGX_CFLB_NO_SLOT) {
-                continue;
-            }
-
-            while (free < st->cap && ctx->holder[free] != NULL) {
-                free++;
-            }
-
-            if (free == st->cap) {
-                break;
-            }
-
-            ctx->holder[free] = recs[i];
-            ctx->slots[i] = free;
-
-            cflb_least_tree_get(ngx_cflb_sh_least(st), free, &count, &w,
-                                &down);
-            (void) cflb_least_tree_add(ngx_cflb_sh_least(st), free,
-                                       - (int32_t) count);
-            (void) cflb_least_tree_set(ngx_cflb_sh_least(st), free, 0, 0);
-        }
-
-        if (i == n) {
-            for (i = 0; i < ctx->gen->ntrees; i++) {
-                if (ctx->gen->trees[i] == st) {
-                    return st;
-                }
-            }
-
-            st->refs++;
-            ctx->gen->trees[ctx->gen->ntrees++] = st;
-
-            return st;
-        }
+        return st;
     }
 
     /* no tree, or too small: a new one, at count 0 */
@@ -477,6 +450,73 @@ ngx_cflb_trees_place(ngx_cflb_trees_ctx_t *ctx, uint64_t key, void **recs,
     }
 
     return st;
+}
+
+
+/*
+ * The members' slots in st: those that hold one keep it, the others take
+ * free ones, their counts and weights at 0.  NGX_DECLINED when there are
+ * not enough free slots.
+ */
+
+static ngx_int_t
+ngx_cflb_trees_reuse(ngx_cflb_trees_ctx_t *ctx, ngx_cflb_sh_tree_t *st,
+    void **recs, ngx_uint_t n, uint32_t *known)
+{
+    int                 down;
+    uint32_t            s, free, count, w;
+    ngx_uint_t          i;
+    cflb_least_tree_t  *t;
+
+    t = ngx_cflb_sh_least(st);
+
+    ngx_cflb_trees_holders(ctx, st);
+
+    for (i = 0; i < n; i++) {
+        ctx->slots[i] = NGX_CFLB_NO_SLOT;
+
+        if (known) {
+            /* an endpoint record knows its slot, if it has one */
+            s = known[i];
+
+        } else {
+            for (s = 0; s < st->cap && ctx->holder[s] != recs[i]; s++) {
+                /* void */
+            }
+        }
+
+        if (s < st->cap
+            && (ctx->holder[s] == recs[i] || ctx->holder[s] == NULL))
+        {
+            ctx->holder[s] = recs[i];
+            ctx->slots[i] = s;
+        }
+    }
+
+    free = 0;
+
+    for (i = 0; i < n; i++) {
+        if (ctx->slots[i] != NGX_CFLB_NO_SLOT) {
+            continue;
+        }
+
+        while (free < st->cap && ctx->holder[free] != NULL) {
+            free++;
+        }
+
+        if (free == st->cap) {
+            return NGX_DECLINED;
+        }
+
+        ctx->holder[free] = recs[i];
+        ctx->slots[i] = free;
+
+        cflb_least_tree_get(t, free, &count, &w, &down);
+        (void) cflb_least_tree_add(t, free, - (int32_t) count);
+        (void) cflb_least_tree_set(t, free, 0, 0);
+    }
+
+    return NGX_OK;
 }
 
 
@@ -512,14 +552,19 @@ ngx_cflb_trees_new(ngx_cflb_trees_ctx_t *ctx, uint64_t key, ngx_uint_t n)
 }
 
 
-/* slot -> position in the set, for this worker's picks */
+/*
+ * slot -> position in the set, for this worker's picks; *pick the same,
+ * or NULL when each member's slot is its position: then a pick needs no
+ * map (slots beyond the set have weight 0 in a tree this worker draws
+ * from, so no draw returns one)
+ */
 
 static uint32_t *
 ngx_cflb_trees_map(ngx_cflb_trees_ctx_t *ctx, ngx_cflb_sh_tree_t *st,
-    ngx_uint_t n)
+    ngx_uint_t n, uint32_t **pick)
 {
     uint32_t    *map;
-    ngx_uint_t   i;
+    ngx_uint_t   i, same;
 
     map = ngx_palloc(ctx->ccf->cycle->pool, st->cap * sizeof(uint32_t));
     if (map == NULL) {
@@ -530,9 +575,14 @@ ngx_cflb_trees_map(ngx_cflb_trees_ctx_t *ctx, ngx_cflb_sh_tree_t *st,
         map[i] = NGX_CFLB_NO_SLOT;
     }
 
+    same = 1;
+
     for (i = 0; i < n; i++) {
         map[ctx->slots[i]] = (uint32_t) i;
+        same &= (ctx->slots[i] == i);
     }
+
+    *pick = same ? NULL : map;
 
     return map;
 }
@@ -595,7 +645,7 @@ ngx_cflb_trees_endpoints(ngx_cflb_trees_ctx_t *ctx)
             ctx->gen->slots[eps[j].index] = ctx->slots[j];
         }
 
-        pool->map = ngx_cflb_trees_map(ctx, st, n);
+        pool->map = ngx_cflb_trees_map(ctx, st, n, &pool->pick_map);
         if (pool->map == NULL) {
             return NGX_ERROR;
         }
@@ -642,7 +692,7 @@ ngx_cflb_trees_lbs(ngx_cflb_trees_ctx_t *ctx)
             return NGX_ERROR;
         }
 
-        list->map = ngx_cflb_trees_map(ctx, st, list->n);
+        list->map = ngx_cflb_trees_map(ctx, st, list->n, &list->pick_map);
         if (list->map == NULL) {
             return NGX_ERROR;
         }
@@ -830,9 +880,7 @@ ngx_cflb_trees_sync_locked(ngx_cflb_conf_t *ccf)
     time_t               now, wake;
     ngx_uint_t           i, seen;
     ngx_cflb_sh_t       *sh;
-    ngx_cflb_lb_t      **lbs;
     ngx_cflb_pool_t    **pools;
-    ngx_cflb_pools_t    *list;
     ngx_cflb_sh_pool_t  *shp;
 
     sh = ccf->sh;
@@ -844,26 +892,11 @@ ngx_cflb_trees_sync_locked(ngx_cflb_conf_t *ccf)
 
     seen = sh->changes;
     pools = ccf->pools.elts;
-    lbs = ccf->lbs.elts;
 
-    /* this configuration took a tree over, or a newer one did */
-
-    for (i = 0; i < ccf->lbs.nelts; i++) {
-        list = &lbs[i]->pools;
-
-        if (list->tree) {
-            list->draw = ngx_cflb_owns(list->tree_sh, ccf) ? list->tree
-                                                           : NULL;
-        }
-    }
+    ngx_cflb_trees_owned(ccf);
 
     for (i = 0; i < ccf->pools.nelts; i++) {
         shp = pools[i]->sh;
-
-        if (pools[i]->tree) {
-            pools[i]->draw = ngx_cflb_owns(pools[i]->tree_sh, ccf)
-                             ? pools[i]->tree : NULL;
-        }
 
         if ((pools[i]->tree == NULL && pools[i]->nlinks == 0)
             || pools[i]->tree_seen == shp->changes)
@@ -889,6 +922,37 @@ ngx_cflb_trees_sync_locked(ngx_cflb_conf_t *ccf)
     }
 
     ccf->trees_seen = seen;
+}
+
+
+/* this configuration took a tree over, or a newer one did: who draws */
+
+static void
+ngx_cflb_trees_owned(ngx_cflb_conf_t *ccf)
+{
+    ngx_uint_t         i;
+    ngx_cflb_lb_t    **lbs;
+    ngx_cflb_pool_t  **pools;
+    ngx_cflb_pools_t  *list;
+
+    lbs = ccf->lbs.elts;
+    pools = ccf->pools.elts;
+
+    for (i = 0; i < ccf->lbs.nelts; i++) {
+        list = &lbs[i]->pools;
+
+        if (list->tree) {
+            list->draw = ngx_cflb_owns(list->tree_sh, ccf) ? list->tree
+                                                           : NULL;
+        }
+    }
+
+    for (i = 0; i < ccf->pools.nelts; i++) {
+        if (pools[i]->tree) {
+            pools[i]->draw = ngx_cflb_owns(pools[i]->tree_sh, ccf)
+                             ? pools[i]->tree : NULL;
+        }
+    }
 }
 
 
@@ -1065,6 +1129,11 @@ ngx_cflb_trees_pick(cflb_least_tree_t *t, const uint32_t *map,
     int                     s;
     cflb_pick_t             tpk;
     ngx_cflb_trees_pick_t   tp;
+
+    if (map == NULL) {
+        return all ? cflb_least_tree_pick_all(t, pk)
+                   : cflb_least_tree_pick(t, pk);
+    }
 
     tp.usable = pk->usable;
     tp.ctx = pk->ctx;

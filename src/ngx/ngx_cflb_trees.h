@@ -66,8 +66,9 @@ void ngx_cflb_trees_commit(ngx_cflb_conf_t *ccf);
 /*
  * ngx_cflb_trees_pick() is cflb_least_tree_pick() (or, with all set,
  * cflb_least_tree_pick_all(): health ignored) over the tree t of a set
- * whose slots map to the set's positions: pk->usable is asked about
- * positions, and the position chosen is returned, or CFLB_DECLINED.
+ * whose slots map to the set's positions (map NULL: each slot is the
+ * position): pk->usable is asked about positions, and the position
+ * chosen is returned, or CFLB_DECLINED.
  */
 int ngx_cflb_trees_pick(cflb_least_tree_t *t, const uint32_t *map,
     cflb_pick_t *pk, ngx_uint_t all);

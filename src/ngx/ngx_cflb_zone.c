@@ -58,6 +58,9 @@ static ngx_cflb_sh_gen_t *ngx_cflb_zone_gen(ngx_cflb_conf_t *ccf);
 static void ngx_cflb_zone_collect(ngx_cflb_conf_t *ccf);
 static ngx_uint_t ngx_cflb_zone_collect_gens(ngx_cflb_conf_t *ccf);
 static void ngx_cflb_zone_full(ngx_cflb_conf_t *ccf, ngx_log_t *log);
+static size_t ngx_cflb_zone_need(ngx_cflb_conf_t *ccf, ngx_uint_t gens);
+static void ngx_cflb_zone_need_records(ngx_cflb_conf_t *ccf,
+    ngx_cflb_zone_need_t *need);
 static size_t ngx_cflb_zone_need_size(ngx_cflb_zone_need_t *need);
 static void ngx_cflb_zone_key(ngx_cflb_sh_t *sh);
 static ngx_int_t ngx_cflb_zone_sessions(ngx_cflb_conf_t *ccf,
@@ -66,6 +69,8 @@ static void *ngx_cflb_zone_alloc(ngx_cflb_conf_t *ccf, size_t size);
 static void ngx_cflb_zone_need_add(ngx_cflb_zone_need_t *need, size_t size,
     ngx_uint_t n);
 static ngx_uint_t ngx_cflb_chains(ngx_uint_t want);
+static void ngx_cflb_slot_take(ngx_cflb_conf_t *ccf, ngx_cflb_slot_t *slot,
+    ngx_cflb_sh_gen_t *gen);
 static ngx_uint_t ngx_cflb_slot_alive(ngx_cflb_slot_t *slot);
 static void ngx_cflb_slot_recover(ngx_cflb_conf_t *ccf, ngx_uint_t slot);
 
@@ -705,79 +710,10 @@ ngx_cflb_zone_need_size(ngx_cflb_zone_need_t *need)
 static void
 ngx_cflb_zone_full(ngx_cflb_conf_t *ccf, ngx_log_t *log)
 {
-    size_t                 base, reload, have, *sizes;
-    ngx_uint_t             i, j, n, nlinks, workers;
-    ngx_core_conf_t       *cccf;
-    ngx_cflb_pool_t      **pools;
-    ngx_cflb_endpoint_t   *eps;
-    ngx_cflb_zone_need_t   need, gen;
+    size_t  base, reload;
 
-    ngx_memzero(&need, sizeof(ngx_cflb_zone_need_t));
-    ngx_memzero(&gen, sizeof(ngx_cflb_zone_need_t));
-
-    cccf = (ngx_core_conf_t *) ngx_get_conf(ccf->cycle->conf_ctx,
-                                            ngx_core_module);
-    workers = (cccf && cccf->worker_processes > 0) ? cccf->worker_processes
-                                                   : 1;
-    pools = ccf->pools.elts;
-    ccf->nendpoints = 0;
-
-    ngx_cflb_zone_need_add(&need, sizeof(ngx_cflb_sh_t), 1);
-
-    for (i = 0; i < ccf->pools.nelts; i++) {
-        ngx_cflb_zone_need_add(&need, ngx_cflb_pool_size(pools[i]->name.len),
-                               1);
-        eps = pools[i]->endpoints.elts;
-
-        for (j = 0; j < pools[i]->endpoints.nelts; j++) {
-            ngx_cflb_zone_need_add(&need, ngx_cflb_endpoint_size(&eps[j]), 1);
-        }
-
-        ccf->nendpoints += pools[i]->endpoints.nelts;
-    }
-
-    ngx_cflb_zone_need_add(&need, ngx_cflb_chains(ccf->pools.nelts)
-                                  * sizeof(void *), 1);
-    ngx_cflb_zone_need_add(&need, ngx_cflb_chains(ccf->nendpoints)
-                                  * sizeof(void *), 1);
-
-    /* what a configuration's tables take, twice while a reload runs */
-
-    ngx_cflb_zone_need_add(&gen, sizeof(ngx_cflb_sh_gen_t)
-                           + ccf->pools.nelts * sizeof(ngx_cflb_sh_gpool_t)
-                           + ccf->nendpoints * (sizeof(void *)
-                                                + sizeof(uint32_t)), 1);
-    ngx_cflb_zone_need_add(&gen, ccf->nendpoints * sizeof(uint32_t),
-                           workers);
-
-    sizes = ngx_alloc((ccf->pools.nelts + ccf->lbs.nelts + 1)
-                      * sizeof(size_t), log);
-    if (sizes) {
-        n = ngx_cflb_trees_plan(ccf, sizes, &nlinks);
-
-        for (i = 0; i < n; i++) {
-            ngx_cflb_zone_need_add(&gen, sizes[i], 1);
-        }
-
-        ngx_cflb_zone_need_add(&gen, n * sizeof(void *)
-                                     + nlinks * sizeof(ngx_cflb_sh_link_t),
-                               n ? 1 : 0);
-        ngx_free(sizes);
-    }
-
-    for (i = 0; i < 16; i++) {
-        need.slots[i] += gen.slots[i];
-    }
-
-    need.pages += gen.pages;
-    base = ngx_cflb_zone_need_size(&need);
-
-    for (i = 0; i < 16; i++) {
-        need.slots[i] += gen.slots[i];
-    }
-
-    need.pages += gen.pages;
-    reload = ngx_cflb_zone_need_size(&need);
+    base = ngx_cflb_zone_need(ccf, 1);
+    reload = ngx_cflb_zone_need(ccf, 2);
 
     if (ccf->sessions) {
         /* header sessions take their share of what the zone has */
@@ -786,15 +722,94 @@ ngx_cflb_zone_full(ngx_cflb_conf_t *ccf, ngx_log_t *log)
                  / (NGX_CFLB_SESSIONS_SHARE - 1);
     }
 
-    have = ccf->shm_zone->shm.size;
-
     ngx_log_error(NGX_LOG_EMERG, log, 0,
                   "cflb zone \"%V\" of %uzk is too small for %ui pools and "
                   "%ui endpoints: it needs %uzk, and %uzk to be reloaded "
                   "with changes",
-                  &ccf->shm_zone->shm.name, have / 1024, ccf->pools.nelts,
-                  ccf->nendpoints, (base + 1023) / 1024,
+                  &ccf->shm_zone->shm.name, ccf->shm_zone->shm.size / 1024,
+                  ccf->pools.nelts, ccf->nendpoints, (base + 1023) / 1024,
                   (reload + 1023) / 1024);
+}
+
+
+/*
+ * The zone size the configuration needs: its records and hash tables,
+ * and gens times what one configuration adds (its tables, its workers'
+ * counts, its trees).
+ */
+
+static size_t
+ngx_cflb_zone_need(ngx_cflb_conf_t *ccf, ngx_uint_t gens)
+{
+    size_t                 *sizes;
+    ngx_uint_t              i, n, nlinks, workers;
+    ngx_core_conf_t        *cccf;
+    ngx_cflb_zone_need_t    need;
+
+    ngx_memzero(&need, sizeof(ngx_cflb_zone_need_t));
+
+    cccf = (ngx_core_conf_t *) ngx_get_conf(ccf->cycle->conf_ctx,
+                                            ngx_core_module);
+    workers = (cccf && cccf->worker_processes > 0) ? cccf->worker_processes
+                                                   : 1;
+    ngx_cflb_zone_need_records(ccf, &need);
+
+    ngx_cflb_zone_need_add(&need, sizeof(ngx_cflb_sh_gen_t)
+                           + ccf->pools.nelts * sizeof(ngx_cflb_sh_gpool_t)
+                           + ccf->nendpoints * (sizeof(void *)
+                                                + sizeof(uint32_t)), gens);
+    ngx_cflb_zone_need_add(&need, ccf->nendpoints * sizeof(uint32_t),
+                           gens * workers);
+
+    sizes = ngx_alloc((ccf->pools.nelts + ccf->lbs.nelts + 1)
+                      * sizeof(size_t), ngx_cycle->log);
+    if (sizes) {
+        n = ngx_cflb_trees_plan(ccf, sizes, &nlinks);
+
+        for (i = 0; i < n; i++) {
+            ngx_cflb_zone_need_add(&need, sizes[i], gens);
+        }
+
+        ngx_cflb_zone_need_add(&need, n * sizeof(void *)
+                                     + nlinks * sizeof(ngx_cflb_sh_link_t),
+                               n ? gens : 0);
+        ngx_free(sizes);
+    }
+
+    return ngx_cflb_zone_need_size(&need);
+}
+
+
+/* the header, the records and their hash tables */
+
+static void
+ngx_cflb_zone_need_records(ngx_cflb_conf_t *ccf, ngx_cflb_zone_need_t *need)
+{
+    ngx_uint_t             i, j;
+    ngx_cflb_pool_t      **pools;
+    ngx_cflb_endpoint_t   *eps;
+
+    pools = ccf->pools.elts;
+    ccf->nendpoints = 0;
+
+    ngx_cflb_zone_need_add(need, sizeof(ngx_cflb_sh_t), 1);
+
+    for (i = 0; i < ccf->pools.nelts; i++) {
+        ngx_cflb_zone_need_add(need, ngx_cflb_pool_size(pools[i]->name.len),
+                               1);
+        eps = pools[i]->endpoints.elts;
+
+        for (j = 0; j < pools[i]->endpoints.nelts; j++) {
+            ngx_cflb_zone_need_add(need, ngx_cflb_endpoint_size(&eps[j]), 1);
+        }
+
+        ccf->nendpoints += pools[i]->endpoints.nelts;
+    }
+
+    ngx_cflb_zone_need_add(need, ngx_cflb_chains(ccf->pools.nelts)
+                                 * sizeof(void *), 1);
+    ngx_cflb_zone_need_add(need, ngx_cflb_chains(ccf->nendpoints)
+                                 * sizeof(void *), 1);
 }
 
 
@@ -803,7 +818,6 @@ ngx_cflb_zone_attach(ngx_cflb_conf_t *ccf, ngx_log_t *log)
 {
     ngx_uint_t          i, free;
     ngx_cflb_sh_t      *sh;
-    ngx_cflb_slot_t    *slot;
     ngx_cflb_sh_gen_t  *gen;
 
     sh = ccf->sh;
@@ -825,12 +839,17 @@ ngx_cflb_zone_attach(ngx_cflb_conf_t *ccf, ngx_log_t *log)
         }
     }
 
-    /* this configuration's tables, unless two reloads came before us */
+    /*
+     * this configuration's tables, unless two reloads came before us; a
+     * worker without a slot cannot keep them in the zone: it counts only
+     * into the totals and picks linearly
+     */
     for (gen = sh->gens; gen && gen != ccf->gen; gen = gen->next) {
         /* void */
     }
 
-    if (gen == NULL) {
+    if (gen == NULL || free == NGX_CFLB_SLOTS) {
+        gen = NULL;
         ngx_cflb_trees_detach(ccf);
 
     } else {
@@ -839,17 +858,7 @@ ngx_cflb_zone_attach(ngx_cflb_conf_t *ccf, ngx_log_t *log)
     }
 
     if (free < NGX_CFLB_SLOTS) {
-        slot = &sh->slots[free];
-        slot->pid = ngx_pid;
-        slot->generation = ccf->generation;
-        slot->gen = gen;
-
-        if (gen && gen->nendpoints) {
-            slot->active = ngx_cflb_zone_alloc(ccf, gen->nendpoints
-                                                    * sizeof(uint32_t));
-        }
-
-        ccf->active = slot->active;
+        ngx_cflb_slot_take(ccf, &sh->slots[free], gen);
     }
 
     ngx_shmtx_unlock(&ccf->shpool->mutex);
@@ -868,6 +877,26 @@ ngx_cflb_zone_attach(ngx_cflb_conf_t *ccf, ngx_log_t *log)
     }
 
     ccf->slot = free;
+}
+
+
+/* the slot is this worker's, with an array for its share of the counts */
+
+static void
+ngx_cflb_slot_take(ngx_cflb_conf_t *ccf, ngx_cflb_slot_t *slot,
+    ngx_cflb_sh_gen_t *gen)
+{
+    slot->pid = ngx_pid;
+    slot->generation = ccf->generation;
+    slot->gen = gen;
+    slot->active = NULL;
+
+    if (gen && gen->nendpoints) {
+        slot->active = ngx_cflb_zone_alloc(ccf, gen->nendpoints
+                                                * sizeof(uint32_t));
+    }
+
+    ccf->active = slot->active;
 }
 
 
