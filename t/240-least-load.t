@@ -138,6 +138,18 @@ sub big_pool {
 }
 
 
+# the upstream of /hold: a port that accepts and never answers, once it
+# does accept (a port still held would make every /hold fail at once)
+sub blackhole {
+    Cflb::blackhole(1999, 60);
+
+    Cflb::wait_until(sub {
+        IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => 1999,
+                              Timeout => 1) ? 1 : 0 }, 10)
+        or die "the black hole on 1999 does not accept\n";
+}
+
+
 # hold requests through the pool until at least $n of them stay in
 # flight (those that land on a backend that answers end at once)
 sub hold_some {
@@ -173,7 +185,7 @@ $::Backends . q{
 }
 --- config eval: $::Config
 --- init
-Cflb::blackhole(1999, 60);
+main::blackhole();
 Cflb::hold_on('p4/a', '/hold', 3);
 my $p = main::expected('p4', { a => 1, b => 0.5, c => 0.25, d => 0.25 });
 my %before = Cflb::requests_by_name();
@@ -243,7 +255,7 @@ $::Backends . "    cflb_zone cflb 1m;\n"
 . "    cflb_lb www { pools big; }\n"
 --- config eval: $::Config
 --- init
-Cflb::blackhole(1999, 60);
+main::blackhole();
 my $held = main::hold_some(12, 300);
 my %w = map { ("e$_" => $_ < 8 ? 1 : 0.05) } 0 .. 999;
 my $p = main::expected('big', \%w);
@@ -300,7 +312,7 @@ $::Backends . q{
 }
 --- config eval: $::Config
 --- init
-Cflb::blackhole(1999, 60);
+main::blackhole();
 Cflb::hold('/hold', 3);
 Cflb::reload_with('endpoint a 127.0.0.1:1993;',
                   'endpoint a 127.0.0.1:1993; endpoint b 127.0.0.1:1990; '
@@ -348,7 +360,7 @@ $::Backends . q{
 }
 --- config eval: $::Config
 --- init
-Cflb::blackhole(1999, 60);
+main::blackhole();
 Cflb::hold_on('k/a', '/hold', 4);
 my %old = map { $_ => 1 } Cflb::worker_pids();
 kill 'KILL', keys %old;
@@ -542,7 +554,7 @@ $::Backends . q{
     location /hold { proxy_pass http://only_p1; proxy_read_timeout 60s; }
     location /t { proxy_pass http://www; }
 --- init
-Cflb::blackhole(1999, 60);
+main::blackhole();
 Cflb::wait_health('p8/x', 'unhealthy', 10);
 Cflb::hold('/hold', 3);
 my %before = Cflb::requests_by_name();
