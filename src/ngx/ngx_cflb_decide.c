@@ -29,7 +29,7 @@ static ngx_cflb_endpoint_t *ngx_cflb_select_endpoint(ngx_cflb_decision_t *d,
     ngx_cflb_lb_pool_t *entry);
 static ngx_uint_t ngx_cflb_pool_skip(ngx_cflb_decision_t *d,
     ngx_cflb_lb_pool_t *entry);
-static int ngx_cflb_pick(ngx_cflb_decision_t *d, cflb_set_t *set,
+static ngx_inline int ngx_cflb_pick(ngx_cflb_decision_t *d, cflb_set_t *set,
     cflb_least_tree_t *draw, const uint32_t *map, cflb_pick_t *pk,
     ngx_uint_t all);
 static int ngx_cflb_pool_usable(void *ctx, unsigned i);
@@ -301,10 +301,11 @@ ngx_cflb_select_endpoint(ngx_cflb_decision_t *d, ngx_cflb_lb_pool_t *entry)
  * the members that are up: a traced request asks about the others too,
  * as the linear pick asks about every weighted member, so that
  * $cflb_trace lists them (O(n), traced requests only).  all: health and
- * down flags ignored (the fallback pool), an exact O(n) draw.
+ * down flags ignored (the fallback pool), an exact O(n) draw.  Inline:
+ * it is on every request, twice.
  */
 
-static int
+static ngx_inline int
 ngx_cflb_pick(ngx_cflb_decision_t *d, cflb_set_t *set,
     cflb_least_tree_t *draw, const uint32_t *map, cflb_pick_t *pk,
     ngx_uint_t all)
