@@ -21,6 +21,24 @@
 #             front end starts), so it measures the pinned path
 #   cflb_trace cflb_rnd with "add_header X-Cflb-Trace $cflb_trace": the
 #             traced path (docs/trace.md); cflb_rnd is the untraced one
+#   cflb_rules cflb_rnd with five custom rules that no request matches (a
+#             path "contains", a header "eq", a CIDR "in", a "matches", a
+#             lower()+starts_with()): the rules' cost (docs/rules.md)
+# and, for location steering (docs/geo.md), only when named in
+# BENCH_VARIANTS (BENCH_VARIANTS=geo is a shortcut for all of them):
+#   cflb_geo  cflb_rnd's pool chosen by steering geo (country_pools DE=,
+#             region_pools WEU=) with a full-size Country database
+#             (661,760 ranges from tor-geoipdb; 127.0.0.0/8 is DE in it)
+#   cflb_geo_city  the same with the City-layout database (coordinates)
+#   cflb_prox steering proximity over two pools with coordinates, the
+#             City-layout database
+#   cflb_off2 steering off over two monitored pools (a tcp monitor with
+#             interval 3600s: one probe per endpoint, at start)
+#   cflb_dyn  the same with steering dynamic_latency
+#   rr_conn, cflb_geo_conn  rr and cflb_geo with keepalive_requests 1 for
+#             the clients: a new client connection per request, so each
+#             request pays its database lookup (the others look up once
+#             per connection, the first request)
 #
 # Numbers per variant:
 #   req/s     wrk -t1 -c32 for BENCH_SECONDS, median of BENCH_ROUNDS rounds
@@ -76,8 +94,12 @@ fi
 # such cap).  4 backends x 32 clients = 128: nothing ever has to be closed.
 keepalive=${BENCH_KEEPALIVE:-128}
 
-variants=(rr lc haproxy cflb_rnd cflb_lors cflb_cookie cflb_trace)
-if [ -n "${BENCH_VARIANTS:-}" ]; then
+variants=(rr lc haproxy cflb_rnd cflb_lors cflb_cookie cflb_trace cflb_rules)
+geo_variants=(rr cflb_rnd cflb_geo cflb_geo_city cflb_prox cflb_off2
+              cflb_dyn rr_conn cflb_geo_conn)
+if [ "${BENCH_VARIANTS:-}" = geo ]; then
+    variants=("${geo_variants[@]}")
+elif [ -n "${BENCH_VARIANTS:-}" ]; then
     # a subset, e.g. "rr cflb_cookie": rr stays first, the baseline
     read -r -a variants <<< "$BENCH_VARIANTS"
 fi
@@ -89,6 +111,14 @@ declare -A describe=(
     [cflb_lors]="cflb least_outstanding_requests"
     [cflb_cookie]="cflb cookie affinity, pinned"
     [cflb_trace]="cflb random, \$cflb_trace header"
+    [cflb_geo]="cflb geo, Country database"
+    [cflb_geo_city]="cflb geo, City database"
+    [cflb_prox]="cflb proximity, City database"
+    [cflb_off2]="cflb off, 2 monitored pools"
+    [cflb_dyn]="cflb dynamic_latency, 2 pools"
+    [rr_conn]="round robin, a connection a request"
+    [cflb_geo_conn]="cflb geo, a connection a request"
+    [cflb_rules]="cflb random, 5 rules, none match"
 )
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cflb-bench.XXXXXX")
@@ -143,7 +173,7 @@ write_backend_conf() {
 upstream_block() {
     local p i
     case $1 in
-    rr|lc)
+    rr|lc|rr_conn)
         echo "    upstream backends {"
         [ "$1" = lc ] && echo "        least_conn;"
         for p in "${backend_ports[@]}"; do
@@ -152,7 +182,10 @@ upstream_block() {
         echo "        keepalive $keepalive;"
         echo "    }"
         ;;
-    cflb_rnd|cflb_lors|cflb_cookie|cflb_trace)
+    cflb_geo|cflb_geo_city|cflb_prox|cflb_off2|cflb_dyn|cflb_geo_conn)
+        geo_block "${1%_conn}"
+        ;;
+    cflb_rnd|cflb_lors|cflb_cookie|cflb_trace|cflb_rules)
         echo "    cflb_zone cflb 4m;"
         [ "$1" = cflb_cookie ] && echo "    cflb_affinity_key $tmp/cflb.key;"
         echo "    cflb_pool p1 {"
@@ -171,10 +204,104 @@ upstream_block() {
         echo "        pools p1;"
         echo "        steering off;"
         [ "$1" = cflb_cookie ] && echo "        session_affinity cookie;"
+        [ "$1" = cflb_rules ] && rules_block
         echo "        keepalive $keepalive;"
         echo "    }"
         ;;
     esac
+}
+
+# the location steering variants: pool p1 as cflb_rnd's, p2 the same
+# backends under other names, far away
+geo_block() {
+    local p i db
+    echo "    cflb_zone cflb 4m;"
+    case $1 in
+    cflb_geo) db=$geo_country ;;
+    cflb_geo_city|cflb_prox) db=$geo_city ;;
+    esac
+    [ -n "${db:-}" ] && echo "    cflb_geoip2 $db;"
+    case $1 in cflb_off2|cflb_dyn)
+        echo "    cflb_monitor m { type tcp; interval 3600s; timeout 2s; }"
+    esac
+    for pool in p1 p2; do
+        [ "$pool" = p2 ] && [ "$1" != cflb_prox ] && [ "$1" != cflb_off2 ] \
+            && [ "$1" != cflb_dyn ] && continue
+        echo "    cflb_pool $pool {"
+        i=0
+        for p in "${backend_ports[@]}"; do
+            i=$((i + 1))
+            echo "        endpoint e$i 127.0.0.1:$p;"
+        done
+        echo "        endpoint_steering random;"
+        case $1 in
+        cflb_prox)
+            # the City database puts 127.0.0.0/8 at 47.5 59.5
+            if [ "$pool" = p1 ]; then
+                echo "        coordinates -30 -60;"
+            else
+                echo "        coordinates 50 60;"
+            fi
+            ;;
+        cflb_off2|cflb_dyn) echo "        monitor m;" ;;
+        esac
+        echo "    }"
+    done
+    echo "    cflb_lb backends {"
+    case $1 in
+    cflb_geo|cflb_geo_city)
+        echo "        pools p1;"
+        echo "        steering geo;"
+        echo "        country_pools DE=p1 FR=p1 US=p1;"
+        echo "        region_pools WEU=p1 ENAM=p1;"
+        ;;
+    cflb_prox)
+        echo "        pools p1 p2;"
+        echo "        steering proximity;"
+        ;;
+    cflb_off2)
+        echo "        pools p1 p2;"
+        echo "        steering off;"
+        ;;
+    cflb_dyn)
+        echo "        pools p1 p2;"
+        echo "        steering dynamic_latency;"
+        ;;
+    esac
+    echo "        keepalive $keepalive;"
+    echo "    }"
+}
+
+# the full-size databases (t/lib/cflb-mmdb.pl from tor-geoipdb, with
+# 127.0.0.0/8 in DE), built into build/geo/ once: about 5 and 8 s
+geo_dbs() {
+    local kind db flag
+    for kind in country city; do
+        db=$top/build/geo/tor-$kind-lo.mmdb
+        flag=--tor
+        [ "$kind" = city ] && flag=--tor-city
+        if [ ! -f "$db" ]; then
+            log "bench: building $db (tor-geoipdb, 127.0.0.0/8 in DE)"
+            mkdir -p "$top/build/geo"
+            perl "$top/t/lib/cflb-mmdb.pl" --loopback DE "$flag" "$db.tmp" \
+                >&2 || die "could not build $db"
+            mv "$db.tmp" "$db"
+        fi
+    done
+    geo_country=$top/build/geo/tor-country-lo.mmdb
+    geo_city=$top/build/geo/tor-city-lo.mmdb
+}
+
+# five rules of the kinds people write, none of which the benchmark's
+# requests (GET /1, /2, ... from 127.0.0.1) match, so each runs in full
+rules_block() {
+    cat <<'EOF'
+        rule blog { condition 'http.request.uri.path contains "/blog"'; override pools p1; }
+        rule canary { condition 'http.request.headers["x-canary"][0] eq "on"'; override pools p1; }
+        rule office { condition 'ip.src in {10.0.0.0/8 192.168.0.0/16 2001:db8::/32}'; override pools p1; }
+        rule admin { condition 'http.request.uri.path matches "^/admin/[0-9]+$"'; override pools p1; }
+        rule api { condition 'starts_with(lower(http.request.uri.path), "/api/")'; override pools p1; }
+EOF
 }
 
 # A single-process nginx front end (no master, so callgrind sees every
@@ -189,7 +316,10 @@ write_nginx_front_conf() {
         echo "events { worker_connections 4096; }"
         echo "http {"
         nginx_http_paths "$d"
-        echo "    keepalive_requests 10000000; keepalive_timeout 300s;"
+        case $v in
+        *_conn) echo "    keepalive_requests 1;" ;;
+        *) echo "    keepalive_requests 10000000; keepalive_timeout 300s;" ;;
+        esac
         echo "    proxy_http_version 1.1;"
         echo "    proxy_set_header Connection \"\";"
         upstream_block "$v"
@@ -292,7 +422,12 @@ callgrind_ir() {
     read -r ok conns <<< "$res"
     stop_pid "$front_pid" "$(front_stop_signal "$v")" 60
     [ "$ok" = "$n" ] || die "$v: only $ok of $n requests answered 200"
-    [ "$conns" = 1 ] || log "bench: $v: client needed $conns connections for $n requests"
+    case $v in
+    *_conn) [ "$conns" = "$n" ] \
+                || log "bench: $v: $conns connections for $n requests" ;;
+    *) [ "$conns" = 1 ] \
+           || log "bench: $v: client needed $conns connections for $n requests"
+    esac
     [ -s "$f" ] || die "$v: callgrind wrote no $f"
     result=$(awk '/^totals:/ { print $2 }' "$f")
 }
@@ -323,8 +458,11 @@ clk_tck=$(getconf CLK_TCK)
 write_backend_conf
 write_haproxy_conf http
 head -c 32 /dev/urandom > "$tmp/cflb.key"
-for v in rr lc cflb_rnd cflb_lors cflb_cookie cflb_trace; do
-    write_nginx_front_conf "$v"
+case " ${variants[*]} " in
+    *" cflb_geo"*|*" cflb_prox "*) geo_dbs ;;
+esac
+for v in "${variants[@]}"; do
+    [ "$v" = haproxy ] || write_nginx_front_conf "$v"
 done
 for v in "${variants[@]}"; do
     # check every config before spending time on any measurement
@@ -430,7 +568,7 @@ echo
 echo "Where the instructions go (plain shape, difference method per function,"
 echo "next to nginx round robin):"
 for v in "${variants[@]}"; do
-    case $v in cflb_*) ;; *) continue ;; esac
+    case $v in *_conn) continue ;; cflb_*) ;; *) continue ;; esac
     echo "  ${describe[$v]}:"
     profile_vs_rr "$v" 14
 done
@@ -460,15 +598,16 @@ for v in "${variants[@]}"; do
         "${ir[$v]}" "$(ratio "${ir[$v]}" "${ir[rr]}")" \
         "${irpad[$v]}" "$(ratio "${irpad[$v]}" "${irpad[rr]}")"
 done
-echo "  target: cflb Ir/req <= 1.03 x nginx round robin (cookie affinity: 1.08)"
-for v in cflb_rnd cflb_lors cflb_cookie; do
-    limit=1.03
-    [ "$v" = cflb_cookie ] && limit=1.08
+# target VARIANT BASE LIMIT: is VARIANT's Ir/req within LIMIT x BASE's,
+# in both shapes (only for variants that ran)
+target() {
+    local v=$1 base=$2 limit=$3 shape x verdict
+    [ -n "${ir[$v]:-}" ] && [ -n "${ir[$base]:-}" ] || return 0
     for shape in plain pad; do
         if [ "$shape" = plain ]; then
-            x=$(ratio "${ir[$v]}" "${ir[rr]}")
+            x=$(ratio "${ir[$v]}" "${ir[$base]}")
         else
-            x=$(ratio "${irpad[$v]}" "${irpad[rr]}")
+            x=$(ratio "${irpad[$v]}" "${irpad[$base]}")
         fi
         if awk -v x="$x" -v l="$limit" 'BEGIN { exit !(x + 0 > 0 && x + 0 <= l) }'
         then
@@ -476,10 +615,24 @@ for v in cflb_rnd cflb_lors cflb_cookie; do
         else
             verdict="NOT met"
         fi
-        printf '    %-34s %-6s %s  %s\n' "${describe[$v]}" "$shape" "$x" \
-            "$verdict"
+        printf '    %-34s %-6s %s x %-8s %s\n' "${describe[$v]}" "$shape" "$x" \
+            "$base" "$verdict"
     done
-done
+}
+
+echo "  target: cflb Ir/req <= 1.03 x nginx round robin (cookie affinity: 1.08,"
+echo "  five rules that do not match: 1.05);"
+echo "  geo <= 1.10 x round robin, proximity <= geo on the same database,"
+echo "  dynamic_latency <= off over the same pools"
+target cflb_rnd rr 1.03
+target cflb_lors rr 1.03
+target cflb_cookie rr 1.08
+target cflb_rules rr 1.05
+target cflb_geo rr 1.10
+target cflb_geo_city rr 1.10
+target cflb_prox cflb_geo_city 1.00
+target cflb_dyn cflb_off2 1.00
+target cflb_geo_conn rr_conn 1.10
 
 # ---- layer 4: bench/stream.sh, with its own temp dir, ports and backends
 # (ours are stopped first, so they take no CPU from it)

@@ -15,6 +15,8 @@
 #include <ngx_http.h>
 
 #include "ngx_cflb_peer.h"
+#include "ngx_cflb_rules.h"
+#include "ngx_cflb_trace.h"
 #include "ngx_http_cflb_compat.h"
 
 
@@ -28,7 +30,21 @@ typedef struct {
     ngx_buf_t                *header;        /* as the proxy module made it */
     uint64_t                  hkey[2];       /* header session key */
     unsigned                  has_hkey:1;
+    unsigned                  ruled:1;       /* ngx_http_cflb_ruled_t */
 } ngx_http_cflb_peer_data_t;
+
+
+/*
+ * The context of a request whose rules ran before init_peer (a load
+ * balancer with a fixed_response): its peer data, and what the rules
+ * made, for init_peer.  Apart, so that the peer data of every other
+ * request keeps its size.
+ */
+typedef struct {
+    ngx_http_cflb_peer_data_t hpd;           /* must be first */
+    ngx_cflb_lb_t            *lb;            /* whose rules ran */
+    ngx_cflb_rules_outcome_t  rules;
+} ngx_http_cflb_ruled_t;
 
 
 /* ngx_http_cflb_affinity.c */
@@ -39,6 +55,28 @@ void ngx_http_cflb_affinity(ngx_http_request_t *r,
 
 /* the header filter that starts a new session in the response */
 ngx_int_t ngx_http_cflb_affinity_init(ngx_conf_t *cf);
+
+
+/* ngx_http_cflb_rules.c: custom rules, fields and fixed responses */
+
+/* the fields of http rules, and the regex engine (create_main_conf) */
+ngx_cflb_rule_conf_t *ngx_http_cflb_rule_conf(ngx_conf_t *cf);
+
+/* the precontent handler, if some load balancer has rules */
+ngx_int_t ngx_http_cflb_rules_init(ngx_conf_t *cf, ngx_cflb_conf_t *ccf);
+
+/*
+ * ngx_http_cflb_rules_peer() gives the decision of hpd (from init_peer)
+ * the view the rules of lb make: those the precontent phase ran (hpd is
+ * then an ngx_http_cflb_ruled_t), or runs them now.
+ */
+ngx_int_t ngx_http_cflb_rules_peer(ngx_http_request_t *r, ngx_cflb_lb_t *lb,
+    ngx_http_cflb_peer_data_t *hpd);
+
+/* the peer data of the request's context for lb, or NULL (init_peer) */
+#define ngx_http_cflb_ruled_for(hpd, lb)                                      \
+    (((hpd) && (hpd)->ruled && (hpd)->pd.d.view == NULL                       \
+      && ((ngx_http_cflb_ruled_t *) (hpd))->lb == (lb)) ? (hpd) : NULL)
 
 
 /* ngx_http_cflb_status.c */

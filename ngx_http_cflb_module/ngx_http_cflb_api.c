@@ -10,7 +10,10 @@
  * The same paths under "stream/" name the stream zone's objects: the
  * path picks the zone first, then the same parsing and handling apply.
  * A body is checked whole before anything changes; every error is a JSON
- * {"error", "status"} with a 4xx.  A location that no allow/deny,
+ * {"error", "status"}: a 4xx, or a 500 for a change applied but not
+ * saved in the state file.  The errors nginx answers itself in the
+ * location (access modules, client_max_body_size) are rewritten in the
+ * same form by a header and body filter.  A location that no allow/deny,
  * auth_basic or auth_request guards refuses everyone.
  */
 
@@ -22,6 +25,7 @@
 #include "ngx_cflb_status.h"
 #include "ngx_cflb_shm.h"
 #include "ngx_cflb_json.h"
+#include "cflb_json.h"
 
 
 /* the largest PATCH body */
@@ -45,6 +49,8 @@ typedef struct {
     ngx_cflb_endpoint_t      *ep;
     u_char                   *last;          /* of msg */
     u_char                    msg[NGX_HTTP_CFLB_API_ERR];
+    ngx_buf_t                *error;         /* nginx's page, as JSON */
+    unsigned                  sent:1;        /* error went */
 } ngx_http_cflb_target_t;
 
 
@@ -89,6 +95,12 @@ static ngx_uint_t ngx_http_cflb_api_guarded(ngx_conf_t *cf,
     void **loc_conf);
 static void *ngx_http_cflb_module_loc_conf(ngx_conf_t *cf, void **loc_conf,
     char *name);
+static ngx_buf_t *ngx_http_cflb_api_json_error(ngx_pool_t *pool,
+    ngx_uint_t status, u_char *msg, size_t len);
+static ngx_int_t ngx_http_cflb_api_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_cflb_api_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+static const char *ngx_http_cflb_api_reason(ngx_uint_t status);
 
 
 /* an error answer with a fixed message */
@@ -98,6 +110,9 @@ static void *ngx_http_cflb_module_loc_conf(ngx_conf_t *cf, void **loc_conf,
 
 
 static ngx_str_t  ngx_http_cflb_api_json = ngx_string("application/json");
+
+static ngx_http_output_header_filter_pt  ngx_http_cflb_api_next_header;
+static ngx_http_output_body_filter_pt    ngx_http_cflb_api_next_body;
 static ngx_str_t  ngx_http_cflb_api_allow_header = ngx_string("Allow");
 static ngx_str_t  ngx_http_cflb_api_allow_get = ngx_string("GET, HEAD");
 static ngx_str_t  ngx_http_cflb_api_allow_patch =
@@ -184,6 +199,13 @@ ngx_http_cflb_api_check(ngx_conf_t *cf, ngx_cflb_conf_t *ccf)
     if (ccf->apis == NULL) {
         return NGX_OK;
     }
+
+    /* nginx's own error pages in API locations, as JSON */
+    ngx_http_cflb_api_next_header = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_cflb_api_header_filter;
+
+    ngx_http_cflb_api_next_body = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_cflb_api_body_filter;
 
     apis = ccf->apis->elts;
 
@@ -495,7 +517,8 @@ ngx_http_cflb_api_patch(ngx_http_request_t *r, ngx_http_cflb_target_t *t)
     json_error_t        err;
     ngx_cflb_change_t   ch;
     u_char              body[NGX_HTTP_CFLB_API_BODY];
-    u_char              msg[NGX_HTTP_CFLB_API_ERR];
+    u_char              why[NGX_CFLB_STATE_ERR];
+    u_char              msg[NGX_HTTP_CFLB_API_ERR + NGX_CFLB_STATE_ERR];
 
     len = 0;
 
@@ -533,7 +556,16 @@ ngx_http_cflb_api_patch(ngx_http_request_t *r, ngx_http_cflb_target_t *t)
                                        t->last);
     }
 
-    ngx_cflb_runtime_set(t->ccf, t->pool, t->ep, &ch);
+    if (ngx_cflb_runtime_set(t->ccf, t->pool, t->ep, &ch, why, sizeof(why))
+        != NGX_OK)
+    {
+        /* the operator must know that a restart will undo it */
+        p = ngx_snprintf(msg, sizeof(msg), "the change is applied in memory "
+                         "but not persisted in the state file, a restart "
+                         "would undo it: %s", why);
+        return ngx_http_cflb_api_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                       msg, p);
+    }
 
     return ngx_http_cflb_api_render(r, t);
 }
@@ -618,28 +650,193 @@ ngx_http_cflb_api_render(ngx_http_request_t *r, ngx_http_cflb_target_t *t)
 }
 
 
-/* {"error": msg, "status": N} */
-
 static ngx_int_t
 ngx_http_cflb_api_error(ngx_http_request_t *r, ngx_uint_t status,
     u_char *msg, u_char *last)
 {
-    u_char     *p;
-    size_t      len;
     ngx_buf_t  *b;
 
-    len = last - msg;
-
-    b = ngx_create_temp_buf(r->pool, sizeof("{\"error\":\"\",\"status\":}\n")
-                                     + 6 * len + NGX_INT_T_LEN);
+    b = ngx_http_cflb_api_json_error(r->pool, status, msg, last - msg);
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    return ngx_http_cflb_send(r, status, &ngx_http_cflb_api_json, b);
+}
+
+
+/*
+ * {"error": msg, "status": N}: the message may echo a request's path,
+ * whose bytes need not be UTF-8; cflb_json_escape() keeps the document
+ * valid whatever they are.
+ */
+
+static ngx_buf_t *
+ngx_http_cflb_api_json_error(ngx_pool_t *pool, ngx_uint_t status,
+    u_char *msg, size_t len)
+{
+    u_char     *p;
+    ngx_buf_t  *b;
+
+    b = ngx_create_temp_buf(pool, sizeof("{\"error\":\"\",\"status\":}\n")
+                                  + CFLB_JSON_ESCAPED * len + NGX_INT_T_LEN);
+    if (b == NULL) {
+        return NULL;
+    }
+
     p = ngx_cpymem(b->last, "{\"error\":\"", sizeof("{\"error\":\"") - 1);
-    p = (u_char *) ngx_escape_json(p, msg, len);
+    p = cflb_json_escape(p, msg, len);
     b->last = ngx_sprintf(p, "\",\"status\":%ui}\n", status);
 
-    return ngx_http_cflb_send(r, status, &ngx_http_cflb_api_json, b);
+    return b;
+}
+
+
+/*
+ * An error nginx answers itself in an API location (403 of deny, 401 of
+ * auth_basic, 413 over client_max_body_size...) has an HTML page: the
+ * header filter swaps it for the JSON error of the same status, the body
+ * filter sends that in place of the page.  The API's own answers are
+ * JSON already and pass.
+ */
+
+static ngx_int_t
+ngx_http_cflb_api_header_filter(ngx_http_request_t *r)
+{
+    const char                *reason;
+    ngx_http_cflb_target_t    *t;
+    ngx_http_cflb_loc_conf_t  *alcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_cflb_module);
+
+    if (!alcf->api
+        || r != r->main
+        || r->headers_out.status < NGX_HTTP_BAD_REQUEST
+        || (r->headers_out.content_type.len >= ngx_http_cflb_api_json.len
+            && ngx_strncasecmp(r->headers_out.content_type.data,
+                               ngx_http_cflb_api_json.data,
+                               ngx_http_cflb_api_json.len) == 0))
+    {
+        return ngx_http_cflb_api_next_header(r);
+    }
+
+    t = ngx_http_get_module_ctx(r, ngx_http_cflb_module);
+
+    if (t == NULL) {
+        /* zeroed: no balancing state, as every context of the module */
+        t = ngx_pcalloc(r->pool, sizeof(ngx_http_cflb_target_t));
+        if (t == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_set_ctx(r, t, ngx_http_cflb_module);
+    }
+
+    reason = ngx_http_cflb_api_reason(r->headers_out.status);
+
+    t->error = ngx_http_cflb_api_json_error(r->pool, r->headers_out.status,
+                                            (u_char *) reason,
+                                            ngx_strlen(reason));
+    if (t->error == NULL) {
+        return NGX_ERROR;
+    }
+
+    t->error->last_buf = 1;                 /* r is the main request */
+    t->error->last_in_chain = 1;
+
+    r->headers_out.content_type = ngx_http_cflb_api_json;
+    r->headers_out.content_type_len = ngx_http_cflb_api_json.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.content_length_n = t->error->last - t->error->pos;
+
+    if (r->headers_out.content_length) {
+        r->headers_out.content_length->hash = 0;
+        r->headers_out.content_length = NULL;
+    }
+
+    return ngx_http_cflb_api_next_header(r);
+}
+
+
+static ngx_int_t
+ngx_http_cflb_api_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_chain_t               out, *cl;
+    ngx_http_cflb_target_t   *t;
+    ngx_http_cflb_loc_conf_t *alcf;
+
+    /* elsewhere the module's context is a proxied request's peer data */
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_cflb_module);
+
+    if (!alcf->api) {
+        return ngx_http_cflb_api_next_body(r, in);
+    }
+
+    t = ngx_http_get_module_ctx(r, ngx_http_cflb_module);
+
+    if (t == NULL || t->error == NULL) {
+        return ngx_http_cflb_api_next_body(r, in);
+    }
+
+    /* nginx's page is taken as sent */
+    for (cl = in; cl; cl = cl->next) {
+        cl->buf->pos = cl->buf->last;
+        cl->buf->file_pos = cl->buf->file_last;
+    }
+
+    if (t->sent) {
+        return NGX_OK;
+    }
+
+    t->sent = 1;
+
+    out.buf = t->error;
+    out.next = NULL;
+
+    return ngx_http_cflb_api_next_body(r, &out);
+}
+
+
+/* the words of the error, lowercase as the API's own */
+
+static const char *
+ngx_http_cflb_api_reason(ngx_uint_t status)
+{
+    switch (status) {
+
+    case NGX_HTTP_BAD_REQUEST:
+        return "bad request";
+
+    case NGX_HTTP_UNAUTHORIZED:
+        return "authorization required";
+
+    case NGX_HTTP_FORBIDDEN:
+        return "forbidden";
+
+    case NGX_HTTP_NOT_FOUND:
+        return "not found";
+
+    case NGX_HTTP_NOT_ALLOWED:
+        return "method not allowed";
+
+    case NGX_HTTP_REQUEST_TIME_OUT:
+        return "the request timed out";
+
+    case NGX_HTTP_LENGTH_REQUIRED:
+        return "a body needs Content-Length or chunked encoding";
+
+    case NGX_HTTP_REQUEST_ENTITY_TOO_LARGE:
+        return "the body is larger than client_max_body_size";
+
+    case NGX_HTTP_REQUEST_URI_TOO_LARGE:
+        return "the URI is too long";
+
+    case NGX_HTTP_SERVICE_UNAVAILABLE:
+        return "service unavailable";
+
+    default:
+        return status >= NGX_HTTP_INTERNAL_SERVER_ERROR
+               ? "internal server error" : "the request is refused";
+    }
 }
 

@@ -188,9 +188,19 @@ ngx_http_cflb_init_peer(ngx_http_request_t *r,
 
     lb = ngx_http_conf_upstream_srv_conf(us, ngx_http_cflb_module);
 
-    hpd = ngx_pcalloc(r->pool, sizeof(ngx_http_cflb_peer_data_t));
+    hpd = NULL;
+
+    if (lb->rules) {
+        /* the context the rules of the precontent phase made, if for lb */
+        hpd = ngx_http_get_module_ctx(r, ngx_http_cflb_module);
+        hpd = ngx_http_cflb_ruled_for(hpd, lb);
+    }
+
     if (hpd == NULL) {
-        return NGX_ERROR;
+        hpd = ngx_pcalloc(r->pool, sizeof(ngx_http_cflb_peer_data_t));
+        if (hpd == NULL) {
+            return NGX_ERROR;
+        }
     }
 
     if (ngx_cflb_init_peer(&hpd->pd, r->pool, lb, &r->upstream->peer,
@@ -201,8 +211,16 @@ ngx_http_cflb_init_peer(ngx_http_request_t *r,
     }
 
     hpd->r = r;
+
+    /* the client's place is looked up once per connection (docs/geo.md) */
+    hpd->pd.d.cpool = r->connection->pool;
+
     r->upstream->peer.get = ngx_http_cflb_get_peer;
     r->upstream->peer.free = ngx_http_cflb_free_peer;
+
+    if (lb->rules && ngx_http_cflb_rules_peer(r, lb, hpd) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     if (hpd->pd.d.view->affinity->mode != NGX_CFLB_AFFINITY_NONE) {
         ngx_http_cflb_affinity(r, hpd);
@@ -410,7 +428,9 @@ ngx_http_cflb_postconfiguration(ngx_conf_t *cf)
     ccf->trace = ngx_cflb_variable_used(&cmcf->variables,
                                         sizeof(ngx_http_variable_t), trace);
 
-    if (ngx_http_cflb_api_check(cf, ccf) != NGX_OK) {
+    if (ngx_http_cflb_api_check(cf, ccf) != NGX_OK
+        || ngx_http_cflb_rules_init(cf, ccf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -425,5 +445,14 @@ ngx_http_cflb_postconfiguration(ngx_conf_t *cf)
 static void *
 ngx_http_cflb_create_main_conf(ngx_conf_t *cf)
 {
-    return ngx_cflb_create_conf(cf, &ngx_http_cflb_module, CFLB_MODE_L7);
+    ngx_cflb_conf_t  *ccf;
+
+    ccf = ngx_cflb_create_conf(cf, &ngx_http_cflb_module, CFLB_MODE_L7);
+    if (ccf == NULL) {
+        return NULL;
+    }
+
+    ccf->rule_conf = ngx_http_cflb_rule_conf(cf);
+
+    return ccf->rule_conf ? ccf : NULL;
 }

@@ -21,6 +21,7 @@
 #include "ngx_cflb_trace.h"
 #include "ngx_cflb_maps.h"
 #include "ngx_cflb_location.h"
+#include "ngx_stream_cflb.h"
 
 
 typedef struct {
@@ -181,6 +182,12 @@ ngx_stream_cflb_init_peer(ngx_stream_session_t *s,
     spd->upstream = s->upstream;
     s->upstream->peer.free = ngx_stream_cflb_free_peer;
 
+    if (lb->rules && lb->rules->n
+        && ngx_stream_cflb_rules(s, lb, &spd->pd.d) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     ngx_stream_set_ctx(s, spd, ngx_stream_cflb_module);
 
     return NGX_OK;
@@ -270,5 +277,14 @@ ngx_stream_cflb_postconfiguration(ngx_conf_t *cf)
 static void *
 ngx_stream_cflb_create_main_conf(ngx_conf_t *cf)
 {
-    return ngx_cflb_create_conf(cf, &ngx_stream_cflb_module, CFLB_MODE_L4);
+    ngx_cflb_conf_t  *ccf;
+
+    ccf = ngx_cflb_create_conf(cf, &ngx_stream_cflb_module, CFLB_MODE_L4);
+    if (ccf == NULL) {
+        return NULL;
+    }
+
+    ccf->rule_conf = ngx_stream_cflb_rule_conf(cf);
+
+    return ccf->rule_conf ? ccf : NULL;
 }

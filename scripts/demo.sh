@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The cflb demo: nginx with the cflb modules on 127.0.0.1:8080 in front of
-# five local endpoints in two pools.  Shows the traffic split, then an
-# outage of one pool and the failover, then the recovery, and prints the
-# dashboard's address (http://127.0.0.1:8080/cflb).  Leaves both
+# six local endpoints in three pools.  Shows the traffic split, then an
+# outage of one pool and the failover, then the recovery, session
+# affinity, location steering (clients placed by their loopback source
+# address), and prints the dashboard's address
+# (http://127.0.0.1:8080/cflb).  Leaves both
 # nginx instances running for you to try; "scripts/demo.sh stop" ends them.
 set -euo pipefail
 
@@ -35,13 +37,20 @@ echo "demo: [1/3] Debian packages (scripts/deps.sh)..."
 echo "demo: [2/3] the modules (scripts/build.sh)..."
 "$top/scripts/build.sh"
 
-echo "demo: [3/3] starting nginx: five endpoints on 127.0.0.1:8081-8085," \
+echo "demo: [3/3] starting nginx: six endpoints on 127.0.0.1:8081-8086," \
      "cflb on 127.0.0.1:8080..."
 stop
 mkdir -p "$demo/logs" "$demo/modules" "$demo/conf"
 ln -sf "$top/build/ngx_http_cflb_module.so" "$demo/modules/"
 cp "$top/conf-examples/demo.conf" "$top/conf-examples/demo-backends.conf" \
    "$demo/conf/"
+# the demo's client databases (conf-examples/geo-clients.txt), under a
+# second: each client is a loopback address placed in a country
+mkdir -p "$demo/conf/geo"
+for kind in city asn; do
+    perl "$top/t/lib/cflb-mmdb.pl" "$kind" "$demo/conf/geo/clients-$kind.mmdb" \
+        < "$top/conf-examples/geo-clients.txt"
+done
 
 "$nginx" -p "$demo" -c conf/demo-backends.conf
 "$nginx" -p "$demo" -c conf/demo.conf
@@ -59,7 +68,7 @@ health() {
     curl -s http://127.0.0.1:8080/status | perl -MJSON::PP -e '
         my $st = decode_json(join "", <STDIN>);
         for my $p (@{ $st->{pools} }) {
-            printf "    %-8s %-9s", $p->{name}, $p->{health};
+            printf "    %-12s %-9s", $p->{name}, $p->{health};
             printf " %s=%s", $_->{name}, $_->{health} for @{ $p->{endpoints} };
             print "\n";
         }'
@@ -82,6 +91,9 @@ cflb demo: nginx with ngx_http_cflb_module on http://127.0.0.1:8080/
   load balancer "www":      pools us_east (a .5, b .3, c .2) and eu_west
                             (d, e), steering random 60/40
   load balancer "failover": the same pools, steering off (active-passive)
+  load balancers "geo" and "near": steering geo and proximity over them
+                            and ap_northeast (f), clients placed by source
+                            address (conf-examples/geo-clients.txt)
 
 1. Traffic split of 1000 requests to http://127.0.0.1:8080/
    (expected: us_east 60 % as a 30 / b 18 / c 12, eu_west 40 % as d/e)
@@ -123,6 +135,23 @@ done | sed 's/ host=.*//' | sort | uniq -c \
     | awk '{ printf "    %-12s %5d  (with the cookie)\n", $2, $1 }'
 awk '$6 == "__cflb" { print "    cookie: __cflb=" $7 }' "$jar"
 
+echo
+echo "6. Location steering: one request to /geo and one to /near from each"
+echo "   client address (curl --interface), placed by the demo's database:"
+printf '    %-11s %-16s %-14s %-20s %-14s %s\n' client place geo why near why
+for ip in 127.0.0.1 127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5 127.0.0.7 \
+          127.0.0.99; do
+    g=$(curl -s -D - --interface "$ip" http://127.0.0.1:8080/geo | tr -d '\r')
+    n=$(curl -s -D - --interface "$ip" http://127.0.0.1:8080/near | tr -d '\r')
+    printf '    %-11s %-16s %-14s %-20s %-14s %s\n' "$ip" \
+        "$(sed -n 's/^X-Cflb-Client: *//p' <<< "$g" \
+           | sed 's/ \([0-9]\)/ AS\1/; s/^ *$/unknown/')" \
+        "$(tail -n 1 <<< "$g" | sed 's/ host=.*//')" \
+        "$(sed -n 's/^X-Cflb-Trace: .*pool=[^(]*(\([^)]*\)).*/\1/p' <<< "$g")" \
+        "$(tail -n 1 <<< "$n" | sed 's/ host=.*//')" \
+        "$(sed -n 's/^X-Cflb-Trace: .*pool=[^(]*(\([^)]*\)).*/\1/p' <<< "$n")"
+done
+
 cat <<END
 
 Shared counters of every pool and endpoint:
@@ -134,6 +163,7 @@ Open the dashboard in a browser on this machine (it refreshes itself):
 
 Try it yourself:
     curl -i http://127.0.0.1:8080/          (X-Cflb-Pool, X-Cflb-Endpoint)
+    curl -i --interface 127.0.0.5 http://127.0.0.1:8080/geo    (a client in Tokyo)
     tail -f $demo/logs/cflb.log             (each decision)
     grep cflb: $demo/logs/error.log         (health changes)
     edit $demo/conf/demo.conf, then

@@ -433,13 +433,13 @@ qr/\[emerg\] .*duplicate cflb_monitor "m"/
 qr/\[emerg\] .*invalid retries "9", it must be from 0 to 5/
 
 
-=== TEST 44: cflb_notify refuses https
+=== TEST 44: cflb_notify: TLS parameters are for https:// webhooks only
 --- http_config
-    cflb_notify https://127.0.0.1/hook;
+    cflb_notify http://127.0.0.1/hook ssl_verify=off;
 --- config
 --- must_die
 --- error_log eval
-qr/\[emerg\] .*https webhooks are not supported in "https:\/\/127\.0\.0\.1\/hook", use http:\/\/ \(to a local relay, for example\) in \S+nginx\.conf:\d+/
+qr/\[emerg\] .*"ssl_verify=" and "ssl_trusted_certificate=" are for https:\/\/ webhooks, not "http:\/\/127\.0\.0\.1\/hook" in \S+nginx\.conf:\d+/
 
 
 === TEST 45: cflb_notify needs an http:// URL
@@ -448,7 +448,7 @@ qr/\[emerg\] .*https webhooks are not supported in "https:\/\/127\.0\.0\.1\/hook
 --- config
 --- must_die
 --- error_log eval
-qr/\[emerg\] .*invalid URL "127\.0\.0\.1:8080\/hook": it must start with "http:\/\/" in \S+nginx\.conf:\d+/
+qr/\[emerg\] .*invalid URL "127\.0\.0\.1:8080\/hook": it must start with "http:\/\/" or "https:\/\/" in \S+nginx\.conf:\d+/
 
 
 === TEST 46: cflb_notify with a bad port
@@ -466,7 +466,7 @@ qr/\[emerg\] .*invalid port in URL "http:\/\/127\.0\.0\.1:99999\/hook" in \S+ngi
 --- config
 --- must_die
 --- error_log eval
-qr/\[emerg\] .*invalid parameter "retries=101" in \S+nginx\.conf:\d+/
+qr/\[emerg\] .*invalid parameter "retries=101": it must be from 0 to 100 in \S+nginx\.conf:\d+/
 
 
 === TEST 48: cflb_notify with a zero timeout
@@ -475,7 +475,7 @@ qr/\[emerg\] .*invalid parameter "retries=101" in \S+nginx\.conf:\d+/
 --- config
 --- must_die
 --- error_log eval
-qr/\[emerg\] .*invalid parameter "timeout=0" in \S+nginx\.conf:\d+/
+qr/\[emerg\] .*invalid parameter "timeout=0": it must be from 1ms to 5m, the events behind an attempt wait for it in \S+nginx\.conf:\d+/
 
 
 === TEST 49: cflb_notify with an unknown parameter
@@ -487,14 +487,18 @@ qr/\[emerg\] .*invalid parameter "timeout=0" in \S+nginx\.conf:\d+/
 qr/\[emerg\] .*invalid parameter "queue=9" in \S+nginx\.conf:\d+/
 
 
-=== TEST 50: cflb_notify twice
+=== TEST 50: cflb_notify with a pool that is not there
+Several cflb_notify are several webhooks; pools= must name pools of the
+block, even when the pool comes after the webhook.
 --- http_config
+    cflb_zone cflb 1m;
     cflb_notify http://127.0.0.1/a;
-    cflb_notify http://127.0.0.1/b;
+    cflb_notify http://127.0.0.1/b pools=p1,p9;
+    cflb_pool p1 { endpoint a 127.0.0.1:1990; }
 --- config
 --- must_die
 --- error_log eval
-qr/\[emerg\] .*"cflb_notify" directive is duplicate in \S+nginx\.conf:\d+/
+qr/\[emerg\] .*unknown pool "p9" in "pools=" of cflb_notify "http:\/\/127\.0\.0\.1\/b"/
 
 
 === TEST 51: cflb_notify in stream{} shares the parser
@@ -504,3 +508,74 @@ qr/\[emerg\] .*"cflb_notify" directive is duplicate in \S+nginx\.conf:\d+/
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*no host in URL "http:\/\/\/hook" in \S+nginx\.conf:\d+/
+
+
+=== TEST 52: cflb_notify with a timeout of 3,000 years
+--- http_config
+    cflb_notify http://127.0.0.1/hook timeout=3000y;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid parameter "timeout=3000y": it must be from 1ms to 5m/
+
+
+=== TEST 53: cflb_notify with an unknown health in a filter
+--- http_config
+    cflb_notify http://127.0.0.1/hook new_health=Healthy,sick;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid parameter "new_health=Healthy,sick": "new_health=" takes Healthy and Unhealthy in \S+nginx\.conf:\d+/
+
+
+=== TEST 54: cflb_notify with an empty pool name
+--- http_config
+    cflb_notify http://127.0.0.1/hook pools=a,,b;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid parameter "pools=a,,b" in \S+nginx\.conf:\d+/
+
+
+=== TEST 55: https cflb_notify: a trusted certificate with verification off
+--- http_config
+    cflb_notify https://127.0.0.1/hook ssl_verify=off
+                ssl_trusted_certificate=/etc/ssl/certs/ca-certificates.crt;
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"ssl_trusted_certificate=" has no effect with "ssl_verify=off" in cflb_notify "https:\/\/127\.0\.0\.1\/hook" in \S+nginx\.conf:\d+/
+
+
+=== TEST 56: notification_filter with an unknown value
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p { endpoint a 127.0.0.1:1990; notification_filter pool=never; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid parameter "pool=never": "pool=" takes any, healthy, unhealthy or off in \S+nginx\.conf:\d+/
+
+
+=== TEST 57: notification_filter twice
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p {
+        endpoint a 127.0.0.1:1990;
+        notification_filter pool=off;
+        notification_filter origin=off;
+    }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*"notification_filter" directive is duplicate in cflb_pool "p" in \S+nginx\.conf:\d+/
+
+
+=== TEST 58: notification_filter with a webhook parameter
+--- http_config
+    cflb_zone cflb 1m;
+    cflb_pool p { endpoint a 127.0.0.1:1990; notification_filter new_health=Healthy; }
+--- config
+--- must_die
+--- error_log eval
+qr/\[emerg\] .*invalid parameter "new_health=Healthy" in \S+nginx\.conf:\d+/

@@ -26,11 +26,33 @@ for my $so (split /\s+/, $ENV{TEST_NGINX_LOAD_MODULES} || '') {
     symlink $so, "$prefix/modules/$name" or die "symlink $so: $!";
 }
 
+# Each example is checked as a copy in $prefix/conf/, where it would be
+# installed: a relative file name in it (geo.conf's databases) is then
+# relative to that directory, as nginx reads it, and not to the source
+# tree.  geo.conf names two small databases, built here from
+# conf-examples/geo-clients.txt as the demo builds them.
+mkdir "$prefix/conf" or die "$prefix/conf: $!";
+
+if (-f "$top/conf-examples/geo-clients.txt") {
+    mkdir "$prefix/conf/geo" or die "$prefix/conf/geo: $!";
+
+    for my $kind ('city', 'asn') {
+        system("perl $top/t/lib/cflb-mmdb.pl $kind "
+               . "$prefix/conf/geo/clients-$kind.mmdb "
+               . "< $top/conf-examples/geo-clients.txt") == 0
+            or die "cflb-mmdb.pl $kind failed\n";
+    }
+}
+
 ok(@examples >= 5, "there are examples to check");
 
-for my $conf (@examples) {
+for my $example (@examples) {
+    my ($name) = $example =~ m{([^/]+)$};
+    my $conf = "$prefix/conf/$name";
+
+    system('cp', $example, $conf) == 0 or die "cp $example: $?";
+
     my $out = `$nginx -t -p $prefix/ -c $conf 2>&1`;
-    my ($name) = $conf =~ m{([^/]+)$};
 
     ok($? == 0 && $out =~ /test is successful/, "nginx -t $name")
         or diag($out);

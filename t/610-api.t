@@ -10,6 +10,7 @@
 use lib 't/lib';
 use Test::Nginx::Socket;
 use Cflb;
+use Encode ();
 
 repeat_each(1);
 workers(2);
@@ -183,6 +184,8 @@ my @cases = (
     [ PATCH => 'pools/p1/endpoints/a', '{"weight": 1.5}', 'weight > 1' ],
     [ PATCH => 'pools/p1/endpoints/a', '{"weight": -0.1}', 'weight < 0' ],
     [ PATCH => 'pools/p1/endpoints/a', '{"weight": 0.333}', '3 decimals' ],
+    [ PATCH => 'pools/p1/endpoints/a', '{"weight": 0.29000000001}',
+      'almost 2 decimals' ],
     [ PATCH => 'pools/p1/endpoints/a', '{"enabled": false, "colour": 1}',
       'unknown field after a good one' ],
     [ PATCH => 'pools/p1/endpoints/a',
@@ -228,6 +231,7 @@ weight string: 400 json
 weight > 1: 400 json
 weight < 0: 400 json
 3 decimals: 400 json
+almost 2 decimals: 400 json
 unknown field after a good one: 400 json
 duplicate key: 400 json
 weight of a pool: 400 json
@@ -287,7 +291,7 @@ qr/\[warn\] .*cflb_api in \S+nginx\.conf:\d+ has no allow\/deny, auth_basic or a
 
 
 
-=== TEST 7: deny rules that exclude the client: nginx's own 403
+=== TEST 7: deny rules that exclude the client: nginx's own 403, as the API's JSON error
 --- http_config eval: $::Http
 --- config
     location /api/ { allow 127.0.0.2; deny all; cflb_api; }
@@ -295,6 +299,10 @@ qr/\[warn\] .*cflb_api in \S+nginx\.conf:\d+ has no allow\/deny, auth_basic or a
 PATCH /api/pools/p1
 {"enabled": false}
 --- error_code: 403
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":"forbidden","status":403}
 --- no_error_log
 [warn]
 at runtime
@@ -319,7 +327,7 @@ ops:{PLAIN}secret
 --- error_code eval
 [401, 200]
 --- response_body_like eval
-[qr/401/, qr/"name":"a"/]
+[qr/^\{"error":"authorization required","status":401\}$/, qr/"name":"a"/]
 --- no_error_log
 [warn]
 
@@ -359,8 +367,13 @@ Cflb::api(PATCH => '/api/pools/p1/endpoints/a', '{"enabled":false}');
 Cflb::api(PATCH => '/api/pools/p1/endpoints/a', '{"weight":0.4}');
 Cflb::api(PATCH => '/api/pools/p2', '{"enabled":false}');
 Cflb::api(PATCH => '/api/pools/p2', '{"enabled":true}');
-my @posts = Cflb::wait_posts(3, 10);
-$Cflb::note{out} = CORE::join '', map {
+# each PATCH may reach another worker, each worker sends its own events:
+# they may arrive in any order, "sequence" orders them (docs/alerts.md)
+my @posts = sort { $a->{event}{sequence} <=> $b->{event}{sequence} }
+            Cflb::wait_posts(3, 10);
+$Cflb::note{out} = "sequences: " . CORE::join(' ', map {
+    $_->{event}{sequence} } @posts) . "\n";
+$Cflb::note{out} .= CORE::join '', map {
     my $e = $_->{event};
     "$e->{alert_type} $e->{event_source} "
     . ($e->{event_source} eq 'origin'
@@ -373,8 +386,57 @@ GET /t
 --- response_body_filters eval
 sub { $Cflb::note{out} }
 --- response_body
+sequences: 1 2 3
 load_balancing_pool_enablement_alert origin a enabled=false
 load_balancing_pool_enablement_alert pool p2 enabled=false
 load_balancing_pool_enablement_alert pool p2 enabled=true
 --- no_error_log
 [error]
+
+
+
+=== TEST 12: a path that is not UTF-8 is escaped in the JSON error, UTF-8 is kept
+--- http_config eval: $::Http
+--- config eval: $::Config
+--- init
+my $out = '';
+for my $path ('/api/pools/%FFp%C3', '/api/pools/caf%C3%A9',
+              '/api/pools/p1/endpoints/%ED%A0%80') {
+    my $r = Cflb::api(GET => $path);
+    my $j = eval { JSON::PP->new->utf8->decode($r->{body}) };
+    $out .= "$r->{status} " . ($j ? "valid: " . Encode::encode_utf8($j->{error})
+                                  : "INVALID: $r->{body}") . "\n";
+}
+$Cflb::note{out} = $out;
+--- request
+GET /t
+--- response_body_filters eval
+sub { $Cflb::note{out} }
+--- response_body
+404 valid: unknown pool "\xFFp\xC3"
+404 valid: unknown pool "café"
+404 valid: unknown endpoint "\xED\xA0\x80" in pool "p1"
+--- no_error_log
+[error]
+
+
+
+=== TEST 13: a body over client_max_body_size: nginx's own 413, as the API's JSON error
+--- http_config eval: $::Http
+--- config
+    location /api/ {
+        allow 127.0.0.1; deny all;
+        client_max_body_size 1k;
+        cflb_api;
+    }
+--- request eval
+"PATCH /api/pools/p1\n" . '{"enabled": false, "pad": "' . ('x' x 2000) . '"}'
+--- error_code: 413
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":"the body is larger than client_max_body_size","status":413}
+--- error_log
+client intended to send too large body
+--- no_error_log
+at runtime

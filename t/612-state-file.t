@@ -3,9 +3,11 @@
 # cflb_state_file (docs/api.md): runtime changes outlive a restart (the
 # node is stopped and started again in the same prefix, not reloaded); a
 # configuration that changes what an override replaced wins; a corrupt
-# file or one naming objects that are gone is logged and ignored, and
-# nginx starts.  The node is a second nginx (Cflb::instance) on port
-# 1989, so the test can stop and start it.
+# file is moved aside (and said so in the log and the status document
+# until the next good write), never overwritten; entries that are
+# invalid, repeated or name objects that are gone are logged, a few by
+# name and then counted, and nginx starts.  The node is a second nginx
+# (Cflb::instance) on port 1989, so the test can stop and start it.
 
 use lib 't/lib';
 use Test::Nginx::Socket;
@@ -34,6 +36,7 @@ our $Node = <<'_EOC_';
         listen 127.0.0.1:1989;
         location /t { proxy_pass http://www; }
         location /api/ { allow 127.0.0.1; deny all; cflb_api; }
+        location = /status { cflb_status; }
     }
 _EOC_
 
@@ -81,8 +84,33 @@ sub node_lines {
 }
 
 
+sub file_lines {
+    my ($file, $re) = @_;
+
+    open my $fh, '<', $file or return ();
+    return grep { /$re/ } <$fh>;
+}
+
+
 sub node_log {
     return node_lines(@_) ? 'logged' : 'not logged';
+}
+
+
+# the node's file as it is
+sub slurp {
+    open my $fh, '<', $_[0] or return undef;
+    local $/;
+    return <$fh>;
+}
+
+
+sub spew {
+    my ($file, $text) = @_;
+
+    open my $fh, '>', $file or die "$file: $!\n";
+    print $fh $text;
+    close $fh;
 }
 
 __DATA__
@@ -170,19 +198,34 @@ config back: p1=on(a:1:off,b:0.5:on) p2=on(c:1:on)
 
 
 
-=== TEST 3: a corrupt state file: logged, ignored, nginx starts with the configuration
+=== TEST 3: a corrupt state file is moved aside, logged, and shown in the status until the next good write
 --- config
     location /t { return 200 "ok"; }
 --- init
 my $dir = Cflb::instance(1989, $::Node, 2);
 Cflb::api(PATCH => '/api/pools/p2', '{"enabled":false}', port => 1989);
 Cflb::stop_instances();
-open my $fh, '>', "$dir/logs/state.json" or die;
-print $fh '{"version":1,"pools":[{"name":"p2","enab';
-close $fh;
+my $bad = '{"version":1,"pools":[{"name":"p2","enab';
+main::spew("$dir/logs/state.json", $bad);
 Cflb::instance(1989, $::Node, 2, $dir);
 my $out = "started: " . main::state();
-$out .= "warning: " . main::node_log($dir, qr/\[warn\].*cflb_state_file "\S+state\.json" is ignored/) . "\n";
+my @aside = glob("$dir/logs/state.json.corrupt-*");
+$out .= "moved aside: " . scalar(@aside)
+    . (@aside && $aside[0] =~ /\.corrupt-\d{8}T\d{6}Z$/ ? ", named by time" : "")
+    . (@aside && main::slurp($aside[0]) eq $bad ? ", bytes kept" : "") . "\n";
+$out .= "original gone: " . (-e "$dir/logs/state.json" ? "no" : "yes") . "\n";
+$out .= "logged: " . main::node_log($dir, qr/\[error\].*cflb_state_file "\S+state\.json" is corrupt \(.+ at line 1\): moved to "\S+state\.json\.corrupt-\d+T\d+Z", the overrides it holds are not applied/) . "\n";
+my $sf = Cflb::status(1989)->{state_file};
+$out .= "status: corrupt "
+    . (@aside && ($sf->{corrupt} // '') eq $aside[0] ? "names it" : "missing")
+    . ", saved " . ($sf->{saved} ? "true" : "false") . "\n";
+Cflb::api(PATCH => '/api/pools/p1', '{"enabled":false}', port => 1989);
+$sf = Cflb::status(1989)->{state_file};
+$out .= "after a change: corrupt "
+    . (exists $sf->{corrupt} ? "still shown" : "no longer shown")
+    . ", aside file " . (-e $aside[0] ? "kept" : "gone") . ", new file "
+    . (main::slurp("$dir/logs/state.json") =~ /"p1"/ ? "written" : "missing")
+    . "\n";
 $out .= "node errors: " . (Cflb::instance_errors() || "none\n");
 $Cflb::note{out} = $out;
 --- request
@@ -191,14 +234,48 @@ GET /t
 sub { $Cflb::note{out} }
 --- response_body
 started: p1=on(a:1:on,b:0.5:on) p2=on(c:1:on)
-warning: logged
+moved aside: 1, named by time, bytes kept
+original gone: yes
+logged: logged
+status: corrupt names it, saved true
+after a change: corrupt no longer shown, aside file kept, new file written
 node errors: none
 --- no_error_log
 [error]
 
 
 
-=== TEST 4: entries for objects that are gone or invalid: each logged and ignored, the rest applies
+=== TEST 4: not a version 1 file: moved aside too; nginx -t says so and leaves it where it is
+--- config
+    location /t { return 200 "ok"; }
+--- init
+my $dir = Cflb::instance(1989, $::Node, 2);
+Cflb::stop_instances();
+main::spew("$dir/logs/state.json", '{"version":2,"pools":[]}');
+my $bin = $ENV{TEST_NGINX_BINARY} || 'nginx';
+my $t = `$bin -p $dir/ -c $dir/nginx.conf -t 2>&1`;
+my $out = "nginx -t: " . ($? == 0 ? "ok" : "failed")
+    . (($t =~ /\[error\] .*cflb_state_file "\S+" is corrupt \(not a version 1 state file\): the overrides it holds are not applied, and nginx will move it aside when it loads this configuration/) ? ", says it" : ", silent") . "\n";
+$out .= "after nginx -t: " . (glob("$dir/logs/state.json.corrupt-*") ? "moved" : "in place") . "\n";
+Cflb::instance(1989, $::Node, 2, $dir);
+$out .= "after start: " . (glob("$dir/logs/state.json.corrupt-*") ? "moved" : "in place") . "\n";
+$out .= "started: " . main::state();
+$Cflb::note{out} = $out;
+--- request
+GET /t
+--- response_body_filters eval
+sub { $Cflb::note{out} }
+--- response_body
+nginx -t: ok, says it
+after nginx -t: in place
+after start: moved
+started: p1=on(a:1:on,b:0.5:on) p2=on(c:1:on)
+--- no_error_log
+[error]
+
+
+
+=== TEST 5: entries for objects that are gone or invalid: each logged and ignored, the rest applies
 --- config
     location /t { return 200 "ok"; }
 --- init
@@ -235,7 +312,7 @@ invalid entries: 2
 
 
 
-=== TEST 5: a reload keeps the overrides in the zone, and nginx -t does not touch the file
+=== TEST 6: a reload keeps the overrides in the zone, and nginx -t does not touch the file
 --- config
     location /t { return 200 "ok"; }
 --- init
@@ -264,5 +341,108 @@ sub { $Cflb::note{out} }
 nginx -t: ok
 reloaded: p1=on(a:1:on,b:0.3:on) p2=on(c:1:on)
 file untouched: yes
+--- no_error_log
+[error]
+
+
+
+=== TEST 7: lists of the wrong type and unknown fields are logged; what is valid applies
+--- config
+    location /t { return 200 "ok"; }
+--- init
+my $dir = Cflb::instance(1989, $::Node, 2);
+Cflb::stop_instances();
+main::spew("$dir/logs/state.json", '{"version":1,"pools":[{"name":"p2",'
+    . '"enabled":false,"configured_enabled":true}],"endpoints":"x",'
+    . '"colour":1}');
+Cflb::instance(1989, $::Node, 2, $dir);
+my $out = "started: " . main::state();
+$out .= "endpoints: " . main::node_log($dir, qr/\[warn\].*cflb_state_file "\S+": "endpoints" is not an array, ignored/) . "\n";
+$out .= "colour: " . main::node_log($dir, qr/\[warn\].*cflb_state_file "\S+": unknown field "colour", ignored/) . "\n";
+$out .= "moved aside: " . (glob("$dir/logs/state.json.corrupt-*") ? "yes" : "no") . "\n";
+$Cflb::note{out} = $out;
+--- request
+GET /t
+--- response_body_filters eval
+sub { $Cflb::note{out} }
+--- response_body
+started: p1=on(a:1:on,b:0.5:on) p2=off(c:1:on)
+endpoints: logged
+colour: logged
+moved aside: no
+--- no_error_log
+[error]
+
+
+
+=== TEST 8: an entry repeated for an endpoint that is there: the first applies, the repeat is named as such
+It is not "not in the configuration": the endpoint is.
+--- config
+    location /t { return 200 "ok"; }
+--- init
+my $dir = Cflb::instance(1989, $::Node, 2);
+Cflb::stop_instances();
+my $b = '{"pool":"p1","name":"b","address":"127.0.0.1:1991",'
+        . '"configured_weight":0.5,"weight":';
+main::spew("$dir/logs/state.json", '{"version":1,"endpoints":['
+    . $b . '0.2},' . $b . '0.4}]}');
+Cflb::instance(1989, $::Node, 2, $dir);
+my $out = "started: " . main::state();
+$out .= "repeat: " . main::node_log($dir, qr/\[warn\].*cflb_state_file "\S+": entry 1 of "endpoints" repeats pool "p1" endpoint "b" 127\.0\.0\.1:1991, only entry 0 is used/) . "\n";
+$out .= "not in the configuration: " . main::node_log($dir, qr/is not in the configuration/) . "\n";
+$Cflb::note{out} = $out;
+--- request
+GET /t
+--- response_body_filters eval
+sub { $Cflb::note{out} }
+--- response_body
+started: p1=on(a:1:on,b:0.2:on) p2=on(c:1:on)
+repeat: logged
+not in the configuration: not logged
+--- no_error_log
+[error]
+
+
+
+=== TEST 9: 200,000 entries for objects that are gone, with invalid and repeated ones: a few warnings of each kind, then a count
+The master then rewrites the file with what applies.
+--- config
+    location /t { return 200 "ok"; }
+--- init
+my $dir = Cflb::instance(1989, $::Node, 2);
+Cflb::stop_instances();
+my $b = '{"pool":"p1","name":"b","address":"127.0.0.1:1991",'
+        . '"configured_weight":0.5,"weight":0.2}';
+main::spew("$dir/logs/state.json", '{"version":1,"pools":['
+    . CORE::join(',', map { '{"name":"gone' . $_ . '","enabled":false,'
+                            . '"configured_enabled":true}' } 1 .. 200000)
+    . '],"endpoints":['
+    . CORE::join(',', ($b) x 12, ('{"pool":"p1"}') x 9) . ']}');
+Cflb::instance(1989, $::Node, 2, $dir);
+my $out = "started: " . main::state();
+# what the zone's load logs goes to error.log, and at start to stderr too
+my @gone = main::file_lines("$dir/logs/error.log", qr/\[warn\].*pool "gone\d+" endpoint "" +is not in the configuration, ignored/);
+my @more = main::file_lines("$dir/logs/error.log", qr/\[warn\].*cflb_state_file "\S+": 199995 more entries not in the configuration, ignored/);
+my @inv = main::node_lines($dir, qr/\[warn\].*entry \d+ of "endpoints" is invalid, ignored/);
+my @inv_more = main::node_lines($dir, qr/\[warn\].*: 4 more invalid entries ignored/);
+my @rep = main::node_lines($dir, qr/\[warn\].*repeats pool "p1" endpoint "b"/);
+my @rep_more = main::node_lines($dir, qr/\[warn\].*: 6 more repeated entries ignored/);
+$out .= "gone: " . @gone . " named, " . @more . " count\n";
+$out .= "invalid: " . @inv . " named, " . @inv_more . " count\n";
+$out .= "repeated: " . @rep . " named, " . @rep_more . " count\n";
+$out .= "file rewritten: "
+    . (length(main::slurp("$dir/logs/state.json")) < 1000 ? "yes" : "no")
+    . "\n";
+$Cflb::note{out} = $out;
+--- request
+GET /t
+--- response_body_filters eval
+sub { $Cflb::note{out} }
+--- response_body
+started: p1=on(a:1:on,b:0.2:on) p2=on(c:1:on)
+gone: 5 named, 1 count
+invalid: 5 named, 1 count
+repeated: 5 named, 1 count
+file rewritten: yes
 --- no_error_log
 [error]

@@ -176,6 +176,17 @@ int cflb_shed(unsigned percent, uint64_t session, const uint64_t *key,
     uint64_t pool, cflb_rng_t *rng);
 
 
+/*
+ * cflb_dynamic_rtt() folds a probe's round trip (usec) into its pool's,
+ * the one dynamic_latency steers by: a moving average that goes about
+ * half way to a new round trip in one probe interval, whatever n, the
+ * number of the pool's endpoints a monitor probes (each once per
+ * interval).  0 is "no data": the first sample is taken as it is, and
+ * the result is never 0 afterwards.
+ */
+uint32_t cflb_dynamic_rtt(uint32_t avg, uint32_t sample, unsigned n);
+
+
 /* the per-request entry point: inline so the dispatch costs one call */
 static inline int
 cflb_set_pick(cflb_set_t *set, cflb_pick_t *pk)

@@ -1,32 +1,41 @@
 
 /*
  * cflb steering "dynamic_latency": the usable pool whose monitors see the
- * lowest round trip (the moving average of its probes, on this node).
- * Pools without data come after those with data, in failover order; a
- * failed probe never counts as fast, since it adds no sample.
+ * lowest round trip (cflb_dynamic_rtt(), on this node).  Pools without
+ * data come after those with data, in failover order; a failed probe
+ * never counts as fast, since it adds no sample.
  *
- * Hysteresis: the pool chosen last stays while its round trip is within
- * CFLB_DYNAMIC_STAY percent of the best one, so that two pools of equal
- * speed do not take turns at every probe.  That memory is this process's
- * (the set's scratch space): each worker settles by itself, the same way.
+ * The switching rule: a pool whose round trip is within CFLB_DYNAMIC_BAND
+ * percent, or CFLB_DYNAMIC_SLACK, of the lowest is as good as the
+ * lowest, and the first such pool in failover order is chosen.  Two
+ * pools of equal speed therefore never take turns: the first keeps the
+ * traffic until it is clearly slower.  The rule has no memory, so every
+ * worker, reading the same round trips from the zone, makes the same
+ * choice (a memory of the last choice, kept per worker, let workers
+ * settle on different pools after a passing spike).
  */
 
 
 #include "cflb_steer_algo.h"
 
 
-/* a pool that is not this much slower than the best stays chosen */
-#define CFLB_DYNAMIC_STAY  20       /* percent */
+/* a pool not this much slower than the best one is as good */
+#define CFLB_DYNAMIC_BAND   20      /* percent */
 
+/*
+ * nor this much, in usec: nginx times a probe with its millisecond
+ * clock, so pools under a millisecond away read as 0 or 1 ms at random
+ */
+#define CFLB_DYNAMIC_SLACK  2000
 
-typedef struct {
-    int               current;      /* the member chosen last, or -1 */
-} cflb_dynamic_t;
+#define cflb_dynamic_near(rtt, best)                                         \
+    ((rtt) != 0                                                              \
+     && ((rtt) * 100 <= (best) * (100 + CFLB_DYNAMIC_BAND)                   \
+         || (rtt) <= (best) + CFLB_DYNAMIC_SLACK))
 
 
 static int cflb_steer_dynamic_init(cflb_set_t *set, cflb_allocator_t *a);
 static int cflb_steer_dynamic_pick(cflb_set_t *set, cflb_pick_t *pk);
-static void cflb_steer_dynamic_free(cflb_set_t *set, cflb_allocator_t *a);
 
 
 const cflb_steer_ops_t  cflb_steer_dynamic_ops = {
@@ -37,22 +46,16 @@ const cflb_steer_ops_t  cflb_steer_dynamic_ops = {
     CFLB_NEED_RTT,
     cflb_steer_dynamic_init,
     cflb_steer_dynamic_pick,
-    cflb_steer_dynamic_free
+    NULL
 };
 
 
 static int
 cflb_steer_dynamic_init(cflb_set_t *set, cflb_allocator_t *a)
 {
-    cflb_dynamic_t  *dyn;
+    (void) a;
 
-    dyn = a->alloc(a->data, sizeof(cflb_dynamic_t));
-    if (dyn == NULL) {
-        return CFLB_ERROR;
-    }
-
-    dyn->current = -1;
-    set->data = dyn;
+    set->data = NULL;
 
     return CFLB_OK;
 }
@@ -61,16 +64,12 @@ cflb_steer_dynamic_init(cflb_set_t *set, cflb_allocator_t *a)
 static int
 cflb_steer_dynamic_pick(cflb_set_t *set, cflb_pick_t *pk)
 {
-    int              best, cur;
-    uint64_t         rtt, best_rtt, cur_rtt;
-    unsigned         i;
-    cflb_dynamic_t  *dyn;
+    int       best;
+    uint64_t  rtt, best_rtt;
+    unsigned  i;
 
-    dyn = set->data;
     best = CFLB_DECLINED;
     best_rtt = 0;
-    cur_rtt = 0;
-    cur = dyn->current;
 
     for (i = 0; i < set->n; i++) {
         rtt = pk->rtt(pk->ctx, i);
@@ -92,27 +91,42 @@ cflb_steer_dynamic_pick(cflb_set_t *set, cflb_pick_t *pk)
         return cflb_steer_first(set, pk);
     }
 
-    if (cur >= 0 && cur != best && (unsigned) cur < set->n) {
-        cur_rtt = pk->rtt(pk->ctx, (unsigned) cur);
+    /* the first in order that is as good as the best: best at the latest */
+    for (i = 0; (int) i < best; i++) {
+        rtt = pk->rtt(pk->ctx, i);
 
-        if (cur_rtt != 0
-            && cur_rtt * 100 <= best_rtt * (100 + CFLB_DYNAMIC_STAY)
-            && cflb_member_usable(pk, (unsigned) cur))
-        {
-            return cur;
+        if (cflb_dynamic_near(rtt, best_rtt) && cflb_member_usable(pk, i)) {
+            return (int) i;
         }
     }
-
-    dyn->current = best;
 
     return best;
 }
 
 
-static void
-cflb_steer_dynamic_free(cflb_set_t *set, cflb_allocator_t *a)
+/*
+ * A pool of n monitored endpoints receives n samples per probe interval,
+ * each weighted 1 / (n + 1): the old value keeps (n / (n + 1))^n of its
+ * weight after an interval, 1/2 for n = 1 and at most 1/2 for any n
+ * (e^-1 as n grows).  Rounded to nearest in 64 bits: at most
+ * (n + 1) * (2^32 - 1), the result never exceeds max(avg, sample), and
+ * it never drops to 0 once there is a value (0 reads "no data").
+ */
+
+uint32_t
+cflb_dynamic_rtt(uint32_t avg, uint32_t sample, unsigned n)
 {
-    if (set->data) {
-        a->free(a->data, set->data);
+    uint64_t  v;
+
+    if (avg == 0) {
+        return sample;
     }
+
+    if (n == 0) {
+        n = 1;
+    }
+
+    v = ((uint64_t) avg * n + sample + (n + 1) / 2) / (n + 1);
+
+    return v ? (uint32_t) v : 1;
 }

@@ -15,8 +15,30 @@
 #define NGX_CFLB_KEY_MIN        16
 
 
+/* a setting of session affinity and the modes (1 << mode) it is for */
+typedef struct {
+    const char               *name;
+    ngx_uint_t                modes;
+} ngx_cflb_affinity_setting_t;
+
+
 static char *ngx_cflb_affinity_set_headers(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static void ngx_cflb_affinity_inert(ngx_conf_t *cf, ngx_cflb_lb_t *lb);
+
+
+/* in the order ngx_cflb_affinity_inert() checks them */
+static const ngx_cflb_affinity_setting_t  ngx_cflb_affinity_settings[] = {
+    { "session_affinity_ttl", ~(1u << NGX_CFLB_AFFINITY_NONE) },
+    { "drain_duration", ~(1u << NGX_CFLB_AFFINITY_NONE) },
+    { "zero_downtime_failover", ~(1u << NGX_CFLB_AFFINITY_NONE) },
+    { "session_affinity_headers", 1u << NGX_CFLB_AFFINITY_HEADER },
+    { "session_affinity_require_all_headers", 1u << NGX_CFLB_AFFINITY_HEADER },
+    { "session_affinity_samesite",
+      1u << NGX_CFLB_AFFINITY_COOKIE | 1u << NGX_CFLB_AFFINITY_IP_COOKIE },
+    { "session_affinity_secure",
+      1u << NGX_CFLB_AFFINITY_COOKIE | 1u << NGX_CFLB_AFFINITY_IP_COOKIE }
+};
 
 
 /* keyword tables: each value is its index (ngx_cflb_model.h) */
@@ -255,6 +277,9 @@ ngx_cflb_affinity_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb)
     a = &lb->affinity;
 
     ngx_conf_init_uint_value(a->mode, NGX_CFLB_AFFINITY_NONE);
+
+    ngx_cflb_affinity_inert(cf, lb);
+
     ngx_conf_init_uint_value(a->samesite, NGX_CFLB_SAMESITE_AUTO);
     ngx_conf_init_uint_value(a->secure, NGX_CFLB_SECURE_AUTO);
     ngx_conf_init_value(a->require_all, 0);
@@ -340,4 +365,52 @@ ngx_cflb_affinity_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb)
     lb->conf->affinity = 1;
 
     return NGX_OK;
+}
+
+
+/*
+ * Settings the mode makes meaningless are said so, as nginx warns of its
+ * own that have no effect: without session affinity there is no session
+ * to last, pin, drain or fail over; header sessions have no cookie, and
+ * cookies no headers.  Called before the defaults are set, so that
+ * "set" means written in the configuration.
+ */
+
+static void
+ngx_cflb_affinity_inert(ngx_conf_t *cf, ngx_cflb_lb_t *lb)
+{
+    ngx_uint_t            i, set[7];
+    ngx_cflb_affinity_t  *a;
+
+    if (lb->file == NULL) {
+        /*
+         * a rule's combination of settings (ngx_cflb_rule_affinity()):
+         * what is inert in one combination acts in another
+         */
+        return;
+    }
+
+    a = &lb->affinity;
+
+    set[0] = (a->ttl != NGX_CONF_UNSET);
+    set[1] = (a->drain != NGX_CONF_UNSET);
+    set[2] = (a->zdf != NGX_CONF_UNSET_UINT);
+    set[3] = (a->headers != NULL);
+    set[4] = (a->require_all != NGX_CONF_UNSET);
+    set[5] = (a->samesite != NGX_CONF_UNSET_UINT);
+    set[6] = (a->secure != NGX_CONF_UNSET_UINT);
+
+    for (i = 0; i < 7; i++) {
+        if (!set[i] || (ngx_cflb_affinity_settings[i].modes & (1u << a->mode)))
+        {
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                      "\"%s\" of cflb_lb \"%V\" has no effect with "
+                      "session_affinity %V, ignored, in %s:%ui",
+                      ngx_cflb_affinity_settings[i].name, &lb->name,
+                      &ngx_cflb_affinity_modes[a->mode].name, lb->file,
+                      lb->line);
+    }
 }

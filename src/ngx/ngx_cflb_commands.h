@@ -53,7 +53,7 @@
       NULL },
 
     { ngx_string("cflb_notify"),
-      NGX_CFLB_MAIN_CONF|NGX_CONF_TAKE123,
+      NGX_CFLB_MAIN_CONF|NGX_CONF_1MORE,
       ngx_cflb_notify_directive,
       NGX_CFLB_MAIN_OFFSET,
       0,
@@ -132,6 +132,13 @@
     { ngx_string("location_strategy"),
       NGX_CFLB_UPS_CONF|NGX_CONF_TAKE12,
       ngx_cflb_lb_location_strategy,
+      NGX_CFLB_SRV_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("rule"),
+      NGX_CFLB_UPS_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE1,
+      ngx_cflb_lb_rule,
       NGX_CFLB_SRV_OFFSET,
       0,
       NULL },

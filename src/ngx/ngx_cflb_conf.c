@@ -12,6 +12,7 @@
 #include "ngx_cflb_pool.h"
 #include "ngx_cflb_health.h"
 #include "ngx_cflb_trace.h"
+#include "ngx_cflb_notify.h"
 
 
 static ngx_int_t ngx_cflb_pool_monitor(ngx_conf_t *cf, ngx_cflb_conf_t *ccf,
@@ -163,6 +164,10 @@ ngx_cflb_postconfiguration(ngx_conf_t *cf, ngx_cflb_conf_t *ccf)
         if (ngx_cflb_pool_monitor(cf, ccf, pools[i]) != NGX_OK) {
             return NGX_ERROR;
         }
+    }
+
+    if (ngx_cflb_notify_init_conf(cf, ccf) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     if (ccf->pools.nelts && ccf->shm_zone == NULL) {

@@ -111,7 +111,7 @@ ngx_cflb_pin(ngx_cflb_decision_t *d, ngx_log_t *log)
     listed = d->entry != d->view->fallback
              || ngx_cflb_listed(d->view->pools, d->entry);
 
-    if (listed && ngx_cflb_shed(d, d->entry)) {
+    if (listed && d->entry->pool->shed_set && ngx_cflb_shed(d, d->entry)) {
         d->sess->pinned = NULL;
         d->new_session = 1;
 
@@ -190,8 +190,8 @@ ngx_cflb_select(ngx_cflb_decision_t *d, ngx_log_t *log, ngx_uint_t fallback)
             list = ngx_cflb_maps_list(d, place);
         }
 
-        if (place && (place->location.flags & CFLB_LOC_COORDS)) {
-            pk.where = &place->where;
+        if (place && (list->set.ops->inputs & CFLB_NEED_COORDS)) {
+            pk.where = ngx_cflb_place_where(place);
         }
     }
 
@@ -341,7 +341,7 @@ ngx_cflb_pool_usable(void *ctx, unsigned i)
            && pool->enabled
            && pool->nusable > 0
            && !ngx_cflb_pool_critical(pool)
-           && !ngx_cflb_shed(d, entry);
+           && !(pool->shed_set && ngx_cflb_shed(d, entry));
 }
 
 

@@ -31,9 +31,11 @@ typedef struct {
 /* where the client of a decision is, found once it is needed */
 typedef struct {
     cflb_location_t           location;
-    cflb_geo_vec_t            where;         /* if location has coords */
+    cflb_geo_vec_t            where;         /* if location has coords,
+                                                once asked for */
     unsigned                  pop:1;         /* it is this node's */
     unsigned                  subnet:1;      /* it is a DNS query's ECS */
+    unsigned                  vec:1;         /* "where" is made */
 } ngx_cflb_place_t;
 
 /* how geo steering found its pool list ($cflb_trace) */
@@ -64,6 +66,9 @@ typedef struct {
     ngx_cflb_sess_t          *sess;          /* affinity, shedding */
     ngx_uint_t                mode;          /* CFLB_MODE_* */
     ngx_pool_t               *pool;          /* of the request, session */
+    ngx_pool_t               *cpool;         /* of the connection (http):
+                                                keeps the client's place
+                                                for its next requests */
     struct sockaddr          *subnet;        /* DNS: the ECS address */
     ngx_cflb_place_t         *place;         /* NULL until located */
     ngx_uint_t                geo;           /* NGX_CFLB_GEO_* */

@@ -179,7 +179,9 @@ ngx_cflb_health_done(ngx_cflb_endpoint_t *ep, ngx_uint_t reason,
 
     if (reason == CFLB_REASON_NONE) {
         she->rtt = cflb_rtt_update(she->rtt, rtt * 1000 + 1);
-        she->pool->rtt = cflb_rtt_update(she->pool->rtt, rtt * 1000 + 1);
+        /* what dynamic_latency steers by: it follows within intervals */
+        she->pool->rtt = cflb_dynamic_rtt(she->pool->rtt, rtt * 1000 + 1,
+                                          ep->pool->endpoints.nelts);
     }
 
     if (changed) {

@@ -1,7 +1,8 @@
 
 /*
- * Writing JSON: names escaped as nginx escapes them for its own JSON
- * (ngx_escape_json), and weights in the product's form.
+ * Writing JSON: names escaped by the core's cflb_json_escape(), which,
+ * unlike nginx's ngx_escape_json(), makes valid UTF-8 of any bytes, and
+ * weights in the product's form.
  */
 
 #include <ngx_config.h>
@@ -9,13 +10,14 @@
 
 #include "ngx_cflb_json.h"
 #include "cflb_core.h"
+#include "cflb_json.h"
 
 
 u_char *
 ngx_cflb_json_str(u_char *p, ngx_str_t *s)
 {
     *p++ = '"';
-    p = (u_char *) ngx_escape_json(p, s->data, s->len);
+    p = cflb_json_escape(p, s->data, s->len);
     *p++ = '"';
 
     return p;

@@ -15,7 +15,11 @@
 /* the most one byte of a name takes once escaped ("\u001f") */
 #define NGX_CFLB_JSON_ESCAPED   6
 
-/* s as a JSON string, quoted; p has room for 6 * s->len + 2 */
+/*
+ * s as a JSON string, quoted, valid UTF-8 whatever bytes s holds (the
+ * others are written "\\xHH", see cflb_json.h); p has room for
+ * NGX_CFLB_JSON_ESCAPED * s->len + 2
+ */
 u_char *ngx_cflb_json_str(u_char *p, ngx_str_t *s);
 
 /* w hundredths as a JSON number: "0.6" is written "0.60" */

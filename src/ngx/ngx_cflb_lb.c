@@ -16,13 +16,12 @@
 #include "ngx_cflb_decide.h"
 #include "ngx_cflb_maps.h"
 #include "ngx_cflb_location.h"
+#include "ngx_cflb_rules.h"
 
 
 static ngx_int_t ngx_cflb_lb_resolve(ngx_conf_t *cf, ngx_cflb_lb_t *lb);
 static ngx_int_t ngx_cflb_pools_weigh(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
     ngx_cflb_pools_t *list, ngx_array_t *weights, ngx_uint_t dflt);
-static ngx_int_t ngx_cflb_pools_check(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
-    ngx_cflb_pools_t *list);
 
 
 #define ngx_cflb_lb_conf(cf, conf)                                            \
@@ -54,6 +53,43 @@ ngx_cflb_lb_create(ngx_conf_t *cf, ngx_cflb_conf_t *ccf, ngx_url_t *u)
         return NULL;
     }
 
+    lb = ngx_cflb_lb_alloc(cf, ccf);
+    if (lb == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(u, sizeof(ngx_url_t));
+    u->host = *name;
+    u->no_resolve = 1;
+    u->no_port = 1;
+
+    lb->name = *name;
+
+    lbs = ngx_array_push(&ccf->lbs);
+    if (lbs == NULL) {
+        return NULL;
+    }
+
+    *lbs = lb;
+
+    if (cflb_names_add(&ccf->lb_index, ccf->lbs.nelts - 1, NULL) != CFLB_OK) {
+        return NULL;
+    }
+
+    return lb;
+}
+
+
+/*
+ * Settings not yet read: the cflb_lb block's, and a rule's overrides,
+ * which the same directives fill.
+ */
+
+ngx_cflb_lb_t *
+ngx_cflb_lb_alloc(ngx_conf_t *cf, ngx_cflb_conf_t *ccf)
+{
+    ngx_cflb_lb_t  *lb;
+
     lb = ngx_pcalloc(cf->pool, sizeof(ngx_cflb_lb_t));
     if (lb == NULL) {
         return NULL;
@@ -68,12 +104,6 @@ ngx_cflb_lb_create(ngx_conf_t *cf, ngx_cflb_conf_t *ccf, ngx_url_t *u)
         return NULL;
     }
 
-    ngx_memzero(u, sizeof(ngx_url_t));
-    u->host = *name;
-    u->no_resolve = 1;
-    u->no_port = 1;
-
-    lb->name = *name;
     lb->conf = ccf;
     lb->steering = NGX_CONF_UNSET;
     lb->locate = NGX_CONF_UNSET_UINT;
@@ -90,17 +120,6 @@ ngx_cflb_lb_create(ngx_conf_t *cf, ngx_cflb_conf_t *ccf, ngx_url_t *u)
     lb->line = cf->conf_file->line;
     lb->affinity.file = lb->file;
     lb->affinity.line = lb->line;
-
-    lbs = ngx_array_push(&ccf->lbs);
-    if (lbs == NULL) {
-        return NULL;
-    }
-
-    *lbs = lb;
-
-    if (cflb_names_add(&ccf->lb_index, ccf->lbs.nelts - 1, NULL) != CFLB_OK) {
-        return NULL;
-    }
 
     return lb;
 }
@@ -410,12 +429,14 @@ ngx_cflb_lb_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb, ngx_uint_t nservers,
            != NGX_OK
         || ngx_cflb_pools_check(cf, lb, &lb->pools) != NGX_OK
         || ngx_cflb_maps_init(cf, lb, &lb->view) != NGX_OK
+        || (lb->rules && ngx_cflb_rules_init(cf, lb) != NGX_OK)
         || ngx_cflb_affinity_init(cf, lb) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    stateful = (lb->affinity.mode != NGX_CFLB_AFFINITY_NONE);
+    stateful = (lb->affinity.mode != NGX_CFLB_AFFINITY_NONE)
+               || (lb->rules && lb->rules->stateful);
 
     for (i = 0; i < lb->nentries; i++) {
         if (lb->entries[i].pool->shed_default
@@ -648,7 +669,7 @@ ngx_cflb_pools_weigh(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
  * client, round trips (monitors) to compare.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_cflb_pools_check(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
     ngx_cflb_pools_t *list)
 {
@@ -681,11 +702,18 @@ ngx_cflb_pools_check(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
         }
     }
 
-    if ((ops->inputs & CFLB_NEED_COORDS) && !ngx_cflb_can_locate(lb->conf)) {
+    if ((ops->inputs & CFLB_NEED_COORDS)
+        && !ngx_cflb_locates_coords(lb->conf, lb->view.locate))
+    {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                       "%s steering of cflb_lb \"%V\" needs the client's "
-                      "location: cflb_geoip2, or cflb_node lat= lon=, "
-                      "in %s:%ui", ops->name, &lb->name, lb->file, lb->line);
+                      "coordinates: %s, in %s:%ui", ops->name, &lb->name,
+                      (lb->view.locate == NGX_CFLB_LOCATE_POP)
+                      ? "location_strategy pop takes cflb_node lat= lon="
+                      : (lb->conf->geo == NULL)
+                        ? "cflb_geoip2, or cflb_node lat= lon="
+                        : "a cflb_geoip2 database with them (City)",
+                      lb->file, lb->line);
         return NGX_ERROR;
     }
 

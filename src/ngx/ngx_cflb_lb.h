@@ -22,6 +22,13 @@ ngx_cflb_lb_t *ngx_cflb_lb_create(ngx_conf_t *cf, ngx_cflb_conf_t *ccf,
     ngx_url_t *u);
 
 /*
+ * ngx_cflb_lb_alloc() is a load balancer with nothing set (every setting
+ * unset, as the block's directives expect): the block's, or a rule's
+ * overrides.  NULL if out of memory.
+ */
+ngx_cflb_lb_t *ngx_cflb_lb_alloc(ngx_conf_t *cf, ngx_cflb_conf_t *ccf);
+
+/*
  * ngx_cflb_module_confs() makes the srv (or loc) confs of every module of
  * one subsystem (type), for the upstream block of a load balancer: create
  * is the offset of create_srv_conf (or create_loc_conf) in the modules'
@@ -68,6 +75,14 @@ ngx_int_t ngx_cflb_pools_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
     ngx_cflb_pools_t *list, ngx_str_t *names, ngx_uint_t n,
     ngx_int_t policy);
 ngx_int_t ngx_cflb_pools_steer(ngx_conf_t *cf, ngx_cflb_pools_t *list);
+
+/*
+ * ngx_cflb_pools_check() refuses a list whose policy lacks an input
+ * (coordinates, a way to locate clients) and warns of pools without a
+ * monitor to measure; lb names it in the messages.
+ */
+ngx_int_t ngx_cflb_pools_check(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
+    ngx_cflb_pools_t *list);
 
 /* the directives of the block */
 char *ngx_cflb_lb_pools(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);

@@ -16,7 +16,25 @@
 #include "ngx_cflb_geo.h"
 
 
+/*
+ * The place of a connection's client, kept in the connection's pool as
+ * the data of a cleanup whose handler marks it: nginx has no other
+ * per-connection slot for a module.  The address is the key: with the
+ * realip module, each request may have its own.
+ */
+typedef struct {
+    ngx_cflb_conf_t          *ccf;           /* whose databases */
+    ngx_uint_t                family;        /* AF_INET, AF_INET6, 0 */
+    u_char                    addr[16];
+    ngx_uint_t                known;
+    ngx_cflb_place_t          place;
+} ngx_cflb_kept_t;
+
+
 static ngx_uint_t ngx_cflb_locate_subnet(ngx_cflb_decision_t *d);
+static ngx_cflb_kept_t *ngx_cflb_kept(ngx_pool_t *keep);
+static void ngx_cflb_kept_mark(void *data);
+static size_t ngx_cflb_addr_key(struct sockaddr *sa, u_char **key);
 static char *ngx_cflb_node_coord(ngx_conf_t *cf, ngx_str_t *value,
     ngx_uint_t lon, int32_t *udeg);
 
@@ -59,7 +77,7 @@ ngx_cflb_node(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     int               region;
     char             *rv;
     ngx_str_t        *value, v;
-    ngx_uint_t        i, lat, lon;
+    ngx_uint_t        i, lat, lon, pop, reg;
     ngx_cflb_node_t  *node;
 
     node = &ccf->node;
@@ -73,14 +91,28 @@ ngx_cflb_node(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     value = cf->args->elts;
     lat = 0;
     lon = 0;
+    pop = 0;
+    reg = 0;
 
     for (i = 1; i < cf->args->nelts; i++) {
+
+        if ((ngx_strncmp(value[i].data, "pop=", 4) == 0 && pop)
+            || (ngx_strncmp(value[i].data, "region=", 7) == 0 && reg)
+            || (ngx_strncmp(value[i].data, "lat=", 4) == 0 && lat)
+            || (ngx_strncmp(value[i].data, "lon=", 4) == 0 && lon))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "duplicate cflb_node parameter \"%V\"",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
 
         if (ngx_strncmp(value[i].data, "pop=", 4) == 0
             && value[i].len > 4)
         {
             node->pop.data = value[i].data + 4;
             node->pop.len = value[i].len - 4;
+            pop = 1;
             continue;
         }
 
@@ -97,6 +129,7 @@ ngx_cflb_node(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             }
 
             node->location.region = (uint8_t) region;
+            reg = 1;
             continue;
         }
 
@@ -149,6 +182,7 @@ static char *
 ngx_cflb_node_coord(ngx_conf_t *cf, ngx_str_t *value, ngx_uint_t lon,
     int32_t *udeg)
 {
+    u_char      at[NGX_CFLB_COORD_AT_LEN];
     cflb_err_t  err;
 
     if (cflb_geo_coord_parse(value->data, value->len, (int) lon, udeg, &err)
@@ -157,18 +191,54 @@ ngx_cflb_node_coord(ngx_conf_t *cf, ngx_str_t *value, ngx_uint_t lon,
         return NGX_CONF_OK;
     }
 
+    ngx_cflb_coord_at(at, &err);
+
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid %s \"%V\" in cflb_node: %s",
-                       lon ? "lon=" : "lat=", value, err.msg);
+                       "invalid %s \"%V\" in cflb_node: %s%s",
+                       lon ? "lon=" : "lat=", value, err.msg, at);
 
     return NGX_CONF_ERROR;
+}
+
+
+void
+ngx_cflb_coord_at(u_char *at, cflb_err_t *err)
+{
+    if (err->offset == 0) {
+        /* the whole token, or its value: nothing to point at */
+        *at = '\0';
+        return;
+    }
+
+    (void) ngx_sprintf(at, " at offset %uz%Z", err->offset);
+}
+
+
+ngx_uint_t
+ngx_cflb_locates_coords(ngx_cflb_conf_t *ccf, ngx_uint_t strategy)
+{
+    ngx_uint_t           i;
+    ngx_cflb_geo_db_t  **dbs;
+
+    if (strategy == NGX_CFLB_LOCATE_POP || ccf->geo == NULL) {
+        return (ccf->node.location.flags & CFLB_LOC_COORDS) != 0;
+    }
+
+    dbs = ccf->geo->elts;
+
+    for (i = 0; i < ccf->geo->nelts; i++) {
+        if (dbs[i]->fields & NGX_CFLB_GEO_CITY) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
 ngx_cflb_place_t *
 ngx_cflb_locate(ngx_cflb_decision_t *d)
 {
-    struct sockaddr   *sa;
     ngx_cflb_conf_t   *ccf;
     ngx_cflb_place_t  *p;
 
@@ -180,45 +250,168 @@ ngx_cflb_locate(ngx_cflb_decision_t *d)
 
     ccf = d->view->lb->conf;
 
-    p = ngx_pcalloc(d->pool, sizeof(ngx_cflb_place_t));
-    if (p == NULL) {
-        return NULL;
-    }
+    if (d->view->locate == NGX_CFLB_LOCATE_POP || ccf->geo == NULL) {
+        /* location_strategy pop, or no database: this node's place */
 
-    if (d->view->locate == NGX_CFLB_LOCATE_CLIENT && ccf->geo) {
-        sa = d->client;
-
-        if (d->subnet && ngx_cflb_locate_subnet(d)) {
-            sa = d->subnet;
-            p->subnet = 1;
+        if (!(ccf->node.location.flags & CFLB_LOC_COORDS)
+            && ccf->node.location.region == CFLB_REGION_NONE)
+        {
+            return NULL;
         }
 
-        if (sa == NULL
-            || ngx_cflb_locate_addr(ccf, sa, &p->location) != NGX_OK)
-        {
-            /* a client the databases do not know: no place (docs/geo.md) */
+        p = ngx_pcalloc(d->pool, sizeof(ngx_cflb_place_t));
+        if (p == NULL) {
+            return NULL;
+        }
+
+        p->location = ccf->node.location;
+        p->where = ccf->node.where;
+        p->vec = 1;
+        p->pop = 1;
+
+    } else if (d->subnet && ngx_cflb_locate_subnet(d)) {
+        /* a DNS query's subnet: a place of its own, for this query */
+
+        p = ngx_pcalloc(d->pool, sizeof(ngx_cflb_place_t));
+        if (p == NULL) {
+            return NULL;
+        }
+
+        p->subnet = 1;
+
+        if (ngx_cflb_locate_addr(ccf, d->subnet, &p->location) != NGX_OK) {
             return NULL;
         }
 
     } else {
-        /* location_strategy pop, or no database: this node's place */
-        p->location = ccf->node.location;
-        p->pop = 1;
-
-        if (!(p->location.flags & CFLB_LOC_COORDS)
-            && p->location.region == CFLB_REGION_NONE)
-        {
-            return NULL;
-        }
-    }
-
-    if (p->location.flags & CFLB_LOC_COORDS) {
-        cflb_geo_vec(p->location.lat, p->location.lon, &p->where);
+        /* a client the databases do not know has no place (docs/geo.md) */
+        p = (d->client == NULL) ? NULL
+            : ngx_cflb_client_place(ccf, d->client, d->cpool, d->pool);
     }
 
     d->place = p;
 
     return p;
+}
+
+
+ngx_cflb_place_t *
+ngx_cflb_client_place(ngx_cflb_conf_t *ccf, struct sockaddr *sa,
+    ngx_pool_t *keep, ngx_pool_t *pool)
+{
+    u_char            *key;
+    size_t             len;
+    ngx_cflb_kept_t   *k;
+    ngx_cflb_place_t  *p;
+
+    len = ngx_cflb_addr_key(sa, &key);
+    k = (keep && len) ? ngx_cflb_kept(keep) : NULL;
+
+    if (k) {
+        if (k->ccf == ccf
+            && k->family == sa->sa_family
+            && ngx_memcmp(k->addr, key, len) == 0)
+        {
+            return k->known ? &k->place : NULL;
+        }
+
+        /* the connection's first request, or another address (realip) */
+        k->ccf = ccf;
+        k->family = sa->sa_family;
+        ngx_memcpy(k->addr, key, len);
+        k->known = 0;
+
+        p = &k->place;
+        ngx_memzero(p, sizeof(ngx_cflb_place_t));
+
+    } else {
+        p = ngx_pcalloc(pool, sizeof(ngx_cflb_place_t));
+        if (p == NULL) {
+            return NULL;
+        }
+    }
+
+    if (ngx_cflb_locate_addr(ccf, sa, &p->location) != NGX_OK) {
+        return NULL;
+    }
+
+    if (k) {
+        k->known = 1;
+    }
+
+    return p;
+}
+
+
+cflb_geo_vec_t *
+ngx_cflb_place_where(ngx_cflb_place_t *p)
+{
+    if (!(p->location.flags & CFLB_LOC_COORDS)) {
+        return NULL;
+    }
+
+    if (!p->vec) {
+        cflb_geo_vec(p->location.lat, p->location.lon, &p->where);
+        p->vec = 1;
+    }
+
+    return &p->where;
+}
+
+
+/* the connection's kept place, found or made: NULL only without memory */
+
+static ngx_cflb_kept_t *
+ngx_cflb_kept(ngx_pool_t *keep)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    for (cln = keep->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_cflb_kept_mark) {
+            return cln->data;
+        }
+    }
+
+    cln = ngx_pool_cleanup_add(keep, sizeof(ngx_cflb_kept_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_cflb_kept_mark;
+    ngx_memzero(cln->data, sizeof(ngx_cflb_kept_t));
+
+    return cln->data;
+}
+
+
+/* only marks the cleanup that holds a kept place: nothing to release */
+
+static void
+ngx_cflb_kept_mark(void *data)
+{
+}
+
+
+/* the address bytes of sa, the key of a kept place; 0: none (UNIX) */
+
+static size_t
+ngx_cflb_addr_key(struct sockaddr *sa, u_char **key)
+{
+    switch (sa->sa_family) {
+
+    case AF_INET:
+        *key = (u_char *) &((struct sockaddr_in *) sa)->sin_addr;
+        return 4;
+
+#if (NGX_HAVE_INET6)
+    case AF_INET6:
+        *key = ((struct sockaddr_in6 *) sa)->sin6_addr.s6_addr;
+        return 16;
+#endif
+
+    default:
+        return 0;
+    }
 }
 
 

@@ -13,6 +13,7 @@
 #include <ngx_core.h>
 
 #include "ngx_cflb_lb.h"
+#include "ngx_cflb_pool.h"
 #include "ngx_cflb_maps.h"
 
 
@@ -150,7 +151,8 @@ ngx_cflb_map_entry(ngx_conf_t *cf, ngx_cflb_lb_t *lb, ngx_uint_t type,
         return NGX_CONF_ERROR;
     }
 
-    for (p = eq + 1; p < end; p = comma + 1) {
+    /* each name up to a comma or the end; "a,,b" and "a," have an empty one */
+    for (p = eq + 1; p <= end; p = comma + 1) {
         comma = ngx_strlchr(p, end, ',');
         comma = comma ? comma : end;
 
@@ -159,6 +161,20 @@ ngx_cflb_map_entry(ngx_conf_t *cf, ngx_cflb_lb_t *lb, ngx_uint_t type,
                                "empty pool name in %s entry \"%V\"",
                                ngx_cflb_map_names[type], arg);
             return NGX_CONF_ERROR;
+        }
+
+        name = m->names.elts;
+
+        for (i = 0; i < m->names.nelts; i++) {
+            if (name[i].len == (size_t) (comma - p)
+                && ngx_strncmp(name[i].data, p, name[i].len) == 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "pool \"%V\" is listed twice in %s "
+                                   "entry \"%V\"", &name[i],
+                                   ngx_cflb_map_names[type], arg);
+                return NGX_CONF_ERROR;
+            }
         }
 
         name = ngx_array_push(&m->names);
@@ -291,11 +307,8 @@ ngx_cflb_lb_location_strategy(ngx_conf_t *cf, ngx_command_t *cmd,
 ngx_int_t
 ngx_cflb_maps_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb, ngx_cflb_view_t *view)
 {
-    ngx_str_t         *pop;
-    ngx_uint_t         i;
-    ngx_cflb_map_t    *m;
-    ngx_cflb_maps_t   *maps;
-    ngx_cflb_pools_t  *list;
+    ngx_cflb_map_t   *m;
+    ngx_cflb_maps_t  *maps;
 
     if (lb->maps == NULL) {
         return NGX_OK;
@@ -312,23 +325,44 @@ ngx_cflb_maps_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb, ngx_cflb_view_t *view)
         return NGX_OK;
     }
 
-    maps = ngx_pcalloc(cf->pool, sizeof(ngx_cflb_maps_t));
+    maps = ngx_cflb_maps_build(cf, lb, lb->maps);
     if (maps == NULL) {
         return NGX_ERROR;
     }
 
-    maps->countries = ngx_pcalloc(cf->pool, lb->maps->nelts
-                                            * sizeof(ngx_cflb_country_pools_t));
-    if (maps->countries == NULL) {
-        return NGX_ERROR;
+    view->maps = maps;
+
+    return NGX_OK;
+}
+
+
+ngx_cflb_maps_t *
+ngx_cflb_maps_build(ngx_conf_t *cf, ngx_cflb_lb_t *lb, ngx_array_t *read)
+{
+    ngx_str_t         *pop;
+    ngx_uint_t         i;
+    ngx_cflb_map_t    *m;
+    ngx_cflb_maps_t   *maps;
+    ngx_cflb_pools_t  *list;
+
+    maps = ngx_pcalloc(cf->pool, sizeof(ngx_cflb_maps_t));
+    if (maps == NULL) {
+        return NULL;
     }
 
+    maps->countries = ngx_pcalloc(cf->pool, read->nelts
+                                            * sizeof(ngx_cflb_country_pools_t));
+    if (maps->countries == NULL) {
+        return NULL;
+    }
+
+    m = read->elts;
     pop = &lb->conf->node.pop;
 
-    for (i = 0; i < lb->maps->nelts; i++) {
+    for (i = 0; i < read->nelts; i++) {
         list = ngx_cflb_map_list(cf, lb, &m[i]);
         if (list == NULL) {
-            return NGX_ERROR;
+            return NULL;
         }
 
         switch (m[i].type) {
@@ -355,16 +389,30 @@ ngx_cflb_maps_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb, ngx_cflb_view_t *view)
     ngx_qsort(maps->countries, maps->ncountries,
               sizeof(ngx_cflb_country_pools_t), ngx_cflb_country_cmp);
 
-    view->maps = maps;
-
-    return NGX_OK;
+    return maps;
 }
 
 
 static ngx_cflb_pools_t *
 ngx_cflb_map_list(ngx_conf_t *cf, ngx_cflb_lb_t *lb, ngx_cflb_map_t *m)
 {
+    ngx_str_t         *name;
+    ngx_uint_t         i;
     ngx_cflb_pools_t  *list;
+
+    /* pools are defined anywhere in the block: known only now */
+    name = m->names.elts;
+
+    for (i = 0; i < m->names.nelts; i++) {
+        if (ngx_cflb_find_pool(lb->conf, &name[i]) == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "unknown pool \"%V\" in %s entry \"%V\" of "
+                          "cflb_lb \"%V\" in %s:%ui", &name[i],
+                          ngx_cflb_map_names[m->type], &m->key, &lb->name,
+                          m->file, m->line);
+            return NULL;
+        }
+    }
 
     list = ngx_pcalloc(cf->pool, sizeof(ngx_cflb_pools_t));
     if (list == NULL) {

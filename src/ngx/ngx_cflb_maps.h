@@ -22,6 +22,14 @@ ngx_int_t ngx_cflb_maps_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
     ngx_cflb_view_t *view);
 
 /*
+ * ngx_cflb_maps_build() resolves maps as read (by the directives above,
+ * into lb->maps or a rule's overrides) for lb: every pool they name
+ * becomes an entry of lb.  NULL after logging.
+ */
+ngx_cflb_maps_t *ngx_cflb_maps_build(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
+    ngx_array_t *read);
+
+/*
  * The pool list geo steering gives d's client at place (NULL: unknown):
  * pop_pools, country_pools, region_pools, then the view's pools; sets
  * d->geo to which.

@@ -35,6 +35,9 @@ typedef struct ngx_cflb_sh_gen_s       ngx_cflb_sh_gen_t;
 typedef struct ngx_cflb_sh_link_s      ngx_cflb_sh_link_t;
 typedef struct ngx_cflb_sh_tree_s      ngx_cflb_sh_tree_t;
 typedef struct ngx_cflb_geo_db_s       ngx_cflb_geo_db_t;
+typedef struct ngx_cflb_rules_s        ngx_cflb_rules_t;
+typedef struct ngx_cflb_rule_s         ngx_cflb_rule_t;
+typedef struct ngx_cflb_rule_conf_s    ngx_cflb_rule_conf_t;
 
 
 /* the largest number of pools one load balancer may reach */
@@ -172,6 +175,7 @@ struct ngx_cflb_pool_s {
     ngx_cflb_monitor_t       *monitor;       /* NULL: health ignored */
     cflb_names_t             *names;         /* its endpoints, parsing */
     ngx_uint_t                health_gen;    /* of "critical" below */
+    unsigned                  notify_filter; /* cflb_alert kinds let out */
 
     /* coordinates: where it is, for proximity steering */
     cflb_geo_vec_t            where;
@@ -185,6 +189,7 @@ struct ngx_cflb_pool_s {
     unsigned                  shed_hash:1;   /* default_policy=hash */
     unsigned                  shed_set:1;
     unsigned                  critical:1;    /* this worker's view */
+    unsigned                  notify_set:1;  /* notification_filter */
 
     u_char                   *file;
     ngx_uint_t                line;
@@ -295,6 +300,7 @@ typedef struct {
     ngx_cflb_maps_t          *maps;          /* geo steering, or NULL */
     ngx_uint_t                locate;        /* NGX_CFLB_LOCATE_* */
     ngx_uint_t                prefer_ecs;    /* NGX_CFLB_ECS_* */
+    time_t                    ttl;           /* of DNS answers, sec */
 } ngx_cflb_view_t;
 
 
@@ -329,6 +335,7 @@ struct ngx_cflb_lb_s {
     ngx_uint_t                npeers;
     ngx_cflb_pools_t          pools;
     ngx_cflb_view_t           view;          /* as configured */
+    ngx_cflb_rules_t         *rules;         /* custom rules, or NULL */
 #if (NGX_SSL)
     ngx_cflb_peer_ssl_t      *ssl;           /* npeers, this worker's */
 #endif
@@ -377,10 +384,12 @@ struct ngx_cflb_conf_s {
     ngx_cflb_notify_t        *notify;        /* cflb_notify, or NULL */
     ngx_str_t                 state_file;    /* cflb_state_file, or empty */
     ngx_array_t              *state;         /* ngx_cflb_state_t, read */
-    cflb_names_t              state_index;   /* state by key */
+    ngx_str_t                 state_corrupt; /* where it was moved */
+    ngx_core_conf_t          *core;          /* the workers' user */
     ngx_array_t              *apis;          /* http: cflb_api locations */
     ngx_array_t              *geo;           /* ngx_cflb_geo_db_t *, or NULL */
     ngx_cflb_node_t           node;
+    ngx_cflb_rule_conf_t     *rule_conf;     /* fields and regex of rules */
 
     ngx_slab_pool_t          *shpool;
     ngx_cflb_sh_t            *sh;

@@ -1,8 +1,9 @@
 
 /*
- * Alerts: events POSTed as JSON to the cflb_notify webhook, queued in the
- * worker that saw the change and sent in the background (docs/alerts.md).
- * Each call does nothing without cflb_notify.
+ * Alerts: events POSTed as JSON to the cflb_notify webhooks whose filters
+ * take them, queued in the worker that saw the change and sent in the
+ * background (docs/alerts.md).  Each call does nothing without
+ * cflb_notify.
  */
 
 #ifndef _NGX_CFLB_NOTIFY_H_INCLUDED_
@@ -12,8 +13,15 @@
 #include "ngx_cflb_model.h"
 
 
+/* cflb_notify URL [parameters]: one webhook each (docs/alerts.md) */
 char *ngx_cflb_notify_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+
+/* notification_filter in cflb_pool: which health alerts leave the pool */
+char *ngx_cflb_notify_pool_filter(ngx_conf_t *cf, ngx_cflb_pool_t *pool);
+
+/* at postconfiguration: the pools= of each webhook found, or refused */
+ngx_int_t ngx_cflb_notify_init_conf(ngx_conf_t *cf, ngx_cflb_conf_t *ccf);
 
 /*
  * ngx_cflb_notify_endpoint(): the endpoint's health changed, and with

@@ -10,6 +10,8 @@
 
 #include "ngx_cflb_conf.h"
 #include "ngx_cflb_pool.h"
+#include "ngx_cflb_location.h"
+#include "ngx_cflb_notify.h"
 
 
 static char *ngx_cflb_pool_handler(ngx_conf_t *cf, ngx_command_t *dummy,
@@ -175,6 +177,10 @@ ngx_cflb_pool_handler(ngx_conf_t *cf, ngx_command_t *dummy, void *conf)
         }
 
         return ngx_cflb_pool_passive(cf, pool);
+    }
+
+    if (ngx_strcmp(value[0].data, "notification_filter") == 0) {
+        return ngx_cflb_notify_pool_filter(cf, pool);
     }
 
     if (ngx_strcmp(value[0].data, "load_shedding") == 0) {
@@ -423,6 +429,7 @@ static char *
 ngx_cflb_pool_coordinates(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
 {
     ngx_str_t   *value;
+    u_char       at[NGX_CFLB_COORD_AT_LEN];
     ngx_uint_t   lon;
     cflb_err_t   err;
     int32_t      deg[2];
@@ -434,11 +441,13 @@ ngx_cflb_pool_coordinates(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
                                  (int) lon, &deg[lon], &err)
             != CFLB_OK)
         {
+            ngx_cflb_coord_at(at, &err);
+
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid %s \"%V\" in coordinates of "
-                               "cflb_pool \"%V\": %s",
+                               "cflb_pool \"%V\": %s%s",
                                lon ? "longitude" : "latitude",
-                               &value[1 + lon], &pool->name, err.msg);
+                               &value[1 + lon], &pool->name, err.msg, at);
             return NGX_CONF_ERROR;
         }
     }
@@ -796,12 +805,8 @@ ngx_cflb_pool_count_ready(ngx_cflb_pool_t *pool)
 
 
 ngx_uint_t
-ngx_cflb_pool_ready(ngx_cflb_pool_t *pool)
+ngx_cflb_pool_ready_monitored(ngx_cflb_pool_t *pool)
 {
-    if (pool->monitor == NULL) {
-        return pool->nusable;
-    }
-
     (void) ngx_cflb_pool_critical(pool);
 
     return pool->nready;

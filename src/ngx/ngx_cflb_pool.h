@@ -35,7 +35,11 @@ ngx_uint_t ngx_cflb_pool_critical(ngx_cflb_pool_t *pool);
  * weight > 0, healthy or unmonitored): whether a retry has somewhere
  * to go.
  */
-ngx_uint_t ngx_cflb_pool_ready(ngx_cflb_pool_t *pool);
+#define ngx_cflb_pool_ready(pool)                                             \
+    ((pool)->monitor == NULL ? (pool)->nusable                                \
+                             : ngx_cflb_pool_ready_monitored(pool))
+
+ngx_uint_t ngx_cflb_pool_ready_monitored(ngx_cflb_pool_t *pool);
 
 /* is the endpoint out of steering after failed attempts (passive_health) */
 #define ngx_cflb_endpoint_failing(ep)                                         \

@@ -50,7 +50,6 @@ typedef struct {
 static void ngx_cflb_prom_family(ngx_cflb_prom_t *pr);
 static void ngx_cflb_prom_sample(ngx_cflb_prom_t *pr, ngx_cflb_pool_t *pool,
     ngx_cflb_endpoint_t *ep, ngx_cflb_lb_t *lb, cflb_member_t *lm);
-static u_char *ngx_cflb_prom_label(u_char *p, char *name, ngx_str_t *value);
 static void ngx_cflb_prom_size(ngx_cflb_conf_t *ccf, size_t *per);
 static ngx_int_t ngx_cflb_prom_outstanding(ngx_cflb_pool_t *pool,
     ngx_cflb_endpoint_t *ep, cflb_member_t *lm, uint64_t *v);
@@ -163,7 +162,8 @@ ngx_cflb_prometheus(ngx_pool_t *pool, ngx_cflb_conf_t *http,
     ngx_cflb_prom_size(http, per);
     ngx_cflb_prom_size(stream, per);
 
-    size = 1;
+    size = 1 + ngx_cflb_rules_prometheus_size(http)
+           + ngx_cflb_rules_prometheus_size(stream);
 
     for (i = 0; i < NGX_CFLB_PROM_NMETRICS; i++) {
         size += 2 * ngx_cflb_metrics[i].name.len
@@ -191,6 +191,8 @@ ngx_cflb_prometheus(ngx_pool_t *pool, ngx_cflb_conf_t *http,
         pr.ccf = stream;
         ngx_cflb_prom_family(&pr);
     }
+
+    pr.p = ngx_cflb_rules_prometheus(pr.p, http, stream);
 
     b->last = pr.p;
     b->last_buf = 1;
@@ -305,9 +307,7 @@ ngx_cflb_prom_sample(ngx_cflb_prom_t *pr, ngx_cflb_pool_t *pool,
 }
 
 
-/* ,name="value" with \, " and newline escaped as the format wants */
-
-static u_char *
+u_char *
 ngx_cflb_prom_label(u_char *p, char *name, ngx_str_t *value)
 {
     u_char  *s, *end;

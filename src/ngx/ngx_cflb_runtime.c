@@ -43,9 +43,9 @@ static void ngx_cflb_runtime_drop(ngx_cflb_conf_t *ccf, ngx_cflb_pool_t *pool,
     }
 
 
-void
+ngx_int_t
 ngx_cflb_runtime_set(ngx_cflb_conf_t *ccf, ngx_cflb_pool_t *pool,
-    ngx_cflb_endpoint_t *ep, ngx_cflb_change_t *ch)
+    ngx_cflb_endpoint_t *ep, ngx_cflb_change_t *ch, u_char *why, size_t len)
 {
     ngx_uint_t  changed;
 
@@ -54,7 +54,9 @@ ngx_cflb_runtime_set(ngx_cflb_conf_t *ccf, ngx_cflb_pool_t *pool,
     ngx_shmtx_unlock(&ccf->shpool->mutex);
 
     if (!changed) {
-        return;
+        /* nothing new, but what a failed write left unsaved is retried */
+        return ngx_cflb_state_unsaved(ccf)
+               ? ngx_cflb_state_write(ccf, ccf->log, why, len) : NGX_OK;
     }
 
     (void) ngx_atomic_fetch_add(&ccf->sh->runtime_gen, 1);
@@ -72,7 +74,7 @@ ngx_cflb_runtime_set(ngx_cflb_conf_t *ccf, ngx_cflb_pool_t *pool,
         ngx_cflb_runtime_changed(ccf, pool, ep, NGX_CFLB_CHANGE_WEIGHT);
     }
 
-    ngx_cflb_state_write(ccf, ccf->log);
+    return ngx_cflb_state_write(ccf, ccf->log, why, len);
 }
 
 
@@ -356,21 +358,23 @@ ngx_cflb_runtime_drop(ngx_cflb_conf_t *ccf, ngx_cflb_pool_t *pool,
 void
 ngx_cflb_runtime_loaded(ngx_cflb_conf_t *ccf, ngx_log_t *log)
 {
-    ngx_uint_t         i;
+    ngx_uint_t         i, n;
     ngx_cflb_state_t  *st;
 
     /* the workers of this configuration apply the overrides first */
     (void) ngx_atomic_fetch_add(&ccf->sh->runtime_gen, 1);
 
+    n = 0;
+
     if (ccf->state) {
         st = ccf->state->elts;
 
+        /* a few by name, then a count: a file may hold any number */
         for (i = 0; i < ccf->state->nelts; i++) {
-            if (st[i].used) {
+            if (st[i].used || n++ >= NGX_CFLB_STATE_WARN) {
                 continue;
             }
 
-            ccf->state_dirty = 1;
             ngx_log_error(NGX_LOG_WARN, log, 0,
                           "cflb_state_file \"%V\": pool \"%V\" endpoint "
                           "\"%V\" %V is not in the configuration, ignored",
@@ -379,8 +383,19 @@ ngx_cflb_runtime_loaded(ngx_cflb_conf_t *ccf, ngx_log_t *log)
         }
     }
 
+    if (n > NGX_CFLB_STATE_WARN) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "cflb_state_file \"%V\": %ui more entries not in the "
+                      "configuration, ignored", &ccf->state_file,
+                      n - NGX_CFLB_STATE_WARN);
+    }
+
+    if (n) {
+        ccf->state_dirty = 1;
+    }
+
     if (ccf->state_dirty && !ngx_test_config) {
-        ngx_cflb_state_write(ccf, log);
+        (void) ngx_cflb_state_write(ccf, log, NULL, 0);
     }
 }
 

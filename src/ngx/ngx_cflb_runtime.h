@@ -28,10 +28,15 @@ enum {
 /*
  * ngx_cflb_runtime_set() applies ch to the pool (ep NULL) or endpoint in
  * the zone, for every worker, starts or ends a drain, then updates this
- * worker and the state file.  Takes the zone mutex.
+ * worker and the state file.  Takes the zone mutex.  NGX_OK, or
+ * NGX_ERROR when the change is applied but the state file could not be
+ * written: why says what failed, in len bytes, NUL-terminated.  A change
+ * to what is in effect already writes the file only if the last write
+ * failed, so that repeating a change retries it.
  */
-void ngx_cflb_runtime_set(ngx_cflb_conf_t *ccf, ngx_cflb_pool_t *pool,
-    ngx_cflb_endpoint_t *ep, ngx_cflb_change_t *ch);
+ngx_int_t ngx_cflb_runtime_set(ngx_cflb_conf_t *ccf, ngx_cflb_pool_t *pool,
+    ngx_cflb_endpoint_t *ep, ngx_cflb_change_t *ch, u_char *why,
+    size_t len);
 
 /* this worker takes the zone's overrides (sets rebuilt as needed) */
 void ngx_cflb_runtime_apply(ngx_cflb_conf_t *ccf);

@@ -29,7 +29,10 @@
 #define NGX_CFLB_SLOTS         64
 
 #define NGX_CFLB_ZONE_MAGIC    0x62666c63      /* "cflb" */
-#define NGX_CFLB_ZONE_LAYOUT   7
+#define NGX_CFLB_ZONE_LAYOUT   9
+
+/* room for why the last write of the state file failed */
+#define NGX_CFLB_STATE_ERR     256
 
 
 /*
@@ -192,6 +195,19 @@ struct ngx_cflb_sh_gen_s {
 
 
 /*
+ * Counters of a custom rule, found by load balancer and rule name, so
+ * that a reload keeps them.
+ */
+typedef struct {
+    ngx_str_node_t            sn;
+    ngx_atomic_t              matches;
+    ngx_atomic_t              fixed;         /* fixed responses sent */
+    ngx_queue_t               queue;
+    ngx_uint_t                generation;
+} ngx_cflb_sh_rule_t;
+
+
+/*
  * A worker's slot: its share of every endpoint's in-flight count, by
  * the endpoint's index in the configuration it runs.
  */
@@ -215,10 +231,19 @@ struct ngx_cflb_sh_s {
     ngx_uint_t                endpoint_mask;
     ngx_uint_t                nendpoints;
     ngx_cflb_sh_gen_t        *gens;          /* newest first */
+    ngx_rbtree_t              rule_tree;
+    ngx_rbtree_node_t         rule_sentinel;
+    ngx_queue_t               rules;         /* ngx_cflb_sh_rule_t */
     ngx_cflb_slot_t           slots[NGX_CFLB_SLOTS];
     ngx_atomic_t              health_gen;    /* moves on a health change */
     ngx_atomic_t              runtime_gen;   /* moves on a runtime change */
     ngx_atomic_t              state_lock;    /* pid writing the state file */
+    ngx_atomic_t              alert_seq;     /* the last alert's number */
+
+    /* the state file's trouble (ngx_cflb_state.c), under the mutex */
+    u_char                   *state_corrupt; /* slab: where it was moved */
+    time_t                    state_failed;  /* of the last failed write */
+    u_char                    state_error[NGX_CFLB_STATE_ERR];
 
     /* least-load trees: some pool's "changes" moved; the next wake */
     ngx_atomic_t              changes;

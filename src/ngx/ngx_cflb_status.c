@@ -16,6 +16,7 @@
 #include "ngx_cflb_json.h"
 #include "ngx_cflb_pool.h"
 #include "ngx_cflb_geo.h"
+#include "ngx_cflb_state.h"
 
 
 static u_char *ngx_cflb_status_doc(u_char *p, ngx_cflb_conf_t *ccf);
@@ -144,7 +145,7 @@ ngx_cflb_status_doc(u_char *p, ngx_cflb_conf_t *ccf)
         p = ngx_cflb_status_geo(p, ccf);
     }
 
-    return p;
+    return ngx_cflb_state_status(p, ccf);
 }
 
 
@@ -288,7 +289,10 @@ ngx_cflb_status_lb(u_char *p, ngx_cflb_lb_t *lb)
         p = ngx_sprintf(p, "}%s", (i + 1 < list->n) ? "," : "");
     }
 
-    return ngx_sprintf(p, "]}");
+    p = ngx_sprintf(p, "]");
+    p = ngx_cflb_rules_status(p, lb);
+
+    return ngx_sprintf(p, "}");
 }
 
 
@@ -464,7 +468,7 @@ ngx_cflb_status_size(ngx_cflb_conf_t *ccf)
     ngx_cflb_endpoint_t  *ep;
 
     /* the top level: time, subsystem, the arrays, "stream", "geo" */
-    size = 512 + 6 * ccf->node.pop.len;
+    size = 512 + 6 * ccf->node.pop.len + ngx_cflb_state_status_size(ccf);
 
     if (ccf->geo) {
         dbs = ccf->geo->elts;
@@ -477,7 +481,8 @@ ngx_cflb_status_size(ngx_cflb_conf_t *ccf)
     lbs = ccf->lbs.elts;
 
     for (i = 0; i < ccf->lbs.nelts; i++) {
-        size += NGX_CFLB_STATUS_OBJ + 6 * lbs[i]->name.len;
+        size += NGX_CFLB_STATUS_OBJ + 6 * lbs[i]->name.len
+                + ngx_cflb_rules_status_size(lbs[i]);
 
         for (j = 0; j < lbs[i]->nentries; j++) {
             size += 64 + 6 * lbs[i]->entries[j].pool->name.len;

@@ -14,6 +14,7 @@
 
 #include "ngx_cflb_trace.h"
 #include "ngx_cflb_location.h"
+#include "ngx_cflb_rules.h"
 
 
 #define NGX_CFLB_WORD_MAX  32      /* the longest word of a trace, and more */
@@ -29,8 +30,8 @@ static u_char *ngx_cflb_trace_where(u_char *p, ngx_cflb_decision_t *d,
 static void ngx_cflb_trace_variable(ngx_cflb_decision_t *d,
     ngx_pool_t *pool, ngx_variable_value_t *v);
 static void ngx_cflb_client_variable(ngx_cflb_conf_t *ccf,
-    struct sockaddr *client, ngx_pool_t *pool, ngx_variable_value_t *v,
-    uintptr_t data);
+    ngx_cflb_decision_t *d, struct sockaddr *client, ngx_pool_t *pool,
+    ngx_variable_value_t *v, uintptr_t data);
 
 
 #define ngx_cflb_trace_word(p, w)  ngx_cpymem(p, (w)->data, (w)->len)
@@ -114,7 +115,7 @@ ngx_cflb_variable(ngx_cflb_conf_t *ccf, ngx_cflb_decision_t *d,
     }
 
     if (data >= NGX_CFLB_VAR_COUNTRY) {
-        ngx_cflb_client_variable(ccf, client, pool, v, data);
+        ngx_cflb_client_variable(ccf, d, client, pool, v, data);
         return;
     }
 
@@ -158,12 +159,14 @@ ngx_cflb_variable(ngx_cflb_conf_t *ccf, ngx_cflb_decision_t *d,
  */
 
 static void
-ngx_cflb_client_variable(ngx_cflb_conf_t *ccf, struct sockaddr *client,
-    ngx_pool_t *pool, ngx_variable_value_t *v, uintptr_t data)
+ngx_cflb_client_variable(ngx_cflb_conf_t *ccf, ngx_cflb_decision_t *d,
+    struct sockaddr *client, ngx_pool_t *pool, ngx_variable_value_t *v,
+    uintptr_t data)
 {
-    u_char           *p;
-    cflb_location_t   loc;
-    unsigned char     cc[2];
+    u_char            *p;
+    unsigned char      cc[2];
+    cflb_location_t    loc;
+    ngx_cflb_place_t  *place;
 
     v->valid = 1;
     v->no_cacheable = 0;
@@ -171,11 +174,24 @@ ngx_cflb_client_variable(ngx_cflb_conf_t *ccf, struct sockaddr *client,
     v->len = 0;
     v->data = (u_char *) "";
 
-    if (client == NULL
-        || ngx_cflb_locate_addr(ccf, client, &loc) != NGX_OK)
-    {
+    if (client == NULL || ccf->geo == NULL) {
         return;
     }
+
+    /* the client's place as steering found it, or as kept or looked up */
+    if (d && d->located && d->place && !d->place->pop && !d->place->subnet) {
+        place = d->place;
+
+    } else {
+        place = ngx_cflb_client_place(ccf, client, d ? d->cpool : NULL,
+                                      pool);
+    }
+
+    if (place == NULL) {
+        return;
+    }
+
+    loc = place->location;
 
     p = ngx_pnalloc(pool, NGX_INT32_LEN);
     if (p == NULL) {
@@ -348,8 +364,9 @@ ngx_cflb_trace_endpoint(ngx_cflb_decision_t *d, ngx_uint_t i,
 
 
 /*
- * lb=www affinity=cookie:resumed pool=eu(affinity) endpoint=eu/a(affinity)
- * skipped=us:critical,eu/b:unhealthy,+2 retry=eu/c:failed
+ * lb=www rules=blog,api affinity=cookie:resumed pool=eu(affinity)
+ * endpoint=eu/a(affinity) skipped=us:critical,eu/b:unhealthy,+2
+ * retry=eu/c:failed; or lb=www rules=down fixed=503
  */
 
 static void
@@ -397,6 +414,12 @@ ngx_cflb_trace_variable(ngx_cflb_decision_t *d, ngx_pool_t *pool,
         len += 3 * (tr->failed->pool->name.len + tr->failed->name.len);
     }
 
+    len += sizeof(" rules= fixed=") + NGX_INT_T_LEN;
+
+    for (i = 0; i < tr->nrules; i++) {
+        len += 3 * tr->rules[i]->name.len + 1;
+    }
+
     p = ngx_pnalloc(pool, len);
     if (p == NULL) {
         v->not_found = 1;
@@ -407,6 +430,17 @@ ngx_cflb_trace_variable(ngx_cflb_decision_t *d, ngx_pool_t *pool,
 
     p = ngx_cpymem(p, "lb=", 3);
     p = ngx_cflb_trace_name(p, &lb->name);
+
+    for (i = 0; i < tr->nrules; i++) {
+        p = i ? ngx_cpymem(p, ",", 1) : ngx_cpymem(p, " rules=", 7);
+        p = ngx_cflb_trace_name(p, &tr->rules[i]->name);
+    }
+
+    if (tr->fixed) {
+        /* a rule's fixed_response answered: no pool was asked */
+        p = ngx_sprintf(p, " fixed=%ui", tr->fixed);
+        goto done;
+    }
 
     if (a->mode != NGX_CFLB_AFFINITY_NONE) {
         mode = &ngx_cflb_affinity_modes[a->mode].name;
@@ -437,6 +471,8 @@ ngx_cflb_trace_variable(ngx_cflb_decision_t *d, ngx_pool_t *pool,
         p = ngx_cflb_trace_ep(p, tr->failed);
         p = ngx_cpymem(p, ":failed", 7);
     }
+
+done:
 
     v->len = p - v->data;
     v->valid = 1;
@@ -520,6 +556,7 @@ static u_char *
 ngx_cflb_trace_where(u_char *p, ngx_cflb_decision_t *d, ngx_cflb_pool_t *pool)
 {
     ngx_int_t          policy;
+    cflb_geo_vec_t    *where;
     ngx_cflb_place_t  *place;
     unsigned char      cc[2];
 
@@ -550,10 +587,11 @@ ngx_cflb_trace_where(u_char *p, ngx_cflb_decision_t *d, ngx_cflb_pool_t *pool)
         }
 
     case CFLB_STEER_PROXIMITY:
-        if (place && (place->location.flags & CFLB_LOC_COORDS)) {
+        where = place ? ngx_cflb_place_where(place) : NULL;
+
+        if (where) {
             return ngx_sprintf(p, "(proximity:%uikm)", (ngx_uint_t)
-                               (cflb_geo_km(cflb_geo_dot(&place->where,
-                                                         &pool->where))
+                               (cflb_geo_km(cflb_geo_dot(where, &pool->where))
                                 + 0.5));
         }
 

@@ -68,6 +68,9 @@ typedef struct {
     uint64_t                  pools_seen;    /* entries recorded, bitmap */
     ngx_uint_t                nskips;        /* recorded, may exceed cap */
     ngx_cflb_skip_t           skips[NGX_CFLB_TRACE_SKIPS];
+    ngx_cflb_rule_t         **rules;         /* the custom rules matched */
+    ngx_uint_t                nrules;
+    ngx_uint_t                fixed;         /* status of a fixed response */
     uint8_t                   pool_how;      /* NGX_CFLB_HOW_* */
     uint8_t                   ep_how;
     uint8_t                   affinity;      /* NGX_CFLB_AFF_* */

@@ -19,6 +19,8 @@
 #include "ngx_cflb_zone.h"
 #include "ngx_cflb_runtime.h"
 #include "ngx_cflb_trees.h"
+#include "ngx_cflb_rules.h"
+#include "ngx_cflb_state.h"
 
 #if (NGX_OPENSSL)
 #include <openssl/rand.h>
@@ -30,6 +32,14 @@
 
 /* configurations kept besides those worker slots name: the two newest */
 #define NGX_CFLB_GENS_KEPT       2
+
+/*
+ * A zone without header sessions larger than this many times what its
+ * configuration needs, and than NGX_CFLB_ZONE_LARGE, is said to be
+ * mostly idle.
+ */
+#define NGX_CFLB_ZONE_SLACK      16
+#define NGX_CFLB_ZONE_LARGE      (64 * 1024 * 1024)
 
 
 /*
@@ -54,6 +64,9 @@ static ngx_cflb_sh_pool_t *ngx_cflb_zone_pool(ngx_cflb_conf_t *ccf,
     ngx_cflb_pool_t *pool);
 static ngx_cflb_sh_endpoint_t *ngx_cflb_zone_endpoint(ngx_cflb_conf_t *ccf,
     ngx_cflb_endpoint_t *ep, ngx_cflb_sh_pool_t *shp);
+static ngx_int_t ngx_cflb_zone_rules(ngx_cflb_conf_t *ccf);
+static void *ngx_cflb_zone_record(ngx_cflb_conf_t *ccf, ngx_rbtree_t *tree,
+    ngx_str_t *key, size_t size);
 static ngx_cflb_sh_gen_t *ngx_cflb_zone_gen(ngx_cflb_conf_t *ccf);
 static void ngx_cflb_zone_collect(ngx_cflb_conf_t *ccf);
 static ngx_uint_t ngx_cflb_zone_collect_gens(ngx_cflb_conf_t *ccf);
@@ -62,6 +75,7 @@ static size_t ngx_cflb_zone_need(ngx_cflb_conf_t *ccf, ngx_uint_t gens);
 static void ngx_cflb_zone_need_records(ngx_cflb_conf_t *ccf,
     ngx_cflb_zone_need_t *need);
 static size_t ngx_cflb_zone_need_size(ngx_cflb_zone_need_t *need);
+static void ngx_cflb_zone_idle(ngx_cflb_conf_t *ccf, ngx_shm_zone_t *zone);
 static void ngx_cflb_zone_key(ngx_cflb_sh_t *sh);
 static ngx_int_t ngx_cflb_zone_sessions(ngx_cflb_conf_t *ccf,
     ngx_log_t *log);
@@ -170,6 +184,12 @@ ngx_cflb_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ccf->shpool = shpool;
     ccf->sh = sh;
 
+    ngx_cflb_zone_idle(ccf, shm_zone);
+
+    if (ngx_cflb_state_init_zone(ccf, shm_zone->shm.log) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     /* a full zone is reported with what the configuration needs */
     shpool->log_nomem = 0;
 
@@ -213,6 +233,10 @@ ngx_cflb_zone_header(ngx_shm_zone_t *shm_zone, ngx_slab_pool_t *shpool)
 
     sh->magic = NGX_CFLB_ZONE_MAGIC;
     sh->layout = NGX_CFLB_ZONE_LAYOUT;
+
+    ngx_rbtree_init(&sh->rule_tree, &sh->rule_sentinel,
+                    ngx_str_rbtree_insert_value);
+    ngx_queue_init(&sh->rules);
 
     shpool->data = sh;
 
@@ -407,7 +431,7 @@ ngx_cflb_zone_bind(ngx_cflb_conf_t *ccf)
 
     ccf->nendpoints = index;
 
-    return NGX_OK;
+    return ngx_cflb_zone_rules(ccf);
 }
 
 
@@ -513,6 +537,94 @@ ngx_cflb_zone_endpoint(ngx_cflb_conf_t *ccf, ngx_cflb_endpoint_t *ep,
 }
 
 
+/* the counters of every custom rule, by "lb\0rule" */
+
+static ngx_int_t
+ngx_cflb_zone_rules(ngx_cflb_conf_t *ccf)
+{
+    u_char               *p;
+    ngx_str_t             key;
+    ngx_uint_t            i, j;
+    ngx_cflb_lb_t       **lbs;
+    ngx_cflb_rule_t     **all;
+    ngx_cflb_sh_rule_t   *shr;
+
+    lbs = ccf->lbs.elts;
+
+    for (i = 0; i < ccf->lbs.nelts; i++) {
+        if (lbs[i]->rules == NULL) {
+            continue;
+        }
+
+        all = lbs[i]->rules->all.elts;
+
+        for (j = 0; j < lbs[i]->rules->all.nelts; j++) {
+            key.len = lbs[i]->name.len + 1 + all[j]->name.len;
+            key.data = ngx_alloc(key.len, ngx_cycle->log);
+            if (key.data == NULL) {
+                return NGX_ERROR;
+            }
+
+            p = ngx_cpymem(key.data, lbs[i]->name.data, lbs[i]->name.len);
+            *p++ = '\0';
+            ngx_memcpy(p, all[j]->name.data, all[j]->name.len);
+
+            shr = ngx_cflb_zone_record(ccf, &ccf->sh->rule_tree, &key,
+                                       sizeof(ngx_cflb_sh_rule_t));
+
+            ngx_free(key.data);
+
+            if (shr == NULL) {
+                return NGX_ERROR;
+            }
+
+            if (shr->generation == 0) {
+                ngx_queue_insert_tail(&ccf->sh->rules, &shr->queue);
+            }
+
+            shr->generation = ccf->generation;
+            all[j]->sh = shr;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* a rule record by key, or a zeroed one (generation 0): few, an rbtree */
+
+static void *
+ngx_cflb_zone_record(ngx_cflb_conf_t *ccf, ngx_rbtree_t *tree,
+    ngx_str_t *key, size_t size)
+{
+    uint32_t         hash;
+    ngx_str_node_t  *sn;
+
+    hash = ngx_crc32_short(key->data, key->len);
+
+    sn = ngx_str_rbtree_lookup(tree, key, hash);
+    if (sn) {
+        return sn;
+    }
+
+    /* every record starts with its ngx_str_node_t */
+
+    sn = ngx_slab_calloc_locked(ccf->shpool, size + key->len);
+    if (sn == NULL) {
+        return NULL;
+    }
+
+    sn->str.data = (u_char *) sn + size;
+    sn->str.len = key->len;
+    ngx_memcpy(sn->str.data, key->data, key->len);
+    sn->node.key = hash;
+
+    ngx_rbtree_insert(tree, &sn->node);
+
+    return sn;
+}
+
+
 /* this configuration's tables: its pools' ranges, its endpoints by index */
 
 static ngx_cflb_sh_gen_t *
@@ -570,7 +682,9 @@ static void
 ngx_cflb_zone_collect(ngx_cflb_conf_t *ccf)
 {
     ngx_uint_t                i, oldest;
+    ngx_queue_t              *q, *next;
     ngx_cflb_sh_t            *sh;
+    ngx_cflb_sh_rule_t       *shr;
     ngx_cflb_sh_pool_t       *shp, **pp;
     ngx_cflb_sh_endpoint_t   *she, **ep;
 
@@ -606,6 +720,22 @@ ngx_cflb_zone_collect(ngx_cflb_conf_t *ccf)
             sh->npools--;
             ngx_slab_free_locked(ccf->shpool, shp);
         }
+    }
+
+    for (q = ngx_queue_head(&sh->rules);
+         q != ngx_queue_sentinel(&sh->rules);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        shr = ngx_queue_data(q, ngx_cflb_sh_rule_t, queue);
+
+        if (shr->generation >= oldest) {
+            continue;
+        }
+
+        ngx_queue_remove(q);
+        ngx_rbtree_delete(&sh->rule_tree, &shr->sn.node);
+        ngx_slab_free_locked(ccf->shpool, shr);
     }
 }
 
@@ -984,6 +1114,38 @@ ngx_cflb_slot_recover(ngx_cflb_conf_t *ccf, ngx_uint_t s)
     slot->pid = 0;
     slot->gen = NULL;
     slot->active = NULL;
+}
+
+
+/*
+ * A zone far larger than its configuration can ever fill wastes memory
+ * in silence (its page table alone is touched at start): say so.  Only
+ * the header session table grows with the zone.  What the configuration
+ * needs is counted as for a zone too small, with room for a reload.
+ */
+
+static void
+ngx_cflb_zone_idle(ngx_cflb_conf_t *ccf, ngx_shm_zone_t *zone)
+{
+    size_t  need;
+
+    if (ccf->sessions || zone->shm.size <= NGX_CFLB_ZONE_LARGE) {
+        return;
+    }
+
+    need = ngx_cflb_zone_need(ccf, 2);
+
+    if (zone->shm.size / NGX_CFLB_ZONE_SLACK <= need) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, zone->shm.log, 0,
+                  "cflb_zone \"%V\" of %uzm is far more than this "
+                  "configuration can use, about %uzk for %ui pools and %ui "
+                  "endpoints with a reload's copy; only header sessions "
+                  "grow with the zone, the rest stays idle",
+                  &zone->shm.name, zone->shm.size >> 20,
+                  (need + 1023) >> 10, ccf->pools.nelts, ccf->nendpoints);
 }
 
 

@@ -1089,8 +1089,10 @@ sub reload_edit {
 # if given, inside stream{}).  It listens where that text says; the test
 # waits until $port answers.  Stopped with the test block (see reap).
 # $dir: start it again in the prefix of one stopped before (a restart),
-# with a fresh error log.
+# with a fresh error log.  As root its workers run as $InstanceUser
+# ("root" unless a test sets another, such as "nobody nogroup").
 our @instances;
+our $InstanceUser = 'root';
 
 sub instance {
     my ($port, $http, $workers, $dir, $stream) = @_;
@@ -1104,7 +1106,7 @@ sub instance {
     my $conf = CORE::join '',
         map({ "load_module $_;\n" } grep { length }
             split /\s+/, $ENV{TEST_NGINX_LOAD_MODULES} // ''),
-        ($> == 0 ? "user root;\n" : ''),
+        ($> == 0 ? "user $InstanceUser;\n" : ''),
         "daemon off;\nmaster_process on;\n",
         "worker_processes ", $workers || 2, ";\n",
         "pid $dir/logs/nginx.pid;\n",

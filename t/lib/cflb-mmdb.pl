@@ -25,8 +25,8 @@
 # From a shell:  perl t/lib/cflb-mmdb.pl [--ip-version 4|6] FLAVOUR OUT < DESC
 #                perl t/lib/cflb-mmdb.pl --selftest
 #                perl t/lib/cflb-mmdb.pl --testdbs DIR
-#                perl t/lib/cflb-mmdb.pl --tor OUT [GEOIP GEOIP6]
-#                perl t/lib/cflb-mmdb.pl --tor-city OUT [GEOIP GEOIP6]
+#                perl t/lib/cflb-mmdb.pl [--loopback CC] --tor OUT [GEOIP GEOIP6]
+#                perl t/lib/cflb-mmdb.pl [--loopback CC] --tor-city OUT [...]
 #
 # --testdbs writes every flavour, IPv6 and IPv4, from the self-test's
 # description as DIR/FLAVOUR-6.mmdb and DIR/FLAVOUR-4.mmdb (the lookup
@@ -35,6 +35,8 @@
 # benchmarks; --tor-city the same ranges as GeoIP2-City-sized records
 # (names in eight languages, continent, location, a subdivision for the
 # US and Canada) with made-up places, to measure the City lookup path.
+# --loopback CC adds 127.0.0.0/8 in country CC (with a made-up place in
+# the City layout): bench/run.sh's clients all come from 127.0.0.1.
 #
 # The self-test writes every flavour and reads each record back with
 # mmdblookup (Debian's mmdb-bin, libmaxminddb), ending with the line
@@ -378,7 +380,7 @@ sub city_record {
 
 
 sub write_tor {
-    my ( $path, $v4, $v6, $city ) = @_;
+    my ( $path, $v4, $v6, $city, $loopback ) = @_;
 
     $v4 //= '/usr/share/tor/geoip';
     $v6 //= '/usr/share/tor/geoip6';
@@ -393,10 +395,22 @@ sub write_tor {
 
         # as MaxMind's own: ::ffff:0:0/96 and 2002::/16 lead to IPv4
         alias_ipv6_to_ipv4 => 1,
+
+        # 127/8 is reserved: kept only when asked for (--loopback)
+        remove_reserved_networks => $loopback ? 0 : 1,
     );
 
     my %rec;
     my ( $n, $skipped ) = ( 0, 0 );
+
+    # benchmark clients all come from 127.0.0.1: give them a country
+    if ($loopback) {
+        $rec{$loopback} = $city ? city_record($loopback) : {
+            country            => { iso_code => $loopback },
+            registered_country => { iso_code => $loopback },
+        };
+        $tree->insert_network( '127.0.0.0/8', $rec{$loopback} );
+    }
 
     for my $file ( $v4, $v6 ) {
         open my $fh, '<', $file or die "cflb-mmdb: $file: $!\n";
@@ -452,12 +466,20 @@ sub main {
         return write_testdbs( $args[1] );
     }
 
+    my $loopback;
+
+    if ( @args >= 2 && $args[0] eq '--loopback' ) {
+        ( undef, $loopback, @args ) = @args;
+        die "cflb-mmdb: --loopback takes a country code\n"
+            if $loopback !~ /^[A-Z]{2}$/;
+    }
+
     if ( @args >= 2 && $args[0] eq '--tor' ) {
-        return write_tor( @args[ 1 .. $#args ] );
+        return write_tor( @args[ 1 .. 3 ], 0, $loopback );
     }
 
     if ( @args >= 2 && $args[0] eq '--tor-city' ) {
-        return write_tor( @args[ 1 .. 3 ], 1 );
+        return write_tor( @args[ 1 .. 3 ], 1, $loopback );
     }
 
     if ( @args >= 2 && $args[0] eq '--ip-version' ) {
