@@ -141,7 +141,7 @@ sub big_pool {
 # the upstream of /hold: a port that accepts and never answers, once it
 # does accept (a port still held would make every /hold fail at once)
 sub blackhole {
-    Cflb::blackhole(1999, 60);
+    Cflb::blackhole(1999, 300);
 
     Cflb::wait_until(sub {
         IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => 1999,
@@ -151,21 +151,51 @@ sub blackhole {
 
 
 # hold requests through the pool until at least $n of them stay in
-# flight (those that land on a backend that answers end at once)
+# flight (those that land on a backend that answers end at once), ten at
+# a time: the status of 1,000 endpoints is slow to read
 sub hold_some {
-    my ($n, $tries) = @_;
+    my ($n, $rounds) = @_;
 
-    for (1 .. $tries) {
+    for (1 .. $rounds) {
         last if Cflb::active_total() >= $n;
 
-        my %before = Cflb::requests_by_name();
-        Cflb::hold('/hold', 1, 60, undef, 1);
-        Cflb::wait_until(sub {
-            my %r = Cflb::requests_by_name();
-            grep { ($r{$_} || 0) > ($before{$_} || 0) } keys %r }, 5);
+        my $before = main::total_requests();
+        Cflb::hold('/hold', 10, 300, undef, 1);
+        Cflb::wait_until(sub { main::total_requests() >= $before + 10 }, 30);
     }
 
     return Cflb::active_total();
+}
+
+
+# Cflb::hold_on with held requests that live 300 s, not 30: under load a
+# measurement may take longer than that
+sub hold_on {
+    my ($name, $n) = @_;
+
+    for (1 .. 10 * $n) {
+        my %active = Cflb::active_by_name();
+        last if ($active{$name} || 0) >= $n;
+
+        my %before = Cflb::requests_by_name();
+        Cflb::hold('/hold', 1, 300, undef, 1);
+        Cflb::wait_until(sub { my %r = Cflb::requests_by_name();
+                               grep { ($r{$_} || 0) > ($before{$_} || 0) }
+                                    keys %r }, 5);
+    }
+
+    my %active = Cflb::active_by_name();
+    die "could not hold $n on $name\n" unless $active{$name} == $n;
+}
+
+
+sub total_requests {
+    my $st = Cflb::status();
+    my $n = 0;
+
+    $n += $_->{requests} for @{ $st->{pools} };
+
+    return $n;
 }
 
 __DATA__
@@ -186,7 +216,7 @@ $::Backends . q{
 --- config eval: $::Config
 --- init
 main::blackhole();
-Cflb::hold_on('p4/a', '/hold', 3);
+main::hold_on('p4/a', 3);
 my $p = main::expected('p4', { a => 1, b => 0.5, c => 0.25, d => 0.25 });
 my %before = Cflb::requests_by_name();
 Cflb::load('/t', 8000);
@@ -256,7 +286,7 @@ $::Backends . "    cflb_zone cflb 1m;\n"
 --- config eval: $::Config
 --- init
 main::blackhole();
-my $held = main::hold_some(12, 300);
+my $held = main::hold_some(12, 40);
 my %w = map { ("e$_" => $_ < 8 ? 1 : 0.05) } 0 .. 999;
 my $p = main::expected('big', \%w);
 my %before = Cflb::requests_by_name();
@@ -313,7 +343,7 @@ $::Backends . q{
 --- config eval: $::Config
 --- init
 main::blackhole();
-Cflb::hold('/hold', 3);
+Cflb::hold('/hold', 3, 300);
 Cflb::reload_with('endpoint a 127.0.0.1:1993;',
                   'endpoint a 127.0.0.1:1993; endpoint b 127.0.0.1:1990; '
                   . 'endpoint c 127.0.0.1:1991;', 4);
@@ -361,7 +391,7 @@ $::Backends . q{
 --- config eval: $::Config
 --- init
 main::blackhole();
-Cflb::hold_on('k/a', '/hold', 4);
+main::hold_on('k/a', 4);
 my %old = map { $_ => 1 } Cflb::worker_pids();
 kill 'KILL', keys %old;
 Cflb::wait_until(sub { my @w = Cflb::worker_pids();
@@ -556,7 +586,7 @@ $::Backends . q{
 --- init
 main::blackhole();
 Cflb::wait_health('p8/x', 'unhealthy', 10);
-Cflb::hold('/hold', 3);
+Cflb::hold('/hold', 3, 300);
 my %before = Cflb::requests_by_name();
 Cflb::load('/t', 10500);
 my %p = (p1 => 0.25 / 5.25, map { ("p$_" => 1 / 5.25) } 2 .. 6);

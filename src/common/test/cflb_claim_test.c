@@ -170,8 +170,8 @@ test_race(cflb_test_t *t)
 
 typedef struct {
     cflb_claim_t         *c;
-    volatile uint32_t    *clock;
-    volatile int         *stop;
+    uint32_t             *clock;        /* atomic: the simulated msec */
+    int                  *stop;
     uint64_t              self;
     cflb_rng_t            rng;
     uint32_t              wins[CLAIM_WINS];
@@ -205,8 +205,8 @@ claim_thread(void *data)
     env.between = claim_thread_between;
     env.data = th;
 
-    while (!*th->stop) {
-        env.now = *th->clock;
+    while (!__atomic_load_n(th->stop, __ATOMIC_ACQUIRE)) {
+        env.now = __atomic_load_n(th->clock, __ATOMIC_ACQUIRE);
 
         if (!cflb_claim(th->c, &env)) {
             if (cflb_rng_below(&th->rng, 2) == 0) {
@@ -223,7 +223,10 @@ claim_thread(void *data)
         /* the probe: a tick or two of the clock */
         until = env.now + 1 + (uint32_t) cflb_rng_below(&th->rng, 2);
 
-        while ((int32_t) (*th->clock - until) < 0 && !*th->stop) {
+        while ((int32_t) (__atomic_load_n(th->clock, __ATOMIC_ACQUIRE)
+                          - until) < 0
+               && !__atomic_load_n(th->stop, __ATOMIC_ACQUIRE))
+        {
             sched_yield();
         }
 
