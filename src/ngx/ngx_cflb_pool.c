@@ -721,8 +721,9 @@ ngx_cflb_pool_init(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
 
     ngx_cflb_allocator(&a, cf->pool);
 
-    if (cflb_set_init(&pool->set, pool->policy, pool->members,
-                      pool->endpoints.nelts, &a)
+    if (cflb_set_init(&pool->set,
+                      ngx_cflb_set_policy(pool->conf, pool->policy),
+                      pool->members, pool->endpoints.nelts, &a)
         != CFLB_OK)
     {
         return NGX_ERROR;

@@ -259,7 +259,10 @@ ngx_cflb_runtime_rebuild(ngx_cflb_pool_t *pool, ngx_log_t *log)
 
     ngx_cflb_allocator(&a, p);
 
-    if (cflb_set_init(&set, pool->policy, members, n, &a) != CFLB_OK) {
+    if (cflb_set_init(&set, ngx_cflb_set_policy(pool->conf, pool->policy),
+                      members, n, &a)
+        != CFLB_OK)
+    {
         goto failed;
     }
 
