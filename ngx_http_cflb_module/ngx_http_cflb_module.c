@@ -18,6 +18,7 @@
 #include "ngx_cflb_trace.h"
 #include "ngx_cflb_maps.h"
 #include "ngx_cflb_location.h"
+#include "ngx_cflb_dns_zone.h"
 
 
 static char *ngx_http_cflb_lb_block(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -22,6 +22,7 @@
 #include "ngx_cflb_maps.h"
 #include "ngx_cflb_location.h"
 #include "ngx_stream_cflb.h"
+#include "ngx_stream_cflb_dns.h"
 
 
 typedef struct {
@@ -43,6 +44,7 @@ static ngx_int_t ngx_stream_cflb_variable(ngx_stream_session_t *s,
 static ngx_int_t ngx_stream_cflb_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_stream_cflb_postconfiguration(ngx_conf_t *cf);
 static void *ngx_stream_cflb_create_main_conf(ngx_conf_t *cf);
+static ngx_int_t ngx_stream_cflb_init_process(ngx_cycle_t *cycle);
 
 
 /*
@@ -59,6 +61,22 @@ static ngx_command_t  ngx_stream_cflb_commands[] = {
 #define NGX_CFLB_LB_BLOCK       ngx_stream_cflb_lb_block
 
 #include "ngx_cflb_commands.h"
+
+    /* DNS-only (ngx_stream_cflb_dns*.c, ngx_cflb_dns_zone.c) */
+
+    { ngx_string("cflb_dns_zone"),
+      NGX_STREAM_MAIN_CONF|NGX_CONF_BLOCK|NGX_CONF_TAKE1,
+      ngx_cflb_dns_zone_block,
+      NGX_STREAM_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("cflb_dns"),
+      NGX_STREAM_SRV_CONF|NGX_CONF_ANY,
+      ngx_stream_cflb_dns,
+      NGX_STREAM_MAIN_CONF_OFFSET,
+      0,
+      NULL },
 
       ngx_null_command
 };
@@ -83,7 +101,7 @@ ngx_module_t  ngx_stream_cflb_module = {
     NGX_STREAM_MODULE,                     /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    ngx_cflb_init_process,                 /* init process */
+    ngx_stream_cflb_init_process,          /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     ngx_cflb_exit_process,                 /* exit process */
@@ -223,6 +241,13 @@ ngx_stream_cflb_variable(ngx_stream_session_t *s,
     spd = ngx_stream_get_module_ctx(s, ngx_stream_cflb_module);
     ccf = ngx_stream_get_module_main_conf(s, ngx_stream_cflb_module);
 
+    if (ngx_stream_get_module_srv_conf(s, ngx_stream_cflb_module)) {
+        /* a cflb_dns server: its ctx starts with a DNS query's state */
+        ngx_stream_cflb_dns_variable(ccf, (ngx_stream_cflb_dns_ctx_t *) spd,
+                                     s->connection->pool, v, data);
+        return NGX_OK;
+    }
+
     ngx_cflb_variable(ccf, spd ? &spd->pd.d : NULL, s->connection->sockaddr,
                       s->connection->pool, v, data);
 
@@ -266,7 +291,9 @@ ngx_stream_cflb_postconfiguration(ngx_conf_t *cf)
     ccf->trace = ngx_cflb_variable_used(&cmcf->variables,
                                         sizeof(ngx_stream_variable_t), trace);
 
-    if (ngx_cflb_postconfiguration(cf, ccf) != NGX_OK) {
+    if (ngx_cflb_postconfiguration(cf, ccf) != NGX_OK
+        || ngx_stream_cflb_dns_postconfiguration(cf, ccf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -287,4 +314,17 @@ ngx_stream_cflb_create_main_conf(ngx_conf_t *cf)
     ccf->rule_conf = ngx_stream_cflb_rule_conf(cf);
 
     return ccf->rule_conf ? ccf : NULL;
+}
+
+
+/* the worker's part in cflb, then the DNS responder's */
+
+static ngx_int_t
+ngx_stream_cflb_init_process(ngx_cycle_t *cycle)
+{
+    if (ngx_cflb_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_stream_cflb_dns_init_process(cycle);
 }

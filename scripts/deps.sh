@@ -13,11 +13,14 @@ build="build-essential nginx nginx-dev libnginx-mod-stream libssl-dev
 # the demo, pgrep, the -m32 unit tests, promtool (package prometheus, its
 # server is not started) to check the metrics, a headless chromium for
 # the dashboard, the MaxMind DB writer and reader for test databases;
-# Test::Nginx itself comes below
+# the DNS clients (dig, kdig, dnspython) and a resolver (unbound) for the
+# DNS-only suites; Test::Nginx itself comes below
 tests="perl libio-socket-ssl-perl curl procps gcc-multilib prometheus
-       chromium libmaxmind-db-writer-perl mmdb-bin"
-# the benchmarks (bench/): a full-size country database from tor's
-bench="haproxy wrk valgrind python3 tor-geoipdb"
+       chromium libmaxmind-db-writer-perl mmdb-bin
+       dnsutils knot-dnsutils python3-dnspython unbound"
+# the benchmarks (bench/): a full-size country database from tor's; the
+# DNS load generator and the authoritative servers bench/dns.sh compares
+bench="haproxy wrk valgrind python3 tor-geoipdb dnsperf gdnsd nsd knot"
 
 say() { printf 'deps: %s\n' "$*"; }
 
@@ -84,8 +87,10 @@ say "reading the package lists (apt-get update)..."
 "${apt[@]}" update >> "$log" 2>&1 || fail "apt-get update"
 
 if [ -n "$missing" ]; then
-    # prometheus is here for its promtool only: keep its package scripts
-    # from starting a server while installing (policy-rc.d: "not now")
+    # prometheus is here for its promtool only, unbound, gdnsd, nsd and
+    # knot for tests and benchmarks that start their own: keep their
+    # package scripts from starting a server while installing
+    # (policy-rc.d: "not now")
     policy=/usr/sbin/policy-rc.d
     if [ ! -e "$policy" ]; then
         printf '#!/bin/sh\nexit 101\n' > "$policy"

@@ -205,3 +205,26 @@
       NGX_CFLB_SRV_OFFSET,
       offsetof(ngx_cflb_lb_t, affinity.across_pools),
       &ngx_cflb_affinity_across_pools },
+
+    /* DNS-only (ngx_cflb_dns_zone.c): refused in http{} with the reason */
+
+    { ngx_string("hostname"),
+      NGX_CFLB_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_cflb_dns_lb_hostname,
+      NGX_CFLB_SRV_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ttl"),
+      NGX_CFLB_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_cflb_dns_lb_ttl,
+      NGX_CFLB_SRV_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("enabled"),
+      NGX_CFLB_UPS_CONF|NGX_CONF_TAKE1,
+      ngx_cflb_dns_lb_enabled,
+      NGX_CFLB_SRV_OFFSET,
+      0,
+      NULL },

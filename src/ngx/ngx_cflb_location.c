@@ -31,7 +31,6 @@ typedef struct {
 } ngx_cflb_kept_t;
 
 
-static ngx_uint_t ngx_cflb_locate_subnet(ngx_cflb_decision_t *d);
 static ngx_cflb_kept_t *ngx_cflb_kept(ngx_pool_t *keep);
 static void ngx_cflb_kept_mark(void *data);
 static size_t ngx_cflb_addr_key(struct sockaddr *sa, u_char **key);
@@ -417,7 +416,7 @@ ngx_cflb_addr_key(struct sockaddr *sa, u_char **key)
 
 /* does the DNS query's subnet count for this view's steering */
 
-static ngx_uint_t
+ngx_uint_t
 ngx_cflb_locate_subnet(ngx_cflb_decision_t *d)
 {
     switch (d->view->prefer_ecs) {

@@ -54,6 +54,14 @@ void ngx_cflb_coord_at(u_char *at, cflb_err_t *err);
 ngx_cflb_place_t *ngx_cflb_locate(ngx_cflb_decision_t *d);
 
 /*
+ * ngx_cflb_locate_subnet() tells whether prefer_ecs lets a DNS query's
+ * subnet locate the client for d's view and steering (when the view
+ * locates by client, with a database): the ECS scope of the answer
+ * follows from it.
+ */
+ngx_uint_t ngx_cflb_locate_subnet(ngx_cflb_decision_t *d);
+
+/*
  * ngx_cflb_locate_addr() looks sa up in ccf's databases into loc:
  * NGX_OK, or NGX_DECLINED if nothing is known.
  */

@@ -39,6 +39,11 @@ typedef struct ngx_cflb_rules_s        ngx_cflb_rules_t;
 typedef struct ngx_cflb_rule_s         ngx_cflb_rule_t;
 typedef struct ngx_cflb_rule_conf_s    ngx_cflb_rule_conf_t;
 
+/* DNS-only (ngx_cflb_dns_zone.h) */
+typedef struct ngx_cflb_dns_conf_s     ngx_cflb_dns_conf_t;
+typedef struct ngx_cflb_dns_lb_s       ngx_cflb_dns_lb_t;
+typedef struct ngx_cflb_sh_dns_s       ngx_cflb_sh_dns_t;
+
 
 /* the largest number of pools one load balancer may reach */
 #define NGX_CFLB_MAX_POOLS     64
@@ -300,7 +305,9 @@ typedef struct {
     ngx_cflb_maps_t          *maps;          /* geo steering, or NULL */
     ngx_uint_t                locate;        /* NGX_CFLB_LOCATE_* */
     ngx_uint_t                prefer_ecs;    /* NGX_CFLB_ECS_* */
-    time_t                    ttl;           /* of DNS answers, sec */
+
+    /* DNS-only: the TTL of the answers (ttl), sec */
+    uint32_t                  dns_ttl;
 } ngx_cflb_view_t;
 
 
@@ -343,6 +350,10 @@ struct ngx_cflb_lb_s {
     u_char                   *file;
     ngx_uint_t                line;
     size_t                    sess_size;     /* of a decision's sess */
+
+    /* DNS-only: hostname, ttl, enabled (ngx_cflb_dns_zone.c), or NULL */
+    ngx_cflb_dns_lb_t        *dns;
+
     unsigned                  initialized:1;
 };
 
@@ -390,6 +401,9 @@ struct ngx_cflb_conf_s {
     ngx_array_t              *geo;           /* ngx_cflb_geo_db_t *, or NULL */
     ngx_cflb_node_t           node;
     ngx_cflb_rule_conf_t     *rule_conf;     /* fields and regex of rules */
+
+    /* stream: DNS-only zones and hostnames (ngx_cflb_dns_zone.c), or NULL */
+    ngx_cflb_dns_conf_t      *dns;
 
     ngx_slab_pool_t          *shpool;
     ngx_cflb_sh_t            *sh;

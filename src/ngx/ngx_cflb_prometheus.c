@@ -12,6 +12,7 @@
 #include "ngx_cflb_status.h"
 #include "ngx_cflb_shm.h"
 #include "ngx_cflb_pool.h"
+#include "ngx_cflb_dns_zone.h"
 
 
 enum {
@@ -163,7 +164,8 @@ ngx_cflb_prometheus(ngx_pool_t *pool, ngx_cflb_conf_t *http,
     ngx_cflb_prom_size(stream, per);
 
     size = 1 + ngx_cflb_rules_prometheus_size(http)
-           + ngx_cflb_rules_prometheus_size(stream);
+           + ngx_cflb_rules_prometheus_size(stream)
+           + ngx_cflb_dns_prometheus_size(stream);
 
     for (i = 0; i < NGX_CFLB_PROM_NMETRICS; i++) {
         size += 2 * ngx_cflb_metrics[i].name.len
@@ -193,6 +195,7 @@ ngx_cflb_prometheus(ngx_pool_t *pool, ngx_cflb_conf_t *http,
     }
 
     pr.p = ngx_cflb_rules_prometheus(pr.p, http, stream);
+    pr.p = ngx_cflb_dns_prometheus(pr.p, stream);
 
     b->last = pr.p;
     b->last_buf = 1;

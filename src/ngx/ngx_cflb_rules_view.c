@@ -730,7 +730,7 @@ ngx_cflb_rules_overlay(ngx_cflb_lb_t *lb, ngx_cflb_rule_t **src,
     }
 
     if (set & NGX_CFLB_OV_BIT(NGX_CFLB_OV_DNS_TTL)) {
-        view->ttl = src[NGX_CFLB_OV_DNS_TTL]->ttl;
+        view->dns_ttl = (uint32_t) src[NGX_CFLB_OV_DNS_TTL]->ttl;
     }
 
     if (set & NGX_CFLB_OV_AFFINITY) {

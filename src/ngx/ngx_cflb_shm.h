@@ -29,7 +29,7 @@
 #define NGX_CFLB_SLOTS         64
 
 #define NGX_CFLB_ZONE_MAGIC    0x62666c63      /* "cflb" */
-#define NGX_CFLB_ZONE_LAYOUT   9
+#define NGX_CFLB_ZONE_LAYOUT   10
 
 /* room for why the last write of the state file failed */
 #define NGX_CFLB_STATE_ERR     256
@@ -253,6 +253,9 @@ struct ngx_cflb_sh_s {
     /* session affinity: the key made with the zone, header sessions */
     u_char                    key[32];
     cflb_sessions_t          *sessions;      /* made when first needed */
+
+    /* DNS-only counters (ngx_cflb_dns_zone.c), made when first needed */
+    ngx_cflb_sh_dns_t        *dns;
 };
 
 

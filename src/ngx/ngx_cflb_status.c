@@ -17,6 +17,7 @@
 #include "ngx_cflb_pool.h"
 #include "ngx_cflb_geo.h"
 #include "ngx_cflb_state.h"
+#include "ngx_cflb_dns_zone.h"
 
 
 static u_char *ngx_cflb_status_doc(u_char *p, ngx_cflb_conf_t *ccf);
@@ -145,7 +146,9 @@ ngx_cflb_status_doc(u_char *p, ngx_cflb_conf_t *ccf)
         p = ngx_cflb_status_geo(p, ccf);
     }
 
-    return ngx_cflb_state_status(p, ccf);
+    p = ngx_cflb_state_status(p, ccf);
+
+    return ngx_cflb_dns_status(p, ccf);
 }
 
 
@@ -291,6 +294,7 @@ ngx_cflb_status_lb(u_char *p, ngx_cflb_lb_t *lb)
 
     p = ngx_sprintf(p, "]");
     p = ngx_cflb_rules_status(p, lb);
+    p = ngx_cflb_dns_status_lb(p, lb);
 
     return ngx_sprintf(p, "}");
 }
@@ -468,7 +472,8 @@ ngx_cflb_status_size(ngx_cflb_conf_t *ccf)
     ngx_cflb_endpoint_t  *ep;
 
     /* the top level: time, subsystem, the arrays, "stream", "geo" */
-    size = 512 + 6 * ccf->node.pop.len + ngx_cflb_state_status_size(ccf);
+    size = 512 + 6 * ccf->node.pop.len + ngx_cflb_state_status_size(ccf)
+           + ngx_cflb_dns_status_size(ccf);
 
     if (ccf->geo) {
         dbs = ccf->geo->elts;

@@ -23,7 +23,6 @@
 static u_char *ngx_cflb_trace_skips(u_char *p, ngx_cflb_trace_t *tr);
 static u_char *ngx_cflb_trace_how(u_char *p, ngx_uint_t how,
     ngx_int_t policy);
-static u_char *ngx_cflb_trace_name(u_char *p, ngx_str_t *name);
 static u_char *ngx_cflb_trace_ep(u_char *p, ngx_cflb_endpoint_t *ep);
 static u_char *ngx_cflb_trace_where(u_char *p, ngx_cflb_decision_t *d,
     ngx_cflb_pool_t *pool);
@@ -626,7 +625,7 @@ ngx_cflb_trace_ep(u_char *p, ngx_cflb_endpoint_t *ep)
  * byte (a space, or one of "=,:/()%+" the grammar uses) as %XX.
  */
 
-static u_char *
+u_char *
 ngx_cflb_trace_name(u_char *p, ngx_str_t *name)
 {
     u_char      c;

@@ -95,6 +95,12 @@ int ngx_cflb_trace_pool(ngx_cflb_decision_t *d, ngx_cflb_lb_pool_t *entry,
 int ngx_cflb_trace_endpoint(ngx_cflb_decision_t *d, ngx_uint_t i,
     ngx_uint_t reason);
 
+/*
+ * A name as a trace writes it: as is when it holds only letters, digits
+ * and "-._~", any other byte as %XX; p has room for 3 * name->len.
+ */
+u_char *ngx_cflb_trace_name(u_char *p, ngx_str_t *name);
+
 
 /* the variables, by what they tell */
 enum {

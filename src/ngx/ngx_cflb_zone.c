@@ -21,6 +21,7 @@
 #include "ngx_cflb_trees.h"
 #include "ngx_cflb_rules.h"
 #include "ngx_cflb_state.h"
+#include "ngx_cflb_dns_zone.h"
 
 #if (NGX_OPENSSL)
 #include <openssl/rand.h>
@@ -270,7 +271,8 @@ ngx_cflb_zone_load(ngx_cflb_conf_t *ccf)
     ccf->generation = ++ccf->sh->generation;
 
     if (ngx_cflb_zone_tables(ccf) != NGX_OK
-        || ngx_cflb_zone_bind(ccf) != NGX_OK)
+        || ngx_cflb_zone_bind(ccf) != NGX_OK
+        || ngx_cflb_dns_zone_bind(ccf) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -737,6 +739,8 @@ ngx_cflb_zone_collect(ngx_cflb_conf_t *ccf)
         ngx_rbtree_delete(&sh->rule_tree, &shr->sn.node);
         ngx_slab_free_locked(ccf->shpool, shr);
     }
+
+    ngx_cflb_dns_zone_collect(ccf, oldest);
 }
 
 

@@ -6,7 +6,8 @@
  * exactly the limit (so ASan sees a byte written past it), again in
  * place in the query's own buffer (the two must match), and decoded by
  * the independent decoder of cflb_dns_tdec.h.  The question name goes
- * through the name helpers (text and back, hash, zone), and the input
+ * through the name helpers (text and back, hash, zone) and the name
+ * table (found under its parent, then itself, in any case), and the input
  * also goes to cflb_dns_name_from_text() as text.  Beyond the
  * sanitizers, it aborts when a result breaks the documented contract.
  *
@@ -28,6 +29,7 @@
 
 #include "cflb_core.h"
 #include "cflb_dns.h"
+#include "cflb_dns_table.h"
 #include "cflb_dns_tdec.h"
 
 
@@ -56,6 +58,10 @@ static void cflb_fuzz_response(const cflb_dns_query_t *q, int rc,
     const unsigned char *m, size_t len, size_t limit, unsigned scope,
     const cflb_fuzz_rrs_t *rrs);
 static void cflb_fuzz_name(const unsigned char *name, size_t len);
+static void cflb_fuzz_table(const unsigned char *name,
+    const unsigned char *low, size_t len, size_t labels);
+static void *cflb_fuzz_alloc(void *data, size_t size);
+static void cflb_fuzz_free(void *data, void *p);
 static void cflb_fuzz_text(const unsigned char *s, size_t len);
 static void cflb_fuzz_fail(const char *what);
 
@@ -510,6 +516,81 @@ cflb_fuzz_name(const unsigned char *name, size_t len)
     {
         cflb_fuzz_fail("name: under");
     }
+
+    cflb_fuzz_table(name, low, len, labels);
+}
+
+
+/* the name table: the parent held, then the name itself (lowercase) */
+
+static void
+cflb_fuzz_table(const unsigned char *name, const unsigned char *low,
+    size_t len, size_t labels)
+{
+    int                 parent, self;
+    void              **slot;
+    size_t              off;
+    cflb_allocator_t    a;
+    cflb_dns_table_t    tb;
+
+    a.alloc = cflb_fuzz_alloc;
+    a.free = cflb_fuzz_free;
+    a.data = NULL;
+
+    if (cflb_dns_table_init(&tb, 2, 3, &a) != CFLB_OK) {
+        cflb_fuzz_fail("table: init");
+    }
+
+    if (labels) {
+        slot = cflb_dns_table_put(&tb, name + name[0] + 1,
+                                  len - name[0] - 1, &a);
+        if (slot == NULL) {
+            cflb_fuzz_fail("table: put the parent");
+        }
+
+        *slot = &parent;
+
+        if (cflb_dns_table_closest(&tb, name, len, &off) != &parent
+            || off != (size_t) name[0] + 1
+            || cflb_dns_table_get(&tb, name, len) != NULL)
+        {
+            cflb_fuzz_fail("table: the parent is closest");
+        }
+    }
+
+    slot = cflb_dns_table_put(&tb, low, len, &a);
+    if (slot == NULL) {
+        cflb_fuzz_fail("table: put the name");
+    }
+
+    *slot = &self;
+
+    if (cflb_dns_table_get(&tb, name, len) != &self
+        || cflb_dns_table_closest(&tb, name, len, &off) != &self
+        || off != 0)
+    {
+        cflb_fuzz_fail("table: the name in any case");
+    }
+
+    cflb_dns_table_free(&tb, &a);
+}
+
+
+static void *
+cflb_fuzz_alloc(void *data, size_t size)
+{
+    (void) data;
+
+    return malloc(size);
+}
+
+
+static void
+cflb_fuzz_free(void *data, void *p)
+{
+    (void) data;
+
+    free(p);
 }
 
 
