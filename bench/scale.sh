@@ -24,8 +24,9 @@
 #           endpoints in 1,000 pools against 1,000 upstreams of 100
 #   zone    shared memory per endpoint: the smallest zone nginx -t takes,
 #           by bisection to a page, for 1,000 and 10,000 endpoints with
-#           realistic names (16-32 characters), cflb_zone against nginx's
-#           upstream zone; and what cflb's "too small" message says
+#           realistic names (16-32 characters), least_outstanding_requests
+#           (a tree in the zone too), cflb_zone against nginx's upstream
+#           zone; and what cflb's "too small" message says
 #
 # Knobs: BENCH_N1 (300) BENCH_N2 (900) requests of the two callgrind
 # runs; BENCH_SIZES; BENCH_PARTS; BENCH_KEEP=1 keeps the temp dir;
@@ -293,6 +294,9 @@ for p in range(pools):
             out.append('    endpoint app-server-%06d.dc1 %s;' % (i, addr))
         else:
             out.append('    server %s;' % addr)
+    if kind == 'cflb':
+        # a least-load tree too: the most a pool takes
+        out.append('    endpoint_steering least_outstanding_requests;')
     out.append('  }')
     if kind == 'cflb':
         out.append('  cflb_lb lb-%s { pools %s; }' % (pool, pool))
