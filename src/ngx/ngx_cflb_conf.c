@@ -18,6 +18,8 @@
 
 static ngx_int_t ngx_cflb_pool_monitor(ngx_conf_t *cf, ngx_cflb_conf_t *ccf,
     ngx_cflb_pool_t *pool);
+static cflb_str_t ngx_cflb_pool_key(void *data, uint32_t pos);
+static cflb_str_t ngx_cflb_lb_key(void *data, uint32_t pos);
 static void *ngx_cflb_palloc(void *data, size_t size);
 static void ngx_cflb_pfree(void *data, void *p);
 
@@ -51,14 +53,61 @@ ngx_cflb_create_conf(ngx_conf_t *cf, ngx_module_t *module,
         return NULL;
     }
 
+    /* names are found by hash: a configuration loads in linear time */
+
+    ngx_cflb_allocator(&ccf->alloc, cf->pool);
+
+    if (cflb_names_init(&ccf->pool_index, &ccf->alloc, 0, 0,
+                        ngx_cflb_pool_key, ccf)
+        != CFLB_OK
+        || cflb_names_init(&ccf->lb_index, &ccf->alloc, 0, 1,
+                           ngx_cflb_lb_key, ccf)
+           != CFLB_OK)
+    {
+        return NULL;
+    }
+
     cflb_location_init(&ccf->node.location);
 
+    ccf->cycle = cf->cycle;
     ccf->module = module;
     ccf->mode = mode;
     ccf->http = (mode == CFLB_MODE_L7);
     ccf->debug = ccf->http ? NGX_LOG_DEBUG_HTTP : NGX_LOG_DEBUG_STREAM;
 
     return ccf;
+}
+
+
+static cflb_str_t
+ngx_cflb_pool_key(void *data, uint32_t pos)
+{
+    ngx_cflb_conf_t *ccf = data;
+
+    cflb_str_t         s;
+    ngx_cflb_pool_t  **pools;
+
+    pools = ccf->pools.elts;
+    s.data = pools[pos]->name.data;
+    s.len = pools[pos]->name.len;
+
+    return s;
+}
+
+
+static cflb_str_t
+ngx_cflb_lb_key(void *data, uint32_t pos)
+{
+    ngx_cflb_conf_t *ccf = data;
+
+    cflb_str_t       s;
+    ngx_cflb_lb_t  **lbs;
+
+    lbs = ccf->lbs.elts;
+    s.data = lbs[pos]->name.data;
+    s.len = lbs[pos]->name.len;
+
+    return s;
 }
 
 

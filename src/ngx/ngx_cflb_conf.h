@@ -28,6 +28,18 @@ ngx_cflb_conf_t *ngx_cflb_create_conf(ngx_conf_t *cf, ngx_module_t *module,
 ngx_int_t ngx_cflb_policy(ngx_conf_t *cf, ngx_cflb_conf_t *ccf,
     ngx_str_t *value, ngx_uint_t level);
 
+/*
+ * The algorithm a steering set is built with for a policy: least_* in a
+ * subsystem that does not have its load (least_outstanding_requests in
+ * stream{}) draws by weight alone, which the random policy's alias table
+ * does in O(1) rather than the least_* scan in O(n).  The policy keeps
+ * its name everywhere else (trace, status).
+ */
+#define ngx_cflb_set_policy(ccf, policy)                                      \
+    ((cflb_steer_ops(policy)->inputs & CFLB_NEED_LOAD)                        \
+     && !(cflb_steer_ops(policy)->counts & (ccf)->mode)                       \
+     ? CFLB_STEER_RANDOM : (policy))
+
 /* an endpoint without a port: 80 at layer 7, the client's (0) at layer 4 */
 #define ngx_cflb_default_port(ccf)  ((ccf)->mode == CFLB_MODE_L7 ? 80 : 0)
 

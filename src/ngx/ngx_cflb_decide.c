@@ -16,6 +16,7 @@
 #include "ngx_cflb_trace.h"
 #include "ngx_cflb_maps.h"
 #include "ngx_cflb_location.h"
+#include "ngx_cflb_trees.h"
 
 
 static ngx_cflb_endpoint_t *ngx_cflb_pin(ngx_cflb_decision_t *d,
@@ -28,6 +29,9 @@ static ngx_cflb_endpoint_t *ngx_cflb_select_endpoint(ngx_cflb_decision_t *d,
     ngx_cflb_lb_pool_t *entry);
 static ngx_uint_t ngx_cflb_pool_skip(ngx_cflb_decision_t *d,
     ngx_cflb_lb_pool_t *entry);
+static ngx_inline int ngx_cflb_pick(ngx_cflb_decision_t *d, cflb_set_t *set,
+    cflb_least_tree_t *draw, const uint32_t *map, cflb_pick_t *pk,
+    ngx_uint_t all);
 static int ngx_cflb_pool_usable(void *ctx, unsigned i);
 static int ngx_cflb_pool_usable_traced(void *ctx, unsigned i);
 static uint64_t ngx_cflb_pool_load(void *ctx, unsigned i);
@@ -212,7 +216,7 @@ ngx_cflb_select(ngx_cflb_decision_t *d, ngx_log_t *log, ngx_uint_t fallback)
     d->fallback = 0;
 
     for ( ;; ) {
-        i = cflb_set_pick(&list->set, &pk);
+        i = ngx_cflb_pick(d, &list->set, list->draw, list->pick_map, &pk, 0);
 
         if (i < 0) {
             break;
@@ -280,13 +284,45 @@ ngx_cflb_select_endpoint(ngx_cflb_decision_t *d, ngx_cflb_lb_pool_t *entry)
         pk.rng = &d->sess->ip_rng;
     }
 
-    i = cflb_set_pick(&pool->set, &pk);
+    i = ngx_cflb_pick(d, &pool->set, pool->draw, pool->pick_map, &pk,
+                      d->fallback);
 
     if (i < 0) {
         return NULL;
     }
 
     return (ngx_cflb_endpoint_t *) pool->endpoints.elts + i;
+}
+
+
+/*
+ * A pick from the set, or from its least-load tree in O(log n) when this
+ * worker draws from one and the mode has the load.  A tree draws among
+ * the members that are up: a traced request asks about the others too,
+ * as the linear pick asks about every weighted member, so that
+ * $cflb_trace lists them (O(n), traced requests only).  all: health and
+ * down flags ignored (the fallback pool), an exact O(n) draw.  Inline:
+ * it is on every request, twice.
+ */
+
+static ngx_inline int
+ngx_cflb_pick(ngx_cflb_decision_t *d, cflb_set_t *set,
+    cflb_least_tree_t *draw, const uint32_t *map, cflb_pick_t *pk,
+    ngx_uint_t all)
+{
+    unsigned  i;
+
+    if (draw == NULL || pk->load == NULL) {
+        return cflb_set_pick(set, pk);
+    }
+
+    for (i = 0; d->trace && i < set->n; i++) {
+        if (set->members[i].weight) {
+            (void) pk->usable(d, i);
+        }
+    }
+
+    return ngx_cflb_trees_pick(draw, map, pk, all);
 }
 
 
@@ -501,6 +537,8 @@ ngx_cflb_endpoint_load(void *ctx, unsigned i)
 void
 ngx_cflb_passive_failed(ngx_cflb_endpoint_t *ep)
 {
+    time_t                   now;
+    ngx_uint_t               out;
     ngx_atomic_uint_t        n;
     ngx_cflb_sh_endpoint_t  *she;
 
@@ -511,15 +549,23 @@ ngx_cflb_passive_failed(ngx_cflb_endpoint_t *ep)
         return;
     }
 
+    now = ngx_time();
+    out = (she->pf_until > now);
+
     /* the first to reach it logs; the others only renew the time */
-    if (she->pf_until <= ngx_time() && n == ep->max_fails) {
+    if (!out && n == ep->max_fails) {
         ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                       "cflb: endpoint \"%V\" of pool \"%V\" is out of "
                       "steering for %T s after %ui failed attempts",
                       &ep->name, &ep->pool->name, ep->fail_timeout, n);
     }
 
-    she->pf_until = ngx_time() + ep->fail_timeout;
+    she->pf_until = now + ep->fail_timeout;
+
+    if (!out) {
+        /* it leaves steering now: the least-load trees fold it */
+        ngx_cflb_trees_failing(ep);
+    }
 }
 
 

@@ -60,7 +60,7 @@ ngx_cflb_commit(ngx_cflb_decision_t *d, ngx_cflb_endpoint_t *ep,
 
     she = ep->sh;
 
-    ngx_cflb_count(ep->pool->conf, she, 1);
+    ngx_cflb_count(ep, 1);
     (void) ngx_atomic_fetch_add(&she->c.requests, 1);
     (void) ngx_atomic_fetch_add(&she->pool->c.requests, 1);
 
@@ -88,7 +88,7 @@ ngx_cflb_release(ngx_cflb_endpoint_t *ep, ngx_uint_t failed, off_t sent,
         (void) ngx_atomic_fetch_add(&she->c.received, received);
     }
 
-    ngx_cflb_count(ep->pool->conf, she, -1);
+    ngx_cflb_count(ep, -1);
 
     if (failed) {
         (void) ngx_atomic_fetch_add(&she->c.fails, 1);

@@ -60,7 +60,9 @@ typedef struct {
     struct sockaddr          *client;        /* for hash steering */
     uint64_t                  key;           /* its hash, once needed */
     uint64_t                  exhausted;     /* entries, bitmap */
-    uintptr_t                *tried;         /* peers, bitmap */
+    uintptr_t                *tried;         /* peers: a bitmap, or
+                                                with tried_one the last
+                                                one tried + 1 */
     ngx_cflb_sess_t          *sess;          /* affinity, shedding */
     ngx_uint_t                mode;          /* CFLB_MODE_* */
     ngx_pool_t               *pool;          /* of the request, session */
@@ -79,16 +81,29 @@ typedef struct {
     unsigned                  trace:1;       /* sess is a trace's */
     unsigned                  no_retry:1;    /* the choice fails as is */
     unsigned                  located:1;     /* place is final */
+    unsigned                  tried_one:1;   /* see tried */
 } ngx_cflb_decision_t;
 
 
+/*
+ * Tried peers.  A load balancer with more peers than a word has bits
+ * keeps only the last one tried (tried_one): a request or session tries
+ * twice at most (pc->tries), so the retry needs only the first one, and
+ * a bitmap of npeers bits from the request pool would tip requests of
+ * large pools into another pool block (issue 15).  DNS answers, which
+ * take many addresses, bring a bitmap of their own.
+ */
 #define ngx_cflb_tried(d, n)                                                  \
-    ((d)->tried[(n) / (8 * sizeof(uintptr_t))]                                \
-     & ((uintptr_t) 1 << (n) % (8 * sizeof(uintptr_t))))
+    ((d)->tried_one                                                           \
+     ? *(d)->tried == (uintptr_t) (n) + 1                                     \
+     : ((d)->tried[(n) / (8 * sizeof(uintptr_t))]                             \
+        & ((uintptr_t) 1 << (n) % (8 * sizeof(uintptr_t)))) != 0)
 
 #define ngx_cflb_set_tried(d, n)                                              \
-    (d)->tried[(n) / (8 * sizeof(uintptr_t))]                                 \
-        |= (uintptr_t) 1 << (n) % (8 * sizeof(uintptr_t))
+    ((d)->tried_one                                                           \
+     ? (void) (*(d)->tried = (uintptr_t) (n) + 1)                             \
+     : (void) ((d)->tried[(n) / (8 * sizeof(uintptr_t))]                     \
+               |= (uintptr_t) 1 << (n) % (8 * sizeof(uintptr_t))))
 
 /* the peer index of ep, an endpoint of d->entry */
 #define ngx_cflb_peer_index(d, ep)                                            \

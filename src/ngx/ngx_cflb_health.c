@@ -15,6 +15,7 @@
 #include "ngx_cflb_pool.h"
 #include "ngx_cflb_notify.h"
 #include "ngx_cflb_runtime.h"
+#include "ngx_cflb_trees.h"
 
 
 /* how often a worker looks for due checks */
@@ -23,6 +24,7 @@
 
 static void ngx_cflb_health_tick(ngx_event_t *ev);
 static ngx_uint_t ngx_cflb_health_claim(ngx_cflb_endpoint_t *ep);
+static int ngx_cflb_health_alive(void *data, uint64_t pid);
 static void ngx_cflb_health_done(ngx_cflb_endpoint_t *ep, ngx_uint_t reason,
     ngx_uint_t code, ngx_msec_t rtt);
 static ngx_uint_t ngx_cflb_health_quorum_locked(ngx_cflb_endpoint_t *ep,
@@ -124,53 +126,38 @@ ngx_cflb_health_tick(ngx_event_t *ev)
 
 
 /*
- * Take an endpoint's due check: the owner field is claimed with a compare
- * and swap, so of all the workers ticking only one wins it.  An owner that
- * died, or one stuck far past its deadline, can be taken over.
+ * Take an endpoint's due check, lock-free, in the zone (cflb_claim.c):
+ * of all the workers ticking only one wins it, and one that read a due
+ * check just before another one probed it does not probe it again.  An
+ * owner that died, or one stuck far past its deadline, is taken over.
  */
 
 static ngx_uint_t
 ngx_cflb_health_claim(ngx_cflb_endpoint_t *ep)
 {
-    ngx_pid_t                owner;
-    ngx_msec_t               now, limit;
-    ngx_cflb_monitor_t      *mon;
-    ngx_cflb_sh_endpoint_t  *she;
+    cflb_claim_env_t     env;
+    ngx_cflb_monitor_t  *mon;
 
-    she = ep->sh;
     mon = ep->pool->monitor;
-    now = ngx_current_msec;
 
-    if (she->next_check && (ngx_msec_int_t) (now - she->next_check) < 0) {
-        return 0;
-    }
+    env.self = (uint64_t) ngx_pid;
+    env.now = (uint32_t) ngx_current_msec;
+    env.interval = (uint32_t) mon->interval;
+    env.limit = (uint32_t) (mon->interval + (mon->retries + 1) * mon->timeout);
+    env.alive = ngx_cflb_health_alive;
+    env.between = NULL;
+    env.data = NULL;
 
-    owner = (ngx_pid_t) she->owner;
+    return cflb_claim(&ep->sh->check, &env);
+}
 
-    if (owner) {
-        if (owner == ngx_pid) {
-            return 0;
-        }
 
-        limit = mon->interval + (mon->retries + 1) * mon->timeout;
+/* EPERM means it exists under another user */
 
-        if ((kill(owner, 0) == 0 || ngx_errno != NGX_ESRCH)
-            && now - she->claimed < limit)
-        {
-            return 0;
-        }
-    }
-
-    if (!ngx_atomic_cmp_set(&she->owner, (ngx_atomic_uint_t) owner,
-                            (ngx_atomic_uint_t) ngx_pid))
-    {
-        return 0;
-    }
-
-    she->claimed = now;
-    she->next_check = now + mon->interval;
-
-    return 1;
+static int
+ngx_cflb_health_alive(void *data, uint64_t pid)
+{
+    return kill((ngx_pid_t) pid, 0) == 0 || ngx_errno != NGX_ESRCH;
 }
 
 
@@ -225,11 +212,12 @@ ngx_cflb_health_done(ngx_cflb_endpoint_t *ep, ngx_uint_t reason,
 
     if (changed) {
         she->since = ngx_time();
+        ngx_cflb_trees_changed_locked(ccf->sh, she->pool);
     }
 
     ngx_shmtx_unlock(&ccf->shpool->mutex);
 
-    (void) ngx_atomic_cmp_set(&she->owner, (ngx_atomic_uint_t) ngx_pid, 0);
+    cflb_claim_release(&she->check, (uint64_t) ngx_pid);
 
     if (changed) {
         ngx_cflb_health_changed(ep, &old, cflb_reason_name(reason), code);

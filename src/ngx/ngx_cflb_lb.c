@@ -36,22 +36,21 @@ static ngx_int_t ngx_cflb_pools_weigh(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
 ngx_cflb_lb_t *
 ngx_cflb_lb_create(ngx_conf_t *cf, ngx_cflb_conf_t *ccf, ngx_url_t *u)
 {
+    int              i;
     ngx_str_t       *name;
-    ngx_uint_t       i;
     ngx_cflb_lb_t  **lbs, *lb;
 
     name = (ngx_str_t *) cf->args->elts + 1;
     lbs = ccf->lbs.elts;
 
-    for (i = 0; i < ccf->lbs.nelts; i++) {
-        if (lbs[i]->name.len == name->len
-            && ngx_strncasecmp(lbs[i]->name.data, name->data, name->len) == 0)
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "duplicate cflb_lb \"%V\", first defined "
-                               "in %s:%ui", name, lbs[i]->file, lbs[i]->line);
-            return NULL;
-        }
+    /* caseless, as nginx's upstream names */
+    i = cflb_names_find(&ccf->lb_index, name->data, name->len);
+
+    if (i >= 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate cflb_lb \"%V\", first defined "
+                           "in %s:%ui", name, lbs[i]->file, lbs[i]->line);
+        return NULL;
     }
 
     lb = ngx_cflb_lb_alloc(cf, ccf);
@@ -72,6 +71,10 @@ ngx_cflb_lb_create(ngx_conf_t *cf, ngx_cflb_conf_t *ccf, ngx_url_t *u)
     }
 
     *lbs = lb;
+
+    if (cflb_names_add(&ccf->lb_index, ccf->lbs.nelts - 1, NULL) != CFLB_OK) {
+        return NULL;
+    }
 
     return lb;
 }
@@ -571,6 +574,13 @@ ngx_cflb_pools_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
     list->n = n;
     list->policy = policy;
     list->mask = 0;
+
+    /* a least-load tree, if any, comes with the zone (ngx_cflb_trees.c) */
+    list->tree = NULL;
+    list->draw = NULL;
+    list->tree_sh = NULL;
+    list->map = NULL;
+    list->pick_map = NULL;
 
     for (i = 0; i < n; i++) {
         entry = ngx_cflb_lb_entry(cf, lb, &names[i], "pool");

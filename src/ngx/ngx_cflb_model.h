@@ -17,8 +17,10 @@
 
 #include "cflb_core.h"
 #include "cflb_steer.h"
+#include "cflb_least_tree.h"
 #include "cflb_health.h"
 #include "cflb_token.h"
+#include "cflb_names.h"
 
 
 typedef struct ngx_cflb_conf_s         ngx_cflb_conf_t;
@@ -29,6 +31,9 @@ typedef struct ngx_cflb_notify_s       ngx_cflb_notify_t;
 typedef struct ngx_cflb_sh_s           ngx_cflb_sh_t;
 typedef struct ngx_cflb_sh_pool_s      ngx_cflb_sh_pool_t;
 typedef struct ngx_cflb_sh_endpoint_s  ngx_cflb_sh_endpoint_t;
+typedef struct ngx_cflb_sh_gen_s       ngx_cflb_sh_gen_t;
+typedef struct ngx_cflb_sh_link_s      ngx_cflb_sh_link_t;
+typedef struct ngx_cflb_sh_tree_s      ngx_cflb_sh_tree_t;
 typedef struct ngx_cflb_geo_db_s       ngx_cflb_geo_db_t;
 typedef struct ngx_cflb_rules_s        ngx_cflb_rules_t;
 typedef struct ngx_cflb_rule_s         ngx_cflb_rule_t;
@@ -140,6 +145,8 @@ typedef struct {
     ngx_uint_t                conf_weight;   /* weight as configured */
     ngx_cflb_pool_t          *pool;
     ngx_cflb_sh_endpoint_t   *sh;
+    ngx_uint_t                index;         /* in the configuration */
+    ngx_uint_t                slot;          /* in its pool's tree */
     ngx_uint_t                max_fails;     /* passive health, 0: off */
     time_t                    fail_timeout;
 
@@ -166,8 +173,23 @@ struct ngx_cflb_pool_s {
     time_t                    fail_timeout;
     ngx_pool_t               *rt_pool;       /* this worker's set rebuild */
     ngx_cflb_sh_pool_t       *sh;
+
+    /* least_* in O(log n) (ngx_cflb_trees.c), set with the zone */
+    ngx_uint_t                index;         /* in the configuration */
+    ngx_uint_t                first;         /* its first endpoint index */
+    cflb_least_tree_t        *tree;          /* its endpoints', or NULL */
+    cflb_least_tree_t        *draw;          /* the tree, if picks may
+                                                draw from it (owned) */
+    ngx_cflb_sh_tree_t       *tree_sh;
+    uint32_t                 *map;           /* tree slot -> endpoint */
+    uint32_t                 *pick_map;      /* map, or NULL: the same */
+    ngx_cflb_sh_link_t       *links;         /* its places in pool trees */
+    ngx_uint_t                nlinks;
+    ngx_uint_t                tree_seen;     /* sh->changes synced */
+
     ngx_str_t                 monitor_name;
     ngx_cflb_monitor_t       *monitor;       /* NULL: health ignored */
+    cflb_names_t             *names;         /* its endpoints, parsing */
     ngx_uint_t                health_gen;    /* of "critical" below */
     unsigned                  notify_filter; /* cflb_alert kinds let out */
 
@@ -214,6 +236,11 @@ typedef struct {
     cflb_member_t            *members;
     cflb_set_t                set;
     uint64_t                  mask;
+    cflb_least_tree_t        *tree;          /* least_*: in the zone */
+    cflb_least_tree_t        *draw;          /* the tree, if owned */
+    ngx_cflb_sh_tree_t       *tree_sh;
+    uint32_t                 *map;           /* tree slot -> position */
+    uint32_t                 *pick_map;      /* map, or NULL: the same */
 } ngx_cflb_pools_t;
 
 
@@ -361,7 +388,11 @@ typedef struct {
 struct ngx_cflb_conf_s {
     ngx_array_t               pools;         /* ngx_cflb_pool_t * */
     ngx_array_t               lbs;           /* ngx_cflb_lb_t * */
+    ngx_cycle_t              *cycle;         /* the one it configures */
     ngx_array_t               monitors;      /* ngx_cflb_monitor_t * */
+    cflb_allocator_t          alloc;         /* cf->pool, for the indexes */
+    cflb_names_t              pool_index;    /* pools by name */
+    cflb_names_t              lb_index;      /* lbs by name, caseless */
     ngx_shm_zone_t           *shm_zone;
     ngx_module_t             *module;        /* the subsystem module */
     ngx_uint_t                mode;          /* CFLB_MODE_L7 or _L4 */
@@ -390,6 +421,12 @@ struct ngx_cflb_conf_s {
     ngx_slab_pool_t          *shpool;
     ngx_cflb_sh_t            *sh;
     ngx_uint_t                generation;    /* of this configuration */
+    ngx_cflb_sh_gen_t        *gen;           /* its tables in the zone */
+    uint32_t                 *active;        /* this worker's in-flight
+                                                counts, by endpoint index */
+    ngx_uint_t                nendpoints;
+    ngx_uint_t                trees;         /* least-load trees it uses */
+    ngx_uint_t                trees_seen;    /* sh->changes synced */
     ngx_uint_t                runtime_gen;   /* this worker's, applied */
     ngx_uint_t                slot;          /* this worker's */
     cflb_rng_t                rng;           /* this worker's */

@@ -13,6 +13,7 @@
 
 #include "ngx_cflb_peer.h"
 #include "ngx_cflb_runtime.h"
+#include "ngx_cflb_trees.h"
 
 
 #if (NGX_SSL)
@@ -27,10 +28,10 @@ ngx_cflb_init_peer(ngx_cflb_peer_data_t *pd, ngx_pool_t *pool,
     ngx_cflb_lb_t *lb, ngx_peer_connection_t *pc, struct sockaddr *client,
     struct sockaddr *local)
 {
-    ngx_uint_t            n;
     ngx_cflb_decision_t  *d;
 
     ngx_cflb_runtime_sync(lb->conf);
+    ngx_cflb_trees_check(lb->conf);
 
     d = &pd->d;
     d->view = &lb->view;
@@ -42,18 +43,9 @@ ngx_cflb_init_peer(ngx_cflb_peer_data_t *pd, ngx_pool_t *pool,
         pd->local_port = ngx_inet_get_port(local);
     }
 
-    n = 8 * sizeof(uintptr_t);
-
-    if (lb->npeers <= n) {
-        d->tried = &pd->tried;
-
-    } else {
-        d->tried = ngx_pcalloc(pool, (lb->npeers + n - 1) / n
-                                     * sizeof(uintptr_t));
-        if (d->tried == NULL) {
-            return NGX_ERROR;
-        }
-    }
+    /* a bitmap in one word, or the last peer tried (decision.h) */
+    d->tried = &pd->tried;
+    d->tried_one = (lb->npeers > 8 * sizeof(uintptr_t));
 
     if (lb->sess_size) {
         d->sess = ngx_pcalloc(pool, lb->sess_size);

@@ -23,7 +23,7 @@ typedef struct {
     ngx_cflb_endpoint_t      *current;       /* chosen, not yet freed */
     ngx_uint_t                current_peer;
     in_port_t                 local_port;    /* for no_port endpoints */
-    uintptr_t                 tried;         /* d.tried, if npeers fit */
+    uintptr_t                 tried;         /* d.tried's word */
     struct sockaddr          *sockaddr;      /* with local_port, lazily */
 } ngx_cflb_peer_data_t;
 

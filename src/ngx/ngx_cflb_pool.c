@@ -20,6 +20,7 @@ static char *ngx_cflb_pool_shedding(ngx_conf_t *cf, ngx_cflb_pool_t *pool);
 static char *ngx_cflb_pool_endpoint(ngx_conf_t *cf, ngx_cflb_pool_t *pool);
 static char *ngx_cflb_endpoint_param(ngx_conf_t *cf,
     ngx_cflb_endpoint_t *ep, ngx_str_t *param);
+static cflb_str_t ngx_cflb_endpoint_key(void *data, uint32_t pos);
 static ngx_int_t ngx_cflb_valid_host(ngx_str_t *host);
 static ngx_uint_t ngx_cflb_pool_count_ready(ngx_cflb_pool_t *pool);
 static char *ngx_cflb_pool_coordinates(ngx_conf_t *cf, ngx_cflb_pool_t *pool);
@@ -37,6 +38,7 @@ ngx_cflb_pool_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_str_t            *value;
     ngx_uint_t            i;
     ngx_conf_t            save;
+    cflb_names_t          names;
     ngx_cflb_pool_t      *pool, **pp;
     ngx_cflb_endpoint_t  *eps;
 
@@ -78,6 +80,22 @@ ngx_cflb_pool_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     *pp = pool;
 
+    if (cflb_names_add(&ccf->pool_index, ccf->pools.nelts - 1, NULL)
+        != CFLB_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    /* the endpoints' names, for the duplicate check, while reading */
+    if (cflb_names_init(&names, &ccf->alloc, 0, 0, ngx_cflb_endpoint_key,
+                        pool)
+        != CFLB_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    pool->names = &names;
+
     save = *cf;
     cf->handler = ngx_cflb_pool_handler;
     cf->handler_conf = (char *) pool;
@@ -85,6 +103,9 @@ ngx_cflb_pool_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     rv = ngx_conf_parse(cf, NULL);
 
     *cf = save;
+
+    pool->names = NULL;
+    cflb_names_free(&names);
 
     if (rv != NGX_CONF_OK) {
         return rv;
@@ -452,7 +473,7 @@ ngx_cflb_pool_endpoint(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
     ngx_url_t             u;
     ngx_str_t            *value;
     ngx_uint_t            i;
-    ngx_cflb_endpoint_t  *ep, *eps;
+    ngx_cflb_endpoint_t  *ep;
 
     value = cf->args->elts;
 
@@ -462,17 +483,19 @@ ngx_cflb_pool_endpoint(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
         return NGX_CONF_ERROR;
     }
 
-    eps = pool->endpoints.elts;
+    if (value[1].len > 0xffff || value[2].len > 0xffff) {
+        /* the zone keeps both in 16 bits */
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "endpoint \"%V\" has a name or an address longer "
+                           "than 65535 bytes", &value[1]);
+        return NGX_CONF_ERROR;
+    }
 
-    for (i = 0; i < pool->endpoints.nelts; i++) {
-        if (eps[i].name.len == value[1].len
-            && ngx_strncmp(eps[i].name.data, value[1].data, value[1].len) == 0)
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "duplicate endpoint \"%V\" in cflb_pool \"%V\"",
-                               &value[1], &pool->name);
-            return NGX_CONF_ERROR;
-        }
+    if (cflb_names_find(pool->names, value[1].data, value[1].len) >= 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate endpoint \"%V\" in cflb_pool \"%V\"",
+                           &value[1], &pool->name);
+        return NGX_CONF_ERROR;
     }
 
     ep = ngx_array_push(&pool->endpoints);
@@ -483,6 +506,13 @@ ngx_cflb_pool_endpoint(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
     ngx_memzero(ep, sizeof(ngx_cflb_endpoint_t));
 
     ep->name = value[1];
+
+    if (cflb_names_add(pool->names, pool->endpoints.nelts - 1, NULL)
+        != CFLB_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     ep->id = cflb_token_id(ep->name.data, ep->name.len);
     ep->address = value[2];
     ep->weight = CFLB_WEIGHT_SCALE;
@@ -594,6 +624,24 @@ ngx_cflb_endpoint_param(ngx_conf_t *cf, ngx_cflb_endpoint_t *ep,
 }
 
 
+/* the name of the endpoint at pos, for the pool's index while reading */
+
+static cflb_str_t
+ngx_cflb_endpoint_key(void *data, uint32_t pos)
+{
+    ngx_cflb_pool_t *pool = data;
+
+    cflb_str_t            s;
+    ngx_cflb_endpoint_t  *eps;
+
+    eps = pool->endpoints.elts;
+    s.data = eps[pos].name.data;
+    s.len = eps[pos].name.len;
+
+    return s;
+}
+
+
 /* a host header value: hostname or IP literal, optional port */
 
 static ngx_int_t
@@ -627,20 +675,18 @@ ngx_cflb_valid_host(ngx_str_t *host)
 ngx_cflb_pool_t *
 ngx_cflb_find_pool(ngx_cflb_conf_t *ccf, ngx_str_t *name)
 {
-    ngx_uint_t         i;
+    int                i;
     ngx_cflb_pool_t  **pools;
+
+    i = cflb_names_find(&ccf->pool_index, name->data, name->len);
+
+    if (i < 0) {
+        return NULL;
+    }
 
     pools = ccf->pools.elts;
 
-    for (i = 0; i < ccf->pools.nelts; i++) {
-        if (pools[i]->name.len == name->len
-            && ngx_strncmp(pools[i]->name.data, name->data, name->len) == 0)
-        {
-            return pools[i];
-        }
-    }
-
-    return NULL;
+    return pools[i];
 }
 
 
@@ -675,8 +721,9 @@ ngx_cflb_pool_init(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
 
     ngx_cflb_allocator(&a, cf->pool);
 
-    if (cflb_set_init(&pool->set, pool->policy, pool->members,
-                      pool->endpoints.nelts, &a)
+    if (cflb_set_init(&pool->set,
+                      ngx_cflb_set_policy(pool->conf, pool->policy),
+                      pool->members, pool->endpoints.nelts, &a)
         != CFLB_OK)
     {
         return NGX_ERROR;

@@ -16,6 +16,7 @@
 #include "ngx_cflb_conf.h"
 #include "ngx_cflb_state.h"
 #include "ngx_cflb_notify.h"
+#include "ngx_cflb_trees.h"
 
 
 static ngx_uint_t ngx_cflb_runtime_set_locked(ngx_cflb_pool_t *pool,
@@ -98,6 +99,7 @@ ngx_cflb_runtime_set_locked(ngx_cflb_pool_t *pool, ngx_cflb_endpoint_t *ep,
                                  pool->conf_enabled))
         {
             changed |= NGX_CFLB_RT_ENABLED;
+            ngx_cflb_trees_changed_locked(pool->conf->sh, pool->sh);
         }
 
         return changed;
@@ -117,6 +119,10 @@ ngx_cflb_runtime_set_locked(ngx_cflb_pool_t *pool, ngx_cflb_endpoint_t *ep,
         && cflb_override_set(&she->rt_weight, ch->weight, ep->conf_weight))
     {
         changed |= NGX_CFLB_RT_WEIGHT;
+    }
+
+    if (changed) {
+        ngx_cflb_trees_changed_locked(pool->conf->sh, she->pool);
     }
 
     return changed;
@@ -253,7 +259,10 @@ ngx_cflb_runtime_rebuild(ngx_cflb_pool_t *pool, ngx_log_t *log)
 
     ngx_cflb_allocator(&a, p);
 
-    if (cflb_set_init(&set, pool->policy, members, n, &a) != CFLB_OK) {
+    if (cflb_set_init(&set, ngx_cflb_set_policy(pool->conf, pool->policy),
+                      members, n, &a)
+        != CFLB_OK)
+    {
         goto failed;
     }
 

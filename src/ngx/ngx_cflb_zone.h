@@ -2,8 +2,9 @@
 /*
  * The cflb shared-memory zone's life: made or found again at every
  * (re)load, the records of the configuration's objects bound and the
- * unused ones collected, and each worker's slot taken and given back.
- * The records themselves are in ngx_cflb_shm.h.
+ * unused ones collected, the configuration's tables made, and each
+ * worker's slot taken and given back.  The records themselves are in
+ * ngx_cflb_shm.h.
  */
 
 #ifndef _NGX_CFLB_ZONE_H_INCLUDED_
