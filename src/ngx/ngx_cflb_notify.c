@@ -54,7 +54,10 @@ typedef struct {
 /* one cflb_notify: where, which events, and this worker's delivery */
 typedef struct {
     ngx_str_t                 url;           /* as configured */
-    ngx_addr_t                addr;          /* resolved at start */
+    ngx_addr_t               *addrs;         /* resolved at start */
+    ngx_uint_t                naddrs;
+    ngx_uint_t                addr;          /* the one in use */
+    ngx_uint_t                untried;       /* others left, this attempt */
     ngx_str_t                 host;          /* host[:port], for Host */
     ngx_str_t                 name;          /* host: SNI, certificate */
     ngx_str_t                 uri;
@@ -278,8 +281,12 @@ ngx_cflb_notify_url(ngx_conf_t *cf, ngx_cflb_webhook_t *wh, ngx_str_t *url)
         return NGX_ERROR;
     }
 
-    /* the first address, as the monitors do with an endpoint's name */
-    wh->addr = u.addrs[0];
+    /*
+     * every address: "localhost" is ::1 and 127.0.0.1 on a default
+     * Debian, and the receiver may listen on one of them only
+     */
+    wh->addrs = u.addrs;
+    wh->naddrs = u.naddrs;
 
     wh->host.data = u.url.data;
     wh->host.len = u.url.len - u.uri.len;
@@ -1032,6 +1039,7 @@ ngx_cflb_notify_next(ngx_cflb_webhook_t *wh)
     wh->current = ngx_queue_data(ngx_queue_head(&wh->events),
                                  ngx_cflb_notify_event_t, queue);
 
+    wh->untried = wh->naddrs - 1;
     ngx_cflb_notify_attempt(wh);
 }
 
@@ -1050,8 +1058,8 @@ ngx_cflb_notify_attempt(ngx_cflb_webhook_t *wh)
 
     ngx_memzero(&wh->pc, sizeof(ngx_peer_connection_t));
 
-    wh->pc.sockaddr = wh->addr.sockaddr;
-    wh->pc.socklen = wh->addr.socklen;
+    wh->pc.sockaddr = wh->addrs[wh->addr].sockaddr;
+    wh->pc.socklen = wh->addrs[wh->addr].socklen;
     wh->pc.name = &wh->host;
     wh->pc.log = wh->log;
     wh->pc.log_error = NGX_ERROR_INFO;
@@ -1263,6 +1271,7 @@ ngx_cflb_notify_retry(ngx_event_t *ev)
     wh = ev->data;
 
     if (wh->current) {
+        wh->untried = wh->naddrs - 1;
         ngx_cflb_notify_attempt(wh);
     }
 }
@@ -1283,6 +1292,19 @@ ngx_cflb_notify_failed(ngx_cflb_webhook_t *wh, ngx_err_t err,
     ngx_cflb_notify_event_t  *ev;
 
     ev = wh->current;
+
+    if (!wh->connected && wh->untried) {
+        /* as nginx's upstream: the name's next address at once */
+        ngx_log_error(NGX_LOG_INFO, wh->log, err,
+                      "cflb: webhook \"%V\": event %s, %V: %s, trying the "
+                      "next address", &wh->url, ev->id, &wh->addrs[wh->addr].name,
+                      what);
+        ngx_cflb_notify_close(wh);
+        wh->untried--;
+        wh->addr = (wh->addr + 1) % wh->naddrs;
+        ngx_cflb_notify_attempt(wh);
+        return;
+    }
 
     if (what == NULL) {
         (void) ngx_sprintf(buf, "answered %ui%Z", wh->resp->status);
