@@ -20,6 +20,7 @@
 #include "ngx_cflb_location.h"
 #include "ngx_cflb_dns_zone.h"
 #include "ngx_cflb_cluster.h"
+#include "ngx_cflb_resolve.h"
 
 
 static char *ngx_http_cflb_lb_block(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -416,6 +417,7 @@ ngx_http_cflb_postconfiguration(ngx_conf_t *cf)
 {
     const ngx_str_t            *trace;
     ngx_cflb_conf_t            *ccf;
+    ngx_http_core_loc_conf_t   *clcf;
     ngx_http_core_main_conf_t  *cmcf;
 
     if (ngx_http_cflb_affinity_init(cf) != NGX_OK) {
@@ -436,7 +438,14 @@ ngx_http_cflb_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-    if (ngx_cflb_postconfiguration(cf, ccf) != NGX_OK) {
+    /* "resolve" endpoints: the http{} level resolver */
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (ngx_cflb_resolve_conf(cf, ccf, clcf->resolver,
+                              clcf->resolver_timeout, 0)
+        != NGX_OK
+        || ngx_cflb_postconfiguration(cf, ccf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

@@ -24,6 +24,7 @@
 #include "ngx_stream_cflb.h"
 #include "ngx_stream_cflb_dns.h"
 #include "ngx_cflb_cluster.h"
+#include "ngx_cflb_resolve.h"
 
 
 typedef struct {
@@ -283,6 +284,7 @@ ngx_stream_cflb_postconfiguration(ngx_conf_t *cf)
 {
     const ngx_str_t              *trace;
     ngx_cflb_conf_t              *ccf;
+    ngx_stream_core_srv_conf_t   *cscf;
     ngx_stream_core_main_conf_t  *cmcf;
 
     ccf = ngx_stream_conf_get_module_main_conf(cf, ngx_stream_cflb_module);
@@ -292,7 +294,14 @@ ngx_stream_cflb_postconfiguration(ngx_conf_t *cf)
     ccf->trace = ngx_cflb_variable_used(&cmcf->variables,
                                         sizeof(ngx_stream_variable_t), trace);
 
-    if (ngx_cflb_postconfiguration(cf, ccf) != NGX_OK
+    /* "resolve" endpoints: the stream{} level resolver */
+    cscf = ngx_stream_conf_get_module_srv_conf(cf, ngx_stream_core_module);
+
+    /* DNS-only pools answer with the name: they need no resolver */
+    if (ngx_cflb_resolve_conf(cf, ccf, cscf->resolver,
+                              cscf->resolver_timeout, ccf->dns != NULL)
+        != NGX_OK
+        || ngx_cflb_postconfiguration(cf, ccf) != NGX_OK
         || ngx_stream_cflb_dns_postconfiguration(cf, ccf) != NGX_OK)
     {
         return NGX_ERROR;

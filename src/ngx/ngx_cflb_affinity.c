@@ -11,6 +11,7 @@
 #include <ngx_core.h>
 
 #include "ngx_cflb_decide.h"
+#include "ngx_cflb_resolve.h"
 #include "ngx_cflb_pool.h"
 #include "ngx_cflb_trace.h"
 
@@ -282,12 +283,14 @@ ngx_cflb_affinity_find(ngx_cflb_lb_t *lb, uint64_t pool, uint64_t endpoint,
 }
 
 
-/* healthy, enabled or draining, in an enabled pool */
+/* healthy, enabled or draining, in an enabled pool, with an address */
 
 static ngx_uint_t
 ngx_cflb_affinity_usable(ngx_cflb_view_t *view, ngx_cflb_endpoint_t *ep)
 {
-    if (!ep->pool->enabled || !ngx_cflb_endpoint_healthy(ep)) {
+    if (!ep->pool->enabled || !ngx_cflb_endpoint_healthy(ep)
+        || !ngx_cflb_endpoint_resolved(ep))
+    {
         return 0;
     }
 

@@ -17,6 +17,7 @@
 #include "ngx_cflb_maps.h"
 #include "ngx_cflb_location.h"
 #include "ngx_cflb_trees.h"
+#include "ngx_cflb_resolve.h"
 
 
 static ngx_cflb_endpoint_t *ngx_cflb_pin(ngx_cflb_decision_t *d,
@@ -79,6 +80,7 @@ ngx_cflb_decide(ngx_cflb_decision_t *d, ngx_log_t *log)
 
     if (ep) {
         d->last = ep;
+        d->addr = NULL;
     }
 
     return ep;
@@ -485,6 +487,7 @@ ngx_cflb_endpoint_usable(void *ctx, unsigned i)
     return !ep->disabled
            && ep->weight > 0
            && !ngx_cflb_tried(d, d->entry->base + i)
+           && ngx_cflb_endpoint_resolved(ep)
            && (d->fallback || (ngx_cflb_endpoint_healthy(ep)
                                && !ngx_cflb_endpoint_failing(ep)));
 }
@@ -518,6 +521,10 @@ ngx_cflb_endpoint_skip(ngx_cflb_decision_t *d, ngx_uint_t i)
 
     if (ngx_cflb_tried(d, d->entry->base + i)) {
         return NGX_CFLB_SKIP_TRIED;
+    }
+
+    if (!ngx_cflb_endpoint_resolved(ep)) {
+        return NGX_CFLB_SKIP_DNS;
     }
 
     return ngx_cflb_endpoint_failing(ep) ? NGX_CFLB_SKIP_FAILING

@@ -57,6 +57,8 @@ typedef struct {
     ngx_cflb_pools_t         *list;          /* the pools picked from */
     ngx_cflb_lb_pool_t       *entry;         /* the pool picked from */
     ngx_cflb_endpoint_t      *last;          /* the latest choice */
+    ngx_str_t                *addr;          /* its address connected
+                                                to, or NULL: last->addr */
     struct sockaddr          *client;        /* for hash steering */
     uint64_t                  key;           /* its hash, once needed */
     uint64_t                  exhausted;     /* entries, bitmap */

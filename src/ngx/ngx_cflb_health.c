@@ -89,6 +89,7 @@ ngx_cflb_health_tick(ngx_event_t *ev)
 {
     ngx_cflb_conf_t *ccf = ev->data;
 
+    ngx_int_t             rc;
     ngx_uint_t            i, j;
     ngx_cflb_pool_t     **pools;
     ngx_cflb_endpoint_t  *eps;
@@ -113,9 +114,14 @@ ngx_cflb_health_tick(ngx_event_t *ev)
                 continue;
             }
 
-            if (ngx_cflb_probe_start(&eps[j], ccf->log, ngx_cflb_health_done)
-                != NGX_OK)
-            {
+            rc = ngx_cflb_probe_start(&eps[j], ccf->log,
+                                      ngx_cflb_health_done);
+
+            if (rc == NGX_DECLINED) {
+                /* no address now ("resolve"): not a failure, no check */
+                cflb_claim_release(&eps[j].sh->check, (uint64_t) ngx_pid);
+
+            } else if (rc != NGX_OK) {
                 ngx_cflb_health_done(&eps[j], CFLB_REASON_OTHER, 0, 0);
             }
         }

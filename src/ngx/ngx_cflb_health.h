@@ -39,7 +39,10 @@ ngx_uint_t ngx_cflb_pool_critical(ngx_cflb_pool_t *pool);
     ((ep)->pool->monitor == NULL || (ep)->sh->health.healthy)
 
 
-/* ngx_cflb_probe.c: one check of one endpoint */
+/*
+ * ngx_cflb_probe.c: one check of one endpoint, at its current address;
+ * NGX_DECLINED when it has none now ("resolve"): no check is made.
+ */
 typedef void (*ngx_cflb_probe_done_pt)(ngx_cflb_endpoint_t *ep,
     ngx_uint_t reason, ngx_uint_t code, ngx_msec_t rtt);
 

@@ -38,6 +38,7 @@ typedef struct ngx_cflb_geo_db_s       ngx_cflb_geo_db_t;
 typedef struct ngx_cflb_rules_s        ngx_cflb_rules_t;
 typedef struct ngx_cflb_rule_s         ngx_cflb_rule_t;
 typedef struct ngx_cflb_rule_conf_s    ngx_cflb_rule_conf_t;
+typedef struct ngx_cflb_resolve_s      ngx_cflb_resolve_t;
 
 /* DNS-only (ngx_cflb_dns_zone.h) */
 typedef struct ngx_cflb_dns_conf_s     ngx_cflb_dns_conf_t;
@@ -139,7 +140,16 @@ typedef struct {
     ngx_str_t                 name;
     uint64_t                  id;            /* in affinity tokens */
     ngx_str_t                 address;       /* as configured */
-    ngx_addr_t                addr;          /* resolved at start */
+    ngx_addr_t                addr;          /* resolved at start: the
+                                                first; name: the zone's
+                                                key, as configured with
+                                                resolve */
+    ngx_addr_t               *addrs;         /* all of them, addrs[0] is
+                                                addr; none with resolve */
+    ngx_uint_t                naddrs;
+    ngx_uint_t                next;          /* this worker's turn */
+    ngx_cflb_resolve_t       *resolve;       /* this worker's run-time
+                                                lookups, or NULL */
     ngx_str_t                 host;          /* host= override, or empty */
     ngx_uint_t                weight;        /* 0..CFLB_WEIGHT_SCALE */
     ngx_uint_t                conf_weight;   /* weight as configured */
@@ -153,6 +163,7 @@ typedef struct {
     unsigned                  disabled:1;    /* with runtime overrides */
     unsigned                  conf_disabled:1;
     unsigned                  no_port:1;     /* stream: client's port */
+    unsigned                  resolve_set:1; /* "resolve", parsing */
 } ngx_cflb_endpoint_t;
 
 
@@ -435,6 +446,9 @@ struct ngx_cflb_conf_s {
     cflb_mac_t                mac;           /* this worker's, tokens */
     cflb_token_cache_t        tokens;        /* this worker's, verified */
     ngx_event_t               health_timer;  /* this worker's */
+    ngx_resolver_t           *resolver;      /* nginx's, for resolve */
+    ngx_msec_t                resolver_timeout;
+    ngx_array_t               resolves;      /* ngx_cflb_resolve_t * */
     ngx_log_t                *log;
     unsigned                  worker:1;      /* init_process has run */
     unsigned                  state_dirty:1; /* the load changed overrides */

@@ -14,6 +14,7 @@
 #include "ngx_cflb_peer.h"
 #include "ngx_cflb_runtime.h"
 #include "ngx_cflb_trees.h"
+#include "ngx_cflb_resolve.h"
 
 
 #if (NGX_SSL)
@@ -21,6 +22,8 @@ static ngx_int_t ngx_cflb_set_session(ngx_peer_connection_t *pc,
     void *data);
 static void ngx_cflb_save_session(ngx_peer_connection_t *pc, void *data);
 #endif
+static ngx_int_t ngx_cflb_peer_copy(ngx_cflb_peer_data_t *pd,
+    ngx_cflb_endpoint_t *ep, ngx_addr_t *addr);
 
 
 ngx_int_t
@@ -77,6 +80,7 @@ ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
 {
     ngx_cflb_peer_data_t *pd = data;
 
+    ngx_addr_t           *addr;
     ngx_uint_t            failover;
     ngx_cflb_lb_t        *lb;
     ngx_cflb_endpoint_t  *ep;
@@ -102,34 +106,69 @@ ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
         pc->tries = 1;
     }
 
-    if (ep->no_port && pd->local_port) {
-        /* layer 4 port passthrough: the port the client connected to */
-        if (pd->sockaddr == NULL) {
-            pd->sockaddr = ngx_palloc(pd->d.pool, NGX_SOCKADDRLEN);
-            if (pd->sockaddr == NULL) {
-                return NGX_ERROR;
-            }
+    addr = ngx_cflb_endpoint_addr(ep);
+
+    if (ep->resolve || (ep->no_port && pd->local_port)) {
+        if (ngx_cflb_peer_copy(pd, ep, addr) != NGX_OK) {
+            return NGX_ERROR;
         }
 
-        ngx_memcpy(pd->sockaddr, ep->addr.sockaddr, ep->addr.socklen);
-        ngx_inet_set_port(pd->sockaddr, pd->local_port);
-
         pc->sockaddr = pd->sockaddr;
-        pc->socklen = ep->addr.socklen;
-        pc->name = &ep->address;
+        pc->socklen = addr->socklen;
+        pc->name = ep->resolve ? &pd->name : &ep->address;
 
     } else {
-        pc->sockaddr = ep->addr.sockaddr;
-        pc->socklen = ep->addr.socklen;
-        pc->name = &ep->addr.name;
+        pc->sockaddr = addr->sockaddr;
+        pc->socklen = addr->socklen;
+        pc->name = &addr->name;
     }
 
+    pd->d.addr = pc->name;
     pd->current_peer = ngx_cflb_commit(&pd->d, ep, failover);
     pd->current = ep;
 
     ngx_log_debug3(lb->conf->debug, pc->log, 0,
                    "cflb get peer, pool: \"%V\", endpoint: \"%V\" %V",
                    &ep->pool->name, &ep->name, pc->name);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The request's own copy of the address: with "resolve", the worker's
+ * list may change while the request lives ($upstream_addr is read at
+ * its end); with the client's port (no_port), the port is set.  addr is
+ * never NULL: the decision leaves out endpoints without an address.
+ */
+
+static ngx_int_t
+ngx_cflb_peer_copy(ngx_cflb_peer_data_t *pd, ngx_cflb_endpoint_t *ep,
+    ngx_addr_t *addr)
+{
+    if (pd->sockaddr == NULL) {
+        pd->sockaddr = ngx_palloc(pd->d.pool,
+                                  NGX_SOCKADDRLEN + NGX_SOCKADDR_STRLEN);
+        if (pd->sockaddr == NULL) {
+            return NGX_ERROR;
+        }
+
+        pd->name.data = (u_char *) pd->sockaddr + NGX_SOCKADDRLEN;
+    }
+
+    ngx_memcpy(pd->sockaddr, addr->sockaddr, addr->socklen);
+
+    if (ep->no_port && pd->local_port) {
+        /* layer 4 port passthrough: the port the client connected to */
+        ngx_inet_set_port(pd->sockaddr, pd->local_port);
+    }
+
+    if (ep->resolve == NULL) {
+        return NGX_OK;
+    }
+
+    pd->name.len = ngx_sock_ntop(pd->sockaddr, addr->socklen, pd->name.data,
+                                 NGX_SOCKADDR_STRLEN, 1);
 
     return NGX_OK;
 }

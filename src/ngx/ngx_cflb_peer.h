@@ -24,7 +24,9 @@ typedef struct {
     ngx_uint_t                current_peer;
     in_port_t                 local_port;    /* for no_port endpoints */
     uintptr_t                 tried;         /* d.tried's word */
-    struct sockaddr          *sockaddr;      /* with local_port, lazily */
+    struct sockaddr          *sockaddr;      /* with local_port, or with
+                                                resolve: a copy, lazily */
+    ngx_str_t                 name;          /* its text, after it */
 } ngx_cflb_peer_data_t;
 
 

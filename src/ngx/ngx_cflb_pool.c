@@ -12,6 +12,7 @@
 #include "ngx_cflb_pool.h"
 #include "ngx_cflb_location.h"
 #include "ngx_cflb_notify.h"
+#include "ngx_cflb_resolve.h"
 
 
 static char *ngx_cflb_pool_handler(ngx_conf_t *cf, ngx_command_t *dummy,
@@ -463,7 +464,7 @@ ngx_cflb_pool_coordinates(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
 
 /*
  * endpoint NAME ADDRESS[:PORT] [weight=W] [host=HOST] [max_fails=N]
- *     [fail_timeout=TIME] [disabled]
+ *     [fail_timeout=TIME] [disabled] [resolve]
  */
 
 static char *
@@ -531,6 +532,7 @@ ngx_cflb_pool_endpoint(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
 
     u.url = value[2];
     u.default_port = (in_port_t) ngx_cflb_default_port(pool->conf);
+    u.no_resolve = ep->resolve_set;
 
     if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
         if (u.err) {
@@ -542,6 +544,14 @@ ngx_cflb_pool_endpoint(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
         return NGX_CONF_ERROR;
     }
 
+    ep->no_port = u.no_port;
+
+    if (ep->resolve_set) {
+        /* looked up again at run time (ngx_cflb_resolve.c) */
+        return ngx_cflb_resolve_add(cf, ep, &u) == NGX_OK ? NGX_CONF_OK
+                                                           : NGX_CONF_ERROR;
+    }
+
     if (u.naddrs == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "endpoint \"%V\" address \"%V\" has no address",
@@ -549,9 +559,10 @@ ngx_cflb_pool_endpoint(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
         return NGX_CONF_ERROR;
     }
 
-    /* a hostname resolving to several addresses: the first one serves */
+    /* a hostname resolving to several addresses: each in turn */
     ep->addr = u.addrs[0];
-    ep->no_port = u.no_port;
+    ep->addrs = u.addrs;
+    ep->naddrs = u.naddrs;
 
     if (ep->no_port && ngx_cflb_default_port(pool->conf) == 0) {
         /* the port is the client's: show the address without one */
@@ -613,6 +624,11 @@ ngx_cflb_endpoint_param(ngx_conf_t *cf, ngx_cflb_endpoint_t *ep,
 
     if (ngx_strcmp(param->data, "disabled") == 0) {
         ep->disabled = 1;
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_strcmp(param->data, "resolve") == 0) {
+        ep->resolve_set = 1;
         return NGX_CONF_OK;
     }
 

@@ -19,6 +19,7 @@
 
 #include "ngx_cflb_health.h"
 #include "ngx_cflb_conn.h"
+#include "ngx_cflb_resolve.h"
 #include "cflb_http_resp.h"
 
 
@@ -95,10 +96,18 @@ ngx_cflb_probe_start(ngx_cflb_endpoint_t *ep, ngx_log_t *log,
     ngx_cflb_probe_done_pt done)
 {
     ngx_pool_t          *pool;
+    ngx_addr_t          *addr;
     ngx_cflb_probe_t    *p;
     ngx_cflb_monitor_t  *mon;
 
     mon = ep->pool->monitor;
+
+    /* the current address: with "resolve", this worker's, maybe none */
+    addr = ngx_cflb_endpoint_addr(ep);
+
+    if (addr == NULL) {
+        return NGX_DECLINED;
+    }
 
     pool = ngx_create_pool(NGX_CFLB_PROBE_BUF, log);
     if (pool == NULL) {
@@ -117,8 +126,8 @@ ngx_cflb_probe_start(ngx_cflb_endpoint_t *ep, ngx_log_t *log,
     p->pool = pool;
     p->log = log;
 
-    ngx_memcpy(p->sockaddr, ep->addr.sockaddr, ep->addr.socklen);
-    p->socklen = ep->addr.socklen;
+    ngx_memcpy(p->sockaddr, addr->sockaddr, addr->socklen);
+    p->socklen = addr->socklen;
 
     if (mon->port) {
         ngx_inet_set_port((struct sockaddr *) p->sockaddr,

@@ -17,6 +17,7 @@
 #include "ngx_cflb_notify.h"
 #include "ngx_cflb_runtime.h"
 #include "ngx_cflb_cluster.h"
+#include "ngx_cflb_resolve.h"
 
 
 static ngx_int_t ngx_cflb_each_worker(ngx_cycle_t *cycle, ngx_uint_t start);
@@ -110,7 +111,8 @@ ngx_cflb_init_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf)
 
     if (ngx_cflb_affinity_init_worker(ccf, cycle->log) != NGX_OK
         || ngx_cflb_notify_init_worker(cycle, ccf) != NGX_OK
-        || ngx_cflb_cluster_init_worker(cycle, ccf) != NGX_OK)
+        || ngx_cflb_cluster_init_worker(cycle, ccf) != NGX_OK
+        || ngx_cflb_resolve_init_worker(cycle, ccf) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -125,6 +127,7 @@ ngx_cflb_exit_worker(ngx_cycle_t *cycle, ngx_cflb_conf_t *ccf)
     ngx_cflb_affinity_exit_worker(ccf);
     ngx_cflb_notify_exit_worker(ccf);
     ngx_cflb_cluster_exit_worker(ccf);
+    ngx_cflb_resolve_exit_worker(ccf);
     ngx_cflb_runtime_exit_worker(ccf);
     ngx_cflb_zone_detach(ccf);
 }

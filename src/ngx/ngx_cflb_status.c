@@ -19,6 +19,7 @@
 #include "ngx_cflb_state.h"
 #include "ngx_cflb_dns_zone.h"
 #include "ngx_cflb_cluster.h"
+#include "ngx_cflb_resolve.h"
 
 
 static u_char *ngx_cflb_status_doc(u_char *p, ngx_cflb_conf_t *ccf);
@@ -356,6 +357,7 @@ ngx_cflb_status_endpoint(u_char *p, ngx_cflb_pool_t *pool,
     p = ngx_cflb_json_str(p, &ep->name);
     p = ngx_sprintf(p, ",\"address\":");
     p = ngx_cflb_json_str(p, &ep->addr.name);
+    p = ngx_cflb_resolve_json(p, ep);
     p = ngx_sprintf(p, ",\"weight\":");
     p = ngx_cflb_json_weight(p, ep->weight);
     p = ngx_sprintf(p, ",\"enabled\":%s,",
@@ -511,7 +513,8 @@ ngx_cflb_status_size(ngx_cflb_conf_t *ccf)
 
         for (j = 0; j < pools[i]->endpoints.nelts; j++) {
             size += NGX_CFLB_STATUS_OBJ + 6 * ep[j].name.len
-                    + 6 * ep[j].addr.name.len;
+                    + 6 * ep[j].addr.name.len
+                    + ngx_cflb_resolve_json_size(&ep[j]);
         }
     }
 

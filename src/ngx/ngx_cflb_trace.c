@@ -54,7 +54,7 @@ static const ngx_str_t  ngx_cflb_skip_words[] = {
     ngx_null_string, ngx_string(":disabled"), ngx_string(":critical"),
     ngx_string(":shed"), ngx_string(":exhausted"), ngx_string(":weight0"),
     ngx_string(":unhealthy"), ngx_string(":tried"), ngx_string(":draining"),
-    ngx_string(":failing")
+    ngx_string(":failing"), ngx_string(":dns")
 };
 
 /* by NGX_CFLB_HOW_* (NGX_CFLB_HOW_STEERING is the policy's name) */
@@ -141,8 +141,8 @@ ngx_cflb_variable(ngx_cflb_conf_t *ccf, ngx_cflb_decision_t *d,
         s = &ep->name;
         break;
 
-    default: /* NGX_CFLB_VAR_ENDPOINT_ADDR */
-        s = &ep->addr.name;
+    default: /* NGX_CFLB_VAR_ENDPOINT_ADDR: the one connected to */
+        s = d->addr ? d->addr : &ep->addr.name;
         break;
     }
 

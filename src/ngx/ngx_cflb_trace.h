@@ -23,7 +23,8 @@ enum {
     NGX_CFLB_SKIP_UNHEALTHY,       /* endpoint: its monitor says down */
     NGX_CFLB_SKIP_TRIED,           /* endpoint: failed this request */
     NGX_CFLB_SKIP_DRAINING,        /* endpoint: disabled, drain running */
-    NGX_CFLB_SKIP_FAILING          /* endpoint: passive health, failing */
+    NGX_CFLB_SKIP_FAILING,         /* endpoint: passive health, failing */
+    NGX_CFLB_SKIP_DNS              /* endpoint: resolve, no address now */
 };
 
 /* $cflb_trace: how the pool or endpoint was chosen */
