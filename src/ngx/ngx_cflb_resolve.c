@@ -32,9 +32,9 @@ static void ngx_cflb_resolve_failed(ngx_cflb_resolve_t *res,
 ngx_int_t
 ngx_cflb_resolve_add(ngx_conf_t *cf, ngx_cflb_endpoint_t *ep, ngx_url_t *u)
 {
-    ngx_uint_t            i, n;
-    ngx_cflb_conf_t      *ccf;
-    ngx_cflb_resolve_t   *res, **rp;
+    ngx_uint_t           i, n;
+    ngx_cflb_conf_t     *ccf;
+    ngx_cflb_resolve_t  *res, **rp;
 
     if (u->family == AF_UNIX || u->naddrs > 0
         || ngx_inet_addr(u->host.data, u->host.len) != INADDR_NONE)
@@ -334,16 +334,16 @@ ngx_cflb_resolve_handler(ngx_resolver_ctx_t *ctx)
 {
     ngx_cflb_resolve_t *res = ctx->data;
 
-    time_t       now, ttl;
-    ngx_int_t    state;
-    ngx_uint_t   i, n;
+    time_t      now, ttl;
+    ngx_int_t   state;
+    ngx_uint_t  i, n;
 
     res->ctx = NULL;
     state = ctx->state;
 
     if (state != NGX_OK || ctx->naddrs == 0) {
         ngx_resolve_name_done(ctx);
-        ngx_cflb_resolve_failed(res, state ? state : NGX_RESOLVE_NXDOMAIN);
+        ngx_cflb_resolve_failed(res, state);
         return;
     }
 
@@ -379,8 +379,9 @@ ngx_cflb_resolve_handler(ngx_resolver_ctx_t *ctx)
 
 
 /*
- * A lookup that failed: the addresses stay until they expire, then the
- * endpoint has none.  Logged once as it starts failing, once as it
+ * A lookup that failed (state: the resolver's, NGX_OK for an answer
+ * without addresses, NGX_ERROR when none could start): the addresses
+ * stay until they expire, then the endpoint has none.  Logged once as it starts failing, once as it
  * loses its addresses.
  */
 
@@ -400,7 +401,8 @@ ngx_cflb_resolve_failed(ngx_cflb_resolve_t *res, ngx_int_t state)
                       "cflb: endpoint \"%V\" of pool \"%V\": \"%V\" could "
                       "not be resolved (%i: %s), %s", &res->ep->name,
                       &res->ep->pool->name, &res->host, state,
-                      state > 0 ? ngx_resolver_strerror(state) : "error",
+                      state > 0 ? ngx_resolver_strerror(state)
+                                : (state == NGX_OK ? "no address" : "error"),
                       res->naddrs ? "its addresses are kept until they "
                                     "expire"
                                   : "it has no address now");
