@@ -15,11 +15,13 @@ use lib 't/lib';
 use Test::Nginx::Socket;
 use Test::Nginx::Util qw(add_block_preprocessor);
 use Cflb;
+use CflbDns;
 use Cwd qw(abs_path);
 use File::Temp qw(tempdir);
 use Time::HiRes qw(time sleep);
 
 Cflb::stream_blocks();
+CflbDns::blocks();
 
 repeat_each(1);
 workers(2);
@@ -496,3 +498,56 @@ sub { $Cflb::note{shares} }
 --- must_die
 --- error_log eval
 qr/\[emerg\] .*no resolver defined to resolve "origin\.cflb\.test" of endpoint "e" in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 15: a reload: the old workers leave at once (their lookups are cancelable), the new ones look the name up, the endpoint keeps its counters
+--- records
+origin.cflb.test A 1 127.0.0.1
+--- http_config eval
+$::Http . q{
+    cflb_pool p { endpoint e origin.cflb.test:1990 resolve; }
+    cflb_lb www { pools p; }
+}
+--- config eval: $::Config
+--- init
+main::wait_answer('127.0.0.1', 15);
+my $before = Cflb::endpoint('p/e')->{requests};
+my %old = map { $_ => 1 } Cflb::worker_pids();
+Cflb::reload_with('resolve;', 'resolve weight=1;', 2);
+my $gone = Cflb::wait_until(sub { !grep { kill 0, $_ } keys %old }, 10);
+main::records("origin.cflb.test A 1 127.0.0.2\n");
+main::wait_answer('127.0.0.2', 15);
+my $after = Cflb::endpoint('p/e')->{requests};
+$Cflb::note{out} = "old workers gone: " . ($gone ? "yes" : "no") . "\n"
+    . "counters kept: " . ($after > $before && $before >= 10 ? "yes" : "no")
+    . "\n";
+--- request
+GET /status
+--- response_body_filters eval
+sub { $Cflb::note{out} }
+--- response_body
+old workers gone: yes
+counters kept: yes
+--- no_error_log
+[error]
+
+
+
+=== TEST 16: DNS-only: resolve is accepted without a resolver (a warning), the name answered as a CNAME to it
+--- dns_config
+    cflb_zone dns 1m;
+    cflb_dns_zone example.com {
+        soa ns1.example.com. hostmaster.example.com. refresh=3600
+            retry=600 expire=604800 minimum=30;
+        ns ns1.example.com. ns2.example.com.;
+    }
+    cflb_pool origin { endpoint o origin.cflb.test:80 resolve; }
+    cflb_lb www { hostname www.example.com; pools origin; }
+--- dns_test
+CflbDns::q('www.example.com', 'A')
+--- dns_answers
+NOERROR qr aa
+ANSWER www.example.com. 30 IN CNAME origin.cflb.test.
+--- error_log eval
+qr/\[warn\] .*no resolver defined to resolve "origin\.cflb\.test" of endpoint "o" in \S+nginx\.conf:\d+, it is resolved at load only/

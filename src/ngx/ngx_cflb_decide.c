@@ -487,7 +487,7 @@ ngx_cflb_endpoint_usable(void *ctx, unsigned i)
     return !ep->disabled
            && ep->weight > 0
            && !ngx_cflb_tried(d, d->entry->base + i)
-           && ngx_cflb_endpoint_resolved(ep)
+           && (ngx_cflb_endpoint_resolved(ep) || d->mode == CFLB_MODE_DNS)
            && (d->fallback || (ngx_cflb_endpoint_healthy(ep)
                                && !ngx_cflb_endpoint_failing(ep)));
 }
@@ -523,7 +523,8 @@ ngx_cflb_endpoint_skip(ngx_cflb_decision_t *d, ngx_uint_t i)
         return NGX_CFLB_SKIP_TRIED;
     }
 
-    if (!ngx_cflb_endpoint_resolved(ep)) {
+    /* DNS-only answers the name itself (a CNAME): it needs no address */
+    if (!ngx_cflb_endpoint_resolved(ep) && d->mode != CFLB_MODE_DNS) {
         return NGX_CFLB_SKIP_DNS;
     }
 

@@ -381,8 +381,8 @@ ngx_cflb_resolve_handler(ngx_resolver_ctx_t *ctx)
 /*
  * A lookup that failed (state: the resolver's, NGX_OK for an answer
  * without addresses, NGX_ERROR when none could start): the addresses
- * stay until they expire, then the endpoint has none.  Logged once as it starts failing, once as it
- * loses its addresses.
+ * stay until they expire, then the endpoint has none.  Logged once as
+ * it starts failing, once as it loses its addresses.
  */
 
 static void
