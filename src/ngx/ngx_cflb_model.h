@@ -164,6 +164,8 @@ typedef struct {
     unsigned                  conf_disabled:1;
     unsigned                  no_port:1;     /* stream: client's port */
     unsigned                  resolve_set:1; /* "resolve", parsing */
+    unsigned                  direct:1;      /* addr, as it is, is the
+                                                one to connect to */
 } ngx_cflb_endpoint_t;
 
 

@@ -22,8 +22,8 @@ static ngx_int_t ngx_cflb_set_session(ngx_peer_connection_t *pc,
     void *data);
 static void ngx_cflb_save_session(ngx_peer_connection_t *pc, void *data);
 #endif
-static ngx_int_t ngx_cflb_peer_copy(ngx_cflb_peer_data_t *pd,
-    ngx_cflb_endpoint_t *ep, ngx_addr_t *addr);
+static ngx_int_t ngx_cflb_peer_addr(ngx_cflb_peer_data_t *pd,
+    ngx_peer_connection_t *pc, ngx_cflb_endpoint_t *ep);
 
 
 ngx_int_t
@@ -80,7 +80,6 @@ ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
 {
     ngx_cflb_peer_data_t *pd = data;
 
-    ngx_addr_t           *addr;
     ngx_uint_t            failover;
     ngx_cflb_lb_t        *lb;
     ngx_cflb_endpoint_t  *ep;
@@ -106,24 +105,15 @@ ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
         pc->tries = 1;
     }
 
-    addr = ngx_cflb_endpoint_addr(ep);
+    if (ep->direct) {
+        pc->sockaddr = ep->addr.sockaddr;
+        pc->socklen = ep->addr.socklen;
+        pc->name = &ep->addr.name;
 
-    if (ep->resolve || (ep->no_port && pd->local_port)) {
-        if (ngx_cflb_peer_copy(pd, ep, addr) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        pc->sockaddr = pd->sockaddr;
-        pc->socklen = addr->socklen;
-        pc->name = ep->resolve ? &pd->name : &ep->address;
-
-    } else {
-        pc->sockaddr = addr->sockaddr;
-        pc->socklen = addr->socklen;
-        pc->name = &addr->name;
+    } else if (ngx_cflb_peer_addr(pd, pc, ep) != NGX_OK) {
+        return NGX_ERROR;
     }
 
-    pd->d.addr = pc->name;
     pd->current_peer = ngx_cflb_commit(&pd->d, ep, failover);
     pd->current = ep;
 
@@ -136,16 +126,34 @@ ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
 
 
 /*
- * The request's own copy of the address: with "resolve", the worker's
- * list may change while the request lives ($upstream_addr is read at
- * its end); with the client's port (no_port), the port is set.  addr is
- * never NULL: the decision leaves out endpoints without an address.
+ * The address of an endpoint that is not "direct": the next of several,
+ * with the client's port (no_port), or with "resolve" a copy of this
+ * worker's current one, which the request keeps as its own: the list
+ * may change while the request lives ($upstream_addr is read at its
+ * end).  The decision leaves out endpoints without an address.
  */
 
 static ngx_int_t
-ngx_cflb_peer_copy(ngx_cflb_peer_data_t *pd, ngx_cflb_endpoint_t *ep,
-    ngx_addr_t *addr)
+ngx_cflb_peer_addr(ngx_cflb_peer_data_t *pd, ngx_peer_connection_t *pc,
+    ngx_cflb_endpoint_t *ep)
 {
+    ngx_addr_t  *addr;
+
+    addr = ngx_cflb_endpoint_addr(ep);
+
+    if (addr == NULL) {
+        return NGX_ERROR;
+    }
+
+    pc->socklen = addr->socklen;
+
+    if (ep->resolve == NULL && !(ep->no_port && pd->local_port)) {
+        pc->sockaddr = addr->sockaddr;
+        pc->name = &addr->name;
+        pd->d.addr = pc->name;
+        return NGX_OK;
+    }
+
     if (pd->sockaddr == NULL) {
         pd->sockaddr = ngx_palloc(pd->d.pool,
                                   NGX_SOCKADDRLEN + NGX_SOCKADDR_STRLEN);
@@ -157,6 +165,7 @@ ngx_cflb_peer_copy(ngx_cflb_peer_data_t *pd, ngx_cflb_endpoint_t *ep,
     }
 
     ngx_memcpy(pd->sockaddr, addr->sockaddr, addr->socklen);
+    pc->sockaddr = pd->sockaddr;
 
     if (ep->no_port && pd->local_port) {
         /* layer 4 port passthrough: the port the client connected to */
@@ -164,11 +173,15 @@ ngx_cflb_peer_copy(ngx_cflb_peer_data_t *pd, ngx_cflb_endpoint_t *ep,
     }
 
     if (ep->resolve == NULL) {
-        return NGX_OK;
+        pc->name = &ep->address;
+
+    } else {
+        pd->name.len = ngx_sock_ntop(pd->sockaddr, addr->socklen,
+                                     pd->name.data, NGX_SOCKADDR_STRLEN, 1);
+        pc->name = &pd->name;
     }
 
-    pd->name.len = ngx_sock_ntop(pd->sockaddr, addr->socklen, pd->name.data,
-                                 NGX_SOCKADDR_STRLEN, 1);
+    pd->d.addr = pc->name;
 
     return NGX_OK;
 }

@@ -567,6 +567,10 @@ ngx_cflb_pool_endpoint(ngx_conf_t *cf, ngx_cflb_pool_t *pool)
     if (ep->no_port && ngx_cflb_default_port(pool->conf) == 0) {
         /* the port is the client's: show the address without one */
         ep->addr.name = value[2];
+
+    } else {
+        /* the peer's fast path: one test */
+        ep->direct = (ep->naddrs == 1);
     }
 
     return NGX_CONF_OK;

@@ -142,7 +142,7 @@ ngx_cflb_variable(ngx_cflb_conf_t *ccf, ngx_cflb_decision_t *d,
         break;
 
     default: /* NGX_CFLB_VAR_ENDPOINT_ADDR: the one connected to */
-        s = d->addr ? d->addr : &ep->addr.name;
+        s = (!ep->direct && d->addr) ? d->addr : &ep->addr.name;
         break;
     }
 
