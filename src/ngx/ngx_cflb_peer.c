@@ -137,6 +137,7 @@ static ngx_int_t
 ngx_cflb_peer_addr(ngx_cflb_peer_data_t *pd, ngx_peer_connection_t *pc,
     ngx_cflb_endpoint_t *ep)
 {
+    ngx_str_t   *name;
     ngx_addr_t  *addr;
 
     addr = ngx_cflb_endpoint_addr(ep);
@@ -154,15 +155,16 @@ ngx_cflb_peer_addr(ngx_cflb_peer_data_t *pd, ngx_peer_connection_t *pc,
         return NGX_OK;
     }
 
+    /* the sockaddr, then its text (the peer data stays as small) */
     if (pd->sockaddr == NULL) {
-        pd->sockaddr = ngx_palloc(pd->d.pool,
-                                  NGX_SOCKADDRLEN + NGX_SOCKADDR_STRLEN);
+        pd->sockaddr = ngx_palloc(pd->d.pool, NGX_SOCKADDRLEN
+                                  + sizeof(ngx_str_t) + NGX_SOCKADDR_STRLEN);
         if (pd->sockaddr == NULL) {
             return NGX_ERROR;
         }
-
-        pd->name.data = (u_char *) pd->sockaddr + NGX_SOCKADDRLEN;
     }
+
+    name = (ngx_str_t *) ((u_char *) pd->sockaddr + NGX_SOCKADDRLEN);
 
     ngx_memcpy(pd->sockaddr, addr->sockaddr, addr->socklen);
     pc->sockaddr = pd->sockaddr;
@@ -176,9 +178,10 @@ ngx_cflb_peer_addr(ngx_cflb_peer_data_t *pd, ngx_peer_connection_t *pc,
         pc->name = &ep->address;
 
     } else {
-        pd->name.len = ngx_sock_ntop(pd->sockaddr, addr->socklen,
-                                     pd->name.data, NGX_SOCKADDR_STRLEN, 1);
-        pc->name = &pd->name;
+        name->data = (u_char *) name + sizeof(ngx_str_t);
+        name->len = ngx_sock_ntop(pd->sockaddr, addr->socklen, name->data,
+                                  NGX_SOCKADDR_STRLEN, 1);
+        pc->name = name;
     }
 
     pd->d.addr = pc->name;

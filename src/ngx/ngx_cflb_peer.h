@@ -25,8 +25,8 @@ typedef struct {
     in_port_t                 local_port;    /* for no_port endpoints */
     uintptr_t                 tried;         /* d.tried's word */
     struct sockaddr          *sockaddr;      /* with local_port, or with
-                                                resolve: a copy, lazily */
-    ngx_str_t                 name;          /* its text, after it */
+                                                resolve: a copy, lazily,
+                                                its text after it */
 } ngx_cflb_peer_data_t;
 
 
