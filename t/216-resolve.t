@@ -551,3 +551,29 @@ NOERROR qr aa
 ANSWER www.example.com. 30 IN CNAME origin.cflb.test.
 --- error_log eval
 qr/\[warn\] .*no resolver defined to resolve "origin\.cflb\.test" of endpoint "o" in \S+nginx\.conf:\d+, it is resolved at load only/
+
+
+
+=== TEST 17: stream{}: resolve without a port: the address looked up, the port the client connected to
+--- records
+origin.cflb.test A 1 127.0.0.2
+--- stream_config
+    resolver 127.0.0.1:1955 valid=1s ipv6=off;
+    server { listen 127.0.0.2:1985; return "$server_addr:$server_port\n"; }
+    cflb_zone cflb 1m;
+    cflb_pool s { endpoint e origin.cflb.test resolve; }
+    cflb_lb tcp { pools s; }
+--- stream_server_config
+    proxy_pass tcp;
+--- init
+Cflb::wait_until(sub { Cflb::tcp_tally(1985, 1)->{'127.0.0.2:1985'} }, 15)
+    or die "the address did not serve in 15 s\n";
+$Cflb::note{out} = join '', map { "$_\n" }
+                        sort keys %{ Cflb::tcp_tally(1985, 20) };
+--- stream_request
+--- response_body_filters eval
+sub { $Cflb::note{out} }
+--- response_body
+127.0.0.2:1985
+--- no_error_log
+[error]
