@@ -516,6 +516,9 @@ ngx_stream_cflb_dns_udp_answer(ngx_stream_cflb_dns_udp_t *u,
         return 0;
     }
 
+    /* cf.edge.server_port: the listening socket's, wildcard or not */
+    u->worker->ctx.local = ls->sockaddr;
+
     len = ngx_stream_cflb_dns_answer(&u->worker->ctx, u->dscf, u->buf[i],
                                      u->in[i].msg_len, u->buf[i],
                                      NGX_STREAM_CFLB_DNS_BUF,
@@ -653,6 +656,7 @@ ngx_stream_cflb_dns_handler(ngx_stream_session_t *s)
     }
 
     ss->dscf = dscf;
+    ss->q.local = c->listening->sockaddr;
     ngx_stream_set_ctx(s, ss, ngx_stream_cflb_module);
 
     if (c->type == SOCK_DGRAM) {

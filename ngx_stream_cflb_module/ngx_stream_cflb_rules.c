@@ -1,11 +1,15 @@
 
 /*
- * Custom rules in stream{}: beyond the product, which has no rules at
- * layer 4.  The fields that mean something for a TCP connection or a UDP
- * session are the common ones (ip.src and its location, the load
- * balancer's name and region, the port the client connected to); the
- * rules run in init_peer, once per session, with the cache on the stack.
- * No fixed response: refused when the configuration is read.
+ * Custom rules in stream{}.  For a TCP connection or a UDP session, the
+ * fields that mean something there are the common ones (ip.src and its
+ * location, the load balancer's name and region, the port the client
+ * connected to): beyond the product, which has no rules at layer 4.
+ * For a DNS query (a load balancer with a hostname), the product's
+ * unproxied fields too: dns.qry.*, dns.rr.opt.client*, and ip.src is
+ * the client subnet's address when the query has one, else the
+ * resolver's.  The rules run once per session (init_peer) or per query
+ * (the DNS answer), with the cache on the stack.  No fixed response:
+ * refused when the configuration is read.
  */
 
 #include <ngx_config.h>
@@ -13,32 +17,55 @@
 #include <ngx_stream.h>
 
 #include "ngx_stream_cflb.h"
+#include "ngx_stream_cflb_dns.h"
 #include "ngx_cflb_conf.h"
 
 
+/* the common fields first: those a proxied load balancer may name */
 static const cflb_rules_field_t  ngx_stream_cflb_fields[] = {
-    NGX_CFLB_COMMON_FIELDS
+    NGX_CFLB_COMMON_FIELDS,
+    NGX_CFLB_DNS_FIELDS
 };
 
 #define NGX_STREAM_CFLB_NFIELDS                                               \
     (sizeof(ngx_stream_cflb_fields) / sizeof(cflb_rules_field_t))
 
 
-static int ngx_stream_cflb_get(void *ctx, unsigned id, cflb_rules_value_t *v);
-
-
 /* the session and what the callbacks fetch from it */
 typedef struct {
-    ngx_cflb_rules_req_t      rq;            /* must be first */
-    ngx_connection_t         *c;
+    ngx_cflb_rules_req_t          rq;        /* must be first */
+    ngx_connection_t             *c;
 } ngx_stream_cflb_rules_ctx_t;
+
+/* a DNS query, and the name it asks for as text once made */
+typedef struct {
+    ngx_cflb_rules_req_t          rq;        /* must be first */
+    ngx_stream_cflb_dns_ctx_t    *dns;
+    ngx_str_t                     name;      /* dns.qry.name */
+} ngx_stream_cflb_dns_rules_ctx_t;
+
+
+static int ngx_stream_cflb_get(void *ctx, unsigned id, cflb_rules_value_t *v);
+static int ngx_stream_cflb_dns_get(void *ctx, unsigned id,
+    cflb_rules_value_t *v);
+static int ngx_stream_cflb_dns_name(ngx_stream_cflb_dns_rules_ctx_t *dc,
+    cflb_rules_value_t *v);
+
 
 
 ngx_cflb_rule_conf_t *
 ngx_stream_cflb_rule_conf(ngx_conf_t *cf)
 {
-    return ngx_cflb_rule_conf(cf, ngx_stream_cflb_fields,
-                              NGX_STREAM_CFLB_NFIELDS, 0);
+    ngx_cflb_rule_conf_t  *rc;
+
+    rc = ngx_cflb_rule_conf(cf, ngx_stream_cflb_fields,
+                            NGX_STREAM_CFLB_NFIELDS, 0);
+
+    if (rc) {
+        rc->nproxied = NGX_CFLB_FIELD_OWN;
+    }
+
+    return rc;
 }
 
 
@@ -87,6 +114,11 @@ ngx_stream_cflb_get(void *ctx, unsigned id, cflb_rules_value_t *v)
 {
     ngx_stream_cflb_rules_ctx_t *sc = ctx;
 
+    if (id >= NGX_CFLB_FIELD_OWN) {
+        /* a DNS load balancer's rule, run for a proxied session */
+        return CFLB_DECLINED;
+    }
+
     if (id == NGX_CFLB_FIELD_PORT) {
         /* a wildcard listen knows its address only once asked */
         if (ngx_connection_local_sockaddr(sc->c, NULL, 0) != NGX_OK) {
@@ -97,4 +129,148 @@ ngx_stream_cflb_get(void *ctx, unsigned id, cflb_rules_value_t *v)
     }
 
     return ngx_cflb_rules_common(&sc->rq, id, v);
+}
+
+
+ngx_int_t
+ngx_stream_cflb_dns_rules(ngx_stream_cflb_dns_ctx_t *ctx,
+    ngx_cflb_decision_t *d, ngx_cflb_lb_t *lb, ngx_log_t *log)
+{
+    cflb_allocator_t                 a;
+    cflb_rules_input_t               in;
+    ngx_cflb_rules_outcome_t         out;
+    ngx_stream_cflb_dns_rules_ctx_t  dc;
+    cflb_rules_slot_t                slots[NGX_STREAM_CFLB_NFIELDS];
+
+    dc.rq.lb = lb;
+    dc.rq.client = ctx->client;
+    dc.rq.local = ctx->local;
+    dc.rq.located = 0;
+    dc.dns = ctx;
+    dc.name.len = 0;
+
+    cflb_rules_input_init(&in, slots, lb->rules->nslots, NULL, 0);
+
+    /* what functions make, the view, lives until the next query */
+    ngx_cflb_allocator(&a, ctx->qpool);
+
+    in.get = ngx_stream_cflb_dns_get;
+    in.ctx = &dc;
+    in.pool = &a;
+
+    ngx_memzero(&out, sizeof(ngx_cflb_rules_outcome_t));
+
+    if (ngx_cflb_rules_run(lb, &in, ctx->qpool, d->trace, log, &out)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_cflb_rules_apply(d, &out);
+
+    return NGX_OK;
+}
+
+
+static int
+ngx_stream_cflb_dns_get(void *ctx, unsigned id, cflb_rules_value_t *v)
+{
+    ngx_stream_cflb_dns_rules_ctx_t *dc = ctx;
+
+    u_char                     *p;
+    ngx_stream_cflb_dns_ctx_t  *dns;
+
+    dns = dc->dns;
+
+    if (dns->client != dns->resolver
+        && (id == NGX_CFLB_FIELD_IP_SRC || id == NGX_CFLB_FIELD_COUNTRY
+            || id == NGX_CFLB_FIELD_ASNUM || id == NGX_CFLB_FIELD_DNS_ECS_ADDR))
+    {
+        /* the answer may depend on the subnet: the ECS echo says so */
+        dns->scope = dns->ecs_source;
+    }
+
+    switch (id) {
+
+    case NGX_CFLB_FIELD_DNS_TYPE:
+        v->u.i = dns->qtype;
+        return CFLB_OK;
+
+    case NGX_CFLB_FIELD_DNS_NAME:
+    case NGX_CFLB_FIELD_DNS_NAME_LEN:
+        if (ngx_stream_cflb_dns_name(dc, v) != CFLB_OK) {
+            return CFLB_ERROR;
+        }
+
+        if (id == NGX_CFLB_FIELD_DNS_NAME_LEN) {
+            v->u.i = (int64_t) dc->name.len;
+        }
+
+        return CFLB_OK;
+
+    case NGX_CFLB_FIELD_DNS_QU:
+        /* a response (QR set) is dropped before any rule runs */
+        v->u.i = 1;
+        return CFLB_OK;
+
+    case NGX_CFLB_FIELD_DNS_ECS:
+        /* a source prefix of 0 sends no address (RFC 7871 7.1.2) */
+        v->u.i = (dns->client != dns->resolver);
+        return CFLB_OK;
+
+    case NGX_CFLB_FIELD_DNS_ECS_ADDR:
+        if (dns->client == dns->resolver) {
+            return CFLB_DECLINED;
+        }
+
+        p = ngx_pnalloc(dns->qpool, NGX_INET6_ADDRSTRLEN);
+        if (p == NULL) {
+            return CFLB_ERROR;
+        }
+
+        v->u.s.data = p;
+        v->u.s.len = ngx_sock_ntop(dns->client, sizeof(ngx_sockaddr_t), p,
+                                   NGX_INET6_ADDRSTRLEN, 0);
+        return CFLB_OK;
+
+    default:
+        return ngx_cflb_rules_common(&dc->rq, id, v);
+    }
+}
+
+
+/*
+ * dns.qry.name: the name the query asks for (a CNAME's target answered
+ * after it keeps it), as text, lower case, with the final dot
+ * ("www.example.com."), as the product writes it; made once.
+ */
+
+static int
+ngx_stream_cflb_dns_name(ngx_stream_cflb_dns_rules_ctx_t *dc,
+    cflb_rules_value_t *v)
+{
+    u_char        *p;
+    const u_char  *qname;
+
+    if (dc->name.len == 0) {
+        p = ngx_pnalloc(dc->dns->qpool, CFLB_DNS_NAME_TEXT_MAX);
+        if (p == NULL) {
+            return CFLB_ERROR;
+        }
+
+        qname = dc->dns->qname;
+
+        dc->name.data = p;
+        dc->name.len = cflb_dns_name_to_text(qname, cflb_dns_name_len(qname),
+                                             p, CFLB_DNS_NAME_TEXT_MAX,
+                                             CFLB_DNS_TEXT_LOWER);
+        if (dc->name.len == 0) {
+            return CFLB_ERROR;
+        }
+    }
+
+    v->u.s.data = dc->name.data;
+    v->u.s.len = dc->name.len;
+
+    return CFLB_OK;
 }
