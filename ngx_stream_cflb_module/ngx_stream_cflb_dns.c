@@ -185,7 +185,6 @@ ngx_stream_cflb_dns_answer(ngx_stream_cflb_dns_ctx_t *ctx,
     }
 
     ctx->qtype = q.qtype;
-    ctx->qname = q.qname;
     ngx_stream_cflb_dns_subnet(ctx, &q, client);
 
     limit = ngx_min(cflb_dns_limit(&q, dscf->edns_size, tcp), size);
@@ -264,6 +263,7 @@ ngx_stream_cflb_dns_records(ngx_stream_cflb_dns_ctx_t *ctx,
     if (exact && dn->lb && (!apex || q->qtype == CFLB_DNS_TYPE_ANY)) {
 
         if (dn->lb->dns->enabled) {
+            ctx->qname = q->qname;
             answers = ngx_stream_cflb_dns_lb(ctx, w, &ctx->d, dn->lb, NULL,
                                              0, log);
 

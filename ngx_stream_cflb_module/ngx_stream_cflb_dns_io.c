@@ -451,6 +451,9 @@ ngx_stream_cflb_dns_udp_read(ngx_event_t *rev)
 
     rev->ready = 0;
 
+    /* cf.edge.server_port: the listening socket's, wildcard or not */
+    u->worker->ctx.local = ls->sockaddr;
+
     for (round = 0; round < NGX_STREAM_CFLB_DNS_ROUNDS; round++) {
 
         n = recvmmsg(lc->fd, u->in, NGX_STREAM_CFLB_DNS_BATCH, MSG_DONTWAIT,
@@ -515,9 +518,6 @@ ngx_stream_cflb_dns_udp_answer(ngx_stream_cflb_dns_udp_t *u,
         (void) ngx_atomic_fetch_add(&u->dscf->ccf->sh->dns->dropped, 1);
         return 0;
     }
-
-    /* cf.edge.server_port: the listening socket's, wildcard or not */
-    u->worker->ctx.local = ls->sockaddr;
 
     len = ngx_stream_cflb_dns_answer(&u->worker->ctx, u->dscf, u->buf[i],
                                      u->in[i].msg_len, u->buf[i],

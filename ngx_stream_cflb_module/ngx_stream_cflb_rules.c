@@ -50,6 +50,8 @@ static int ngx_stream_cflb_dns_get(void *ctx, unsigned id,
     cflb_rules_value_t *v);
 static int ngx_stream_cflb_dns_name(ngx_stream_cflb_dns_rules_ctx_t *dc,
     cflb_rules_value_t *v);
+static int ngx_stream_cflb_dns_subnet(ngx_stream_cflb_dns_ctx_t *dns,
+    cflb_rules_value_t *v);
 
 
 
@@ -177,14 +179,14 @@ ngx_stream_cflb_dns_get(void *ctx, unsigned id, cflb_rules_value_t *v)
 {
     ngx_stream_cflb_dns_rules_ctx_t *dc = ctx;
 
-    u_char                     *p;
     ngx_stream_cflb_dns_ctx_t  *dns;
 
     dns = dc->dns;
 
     if (dns->client != dns->resolver
         && (id == NGX_CFLB_FIELD_IP_SRC || id == NGX_CFLB_FIELD_COUNTRY
-            || id == NGX_CFLB_FIELD_ASNUM || id == NGX_CFLB_FIELD_DNS_ECS_ADDR))
+            || id == NGX_CFLB_FIELD_ASNUM
+            || id == NGX_CFLB_FIELD_DNS_ECS_ADDR))
     {
         /* the answer may depend on the subnet: the ECS echo says so */
         dns->scope = dns->ecs_source;
@@ -223,15 +225,7 @@ ngx_stream_cflb_dns_get(void *ctx, unsigned id, cflb_rules_value_t *v)
             return CFLB_DECLINED;
         }
 
-        p = ngx_pnalloc(dns->qpool, NGX_INET6_ADDRSTRLEN);
-        if (p == NULL) {
-            return CFLB_ERROR;
-        }
-
-        v->u.s.data = p;
-        v->u.s.len = ngx_sock_ntop(dns->client, sizeof(ngx_sockaddr_t), p,
-                                   NGX_INET6_ADDRSTRLEN, 0);
-        return CFLB_OK;
+        return ngx_stream_cflb_dns_subnet(dns, v);
 
     default:
         return ngx_cflb_rules_common(&dc->rq, id, v);
@@ -240,37 +234,124 @@ ngx_stream_cflb_dns_get(void *ctx, unsigned id, cflb_rules_value_t *v)
 
 
 /*
- * dns.qry.name: the name the query asks for (a CNAME's target answered
- * after it keeps it), as text, lower case, with the final dot
- * ("www.example.com."), as the product writes it; made once.
+ * dns.qry.name: the name the query asks for (the rules of a CNAME's
+ * target, answered after it, see it too), as text, lower case, with the
+ * final dot ("www.example.com."), as the product writes it; made once.
+ * Names of printable bytes other than "." and "\" are copied here; the
+ * others go to the codec, which escapes what needs it.
  */
 
 static int
 ngx_stream_cflb_dns_name(ngx_stream_cflb_dns_rules_ctx_t *dc,
     cflb_rules_value_t *v)
 {
-    u_char        *p;
-    const u_char  *qname;
+    u_char        *p, c;
+    ngx_uint_t     i, n;
+    const u_char  *qname, *label;
 
-    if (dc->name.len == 0) {
-        p = ngx_pnalloc(dc->dns->qpool, CFLB_DNS_NAME_TEXT_MAX);
-        if (p == NULL) {
-            return CFLB_ERROR;
-        }
-
-        qname = dc->dns->qname;
-
-        dc->name.data = p;
-        dc->name.len = cflb_dns_name_to_text(qname, cflb_dns_name_len(qname),
-                                             p, CFLB_DNS_NAME_TEXT_MAX,
-                                             CFLB_DNS_TEXT_LOWER);
-        if (dc->name.len == 0) {
-            return CFLB_ERROR;
-        }
+    if (dc->name.len) {
+        goto done;
     }
+
+    p = ngx_pnalloc(dc->dns->qpool, CFLB_DNS_NAME_TEXT_MAX);
+    if (p == NULL) {
+        return CFLB_ERROR;
+    }
+
+    qname = dc->dns->qname;
+    dc->name.data = p;
+
+    /* the parser took the question's name: uncompressed, 255 at most */
+    for (label = qname; *label; label += n + 1) {
+        n = *label;
+
+        for (i = 1; i <= n; i++) {
+            c = label[i];
+
+            if (c < 0x21 || c > 0x7e || c == '.' || c == '\\') {
+                goto escaped;
+            }
+
+            *p++ = ngx_tolower(c);
+        }
+
+        *p++ = '.';
+    }
+
+    if (label == qname) {
+        *p++ = '.';
+    }
+
+    dc->name.len = p - dc->name.data;
+
+    goto done;
+
+escaped:
+
+    dc->name.len = cflb_dns_name_to_text(qname, cflb_dns_name_len(qname),
+                                         dc->name.data,
+                                         CFLB_DNS_NAME_TEXT_MAX,
+                                         CFLB_DNS_TEXT_LOWER);
+    if (dc->name.len == 0) {
+        return CFLB_ERROR;
+    }
+
+done:
 
     v->u.s.data = dc->name.data;
     v->u.s.len = dc->name.len;
+
+    return CFLB_OK;
+}
+
+
+/*
+ * dns.rr.opt.client.addr: the subnet's address as text ("192.0.2.0"),
+ * IPv4 written here (ngx_inet_ntop() formats it with ngx_sprintf(), which
+ * costs more than a rule), IPv6 by nginx.
+ */
+
+static int
+ngx_stream_cflb_dns_subnet(ngx_stream_cflb_dns_ctx_t *dns,
+    cflb_rules_value_t *v)
+{
+    u_char      *p, *a;
+    ngx_uint_t   i, b;
+
+    p = ngx_pnalloc(dns->qpool, NGX_INET6_ADDRSTRLEN);
+    if (p == NULL) {
+        return CFLB_ERROR;
+    }
+
+    v->u.s.data = p;
+
+#if (NGX_HAVE_INET6)
+    if (dns->client->sa_family == AF_INET6) {
+        v->u.s.len = ngx_inet6_ntop(dns->subnet.sockaddr_in6.sin6_addr.s6_addr,
+                                    p, NGX_INET6_ADDRSTRLEN);
+        return CFLB_OK;
+    }
+#endif
+
+    a = (u_char *) &dns->subnet.sockaddr_in.sin_addr;
+
+    for (i = 0; i < 4; i++) {
+        b = a[i];
+
+        if (b >= 100) {
+            *p++ = (u_char) ('0' + b / 100);
+            b %= 100;
+            *p++ = (u_char) ('0' + b / 10);
+
+        } else if (b >= 10) {
+            *p++ = (u_char) ('0' + b / 10);
+        }
+
+        *p++ = (u_char) ('0' + b % 10);
+        *p++ = '.';
+    }
+
+    v->u.s.len = p - 1 - v->u.s.data;
 
     return CFLB_OK;
 }
