@@ -27,6 +27,15 @@ my @modules = grep { length } split /\s+/, $ENV{TEST_NGINX_LOAD_MODULES} || '';
 my $dir = tempdir('cflb-geo-errors-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 chmod 0755, $dir;
 
+# copies of the modules the user "nobody" can load: the checkout may be
+# where only root reads (/root/project on a fresh machine)
+for my $m (@modules) {
+    my $copy = "$dir/" . ($m =~ s{.*/}{}r);
+    system('cp', $m, $copy) == 0 or die "cp $m: $?";
+    chmod 0644, $copy;
+    $m = $copy;
+}
+
 my $city = CflbGeo::db('city.mmdb', 'city');
 my $country = CflbGeo::db('country.mmdb', 'country');
 

@@ -1297,8 +1297,8 @@ ngx_cflb_notify_failed(ngx_cflb_webhook_t *wh, ngx_err_t err,
         /* as nginx's upstream: the name's next address at once */
         ngx_log_error(NGX_LOG_INFO, wh->log, err,
                       "cflb: webhook \"%V\": event %s, %V: %s, trying the "
-                      "next address", &wh->url, ev->id, &wh->addrs[wh->addr].name,
-                      what);
+                      "next address", &wh->url, ev->id,
+                      &wh->addrs[wh->addr].name, what);
         ngx_cflb_notify_close(wh);
         wh->untried--;
         wh->addr = (wh->addr + 1) % wh->naddrs;
