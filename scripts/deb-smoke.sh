@@ -237,8 +237,15 @@ in_ns() { ip netns exec "$ns" "$@"; }
 # a test prefix laid out as Debian's (/usr/share/nginx), whose modules/
 # is a link to /usr/lib/nginx/modules: "load_module modules/..." in the
 # mod-*.conf snippets is relative to the prefix
-mkdir -p "$tmp/prefix/logs" "$tmp/prefix/conf"
+mkdir -p "$tmp/prefix/logs" "$tmp/prefix/conf/geo"
 ln -s /usr/lib/nginx/modules "$tmp/prefix/modules"
+
+# demo.conf steers by location: its client databases, as the demo makes them
+for kind in city asn; do
+    perl "$top/t/lib/cflb-mmdb.pl" "$kind" \
+        "$tmp/prefix/conf/geo/clients-$kind.mmdb" \
+        < "$top/conf-examples/geo-clients.txt"
+done
 
 # a conf-examples file as Debian runs it: no load_module, the enabled
 # modules included instead, as /etc/nginx/nginx.conf does
