@@ -62,8 +62,26 @@ ngx_int_t ngx_http_cflb_affinity_init(ngx_conf_t *cf);
 /* the fields of http rules, and the regex engine (create_main_conf) */
 ngx_cflb_rule_conf_t *ngx_http_cflb_rule_conf(ngx_conf_t *cf);
 
-/* the precontent handler, if some load balancer has rules */
-ngx_int_t ngx_http_cflb_rules_init(ngx_conf_t *cf, ngx_cflb_conf_t *ccf);
+/* the modules whose pass directives may name a load balancer */
+ngx_int_t ngx_http_cflb_rules_passes(ngx_conf_t *cf, ngx_cflb_conf_t *ccf);
+
+/*
+ * The load balancer the request's location proxies to (proxy_pass,
+ * grpc_pass, fastcgi_pass, uwsgi_pass, scgi_pass without variables), or
+ * NULL.
+ */
+ngx_cflb_lb_t *ngx_http_cflb_location_lb(ngx_http_request_t *r,
+    ngx_cflb_rule_conf_t *rc);
+
+/*
+ * ngx_http_cflb_rules_early() runs the rules of lb before the upstream
+ * starts (precontent phase), once per request: a fixed_response answers
+ * (the return code is the handler's), or *rdp is what they made, also
+ * the request's context for init_peer (NULL if they ran already for
+ * another load balancer).  NGX_DECLINED: go on.
+ */
+ngx_int_t ngx_http_cflb_rules_early(ngx_http_request_t *r, ngx_cflb_lb_t *lb,
+    ngx_http_cflb_ruled_t **rdp);
 
 /*
  * ngx_http_cflb_rules_peer() gives the decision of hpd (from init_peer)
@@ -77,6 +95,12 @@ ngx_int_t ngx_http_cflb_rules_peer(ngx_http_request_t *r, ngx_cflb_lb_t *lb,
 #define ngx_http_cflb_ruled_for(hpd, lb)                                      \
     (((hpd) && (hpd)->ruled && (hpd)->pd.d.view == NULL                       \
       && ((ngx_http_cflb_ruled_t *) (hpd))->lb == (lb)) ? (hpd) : NULL)
+
+
+/* ngx_http_cflb_phase.c: the precontent handler, fixed responses, 530 */
+
+/* the handler, if some load balancer exists */
+ngx_int_t ngx_http_cflb_phase_init(ngx_conf_t *cf, ngx_cflb_conf_t *ccf);
 
 
 /* ngx_http_cflb_status.c */
@@ -113,8 +137,13 @@ typedef struct {
     void                    **loc_conf;      /* the location's, merged */
     u_char                   *file;
     ngx_uint_t                line;
+
+    /* the load balancer it proxies to, found at its first request */
+    ngx_cflb_lb_t            *lb;
+
     unsigned                  api:1;
     unsigned                  guarded:1;     /* allow/deny or auth on it */
+    unsigned                  lb_known:1;    /* "lb" is found, or NULL */
 } ngx_http_cflb_loc_conf_t;
 
 char *ngx_http_cflb_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);

@@ -132,8 +132,10 @@ ngx_http_cflb_create_loc_conf(ngx_conf_t *cf)
     /*
      * set by ngx_pcalloc():
      *
+     *     alcf->lb = NULL;
      *     alcf->api = 0;
      *     alcf->guarded = 0;
+     *     alcf->lb_known = 0;
      */
 
     return ngx_pcalloc(cf->pool, sizeof(ngx_http_cflb_loc_conf_t));

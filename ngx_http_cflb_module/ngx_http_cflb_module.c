@@ -431,7 +431,7 @@ ngx_http_cflb_postconfiguration(ngx_conf_t *cf)
                                         sizeof(ngx_http_variable_t), trace);
 
     if (ngx_http_cflb_api_check(cf, ccf) != NGX_OK
-        || ngx_http_cflb_rules_init(cf, ccf) != NGX_OK)
+        || ngx_http_cflb_phase_init(cf, ccf) != NGX_OK)
     {
         return NGX_ERROR;
     }

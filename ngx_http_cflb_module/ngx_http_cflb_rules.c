@@ -1,17 +1,15 @@
 
 /*
  * Custom rules in http: the request's fields, and where the rules run.
- * They run at init_peer, as the upstream starts, unless the load
- * balancer has a fixed_response: then in the precontent phase (after
- * rewrite and access, before the content handler starts the upstream) of
- * a location whose proxy_pass (grpc_pass, fastcgi_pass, uwsgi_pass,
- * scgi_pass) names it, so that the response answers the client itself;
+ * They run at init_peer, as the upstream starts, unless the precontent
+ * handler (ngx_http_cflb_phase.c) needs them sooner: for a load balancer
+ * with a fixed_response, so that the response answers the client itself,
+ * and when it checks whether anything can serve the request (HTTP 530);
  * the view they made waits in the module's context for init_peer.  A
  * proxy_pass with variables names its upstream only at init_peer: the
  * rules run there, and a fixed_response cannot answer (said in the
- * log).  The phase handler exists only when some load balancer has a
- * fixed response.  Fields are fetched when a condition first needs
- * them; the cache and the input live on the evaluating function's stack.
+ * log).  Fields are fetched when a condition first needs them; the cache
+ * and the input live on the evaluating function's stack.
  */
 
 #include "ngx_http_cflb.h"
@@ -107,9 +105,6 @@ typedef struct {
 } ngx_http_cflb_rules_ctx_t;
 
 
-static ngx_int_t ngx_http_cflb_rules_handler(ngx_http_request_t *r);
-static ngx_cflb_lb_t *ngx_http_cflb_rules_lb(ngx_http_request_t *r,
-    ngx_cflb_rule_conf_t *rc);
 static ngx_int_t ngx_http_cflb_rules_eval(ngx_http_request_t *r,
     ngx_cflb_lb_t *lb, ngx_cflb_rules_outcome_t *out);
 static ngx_int_t ngx_http_cflb_fixed(ngx_http_request_t *r, ngx_cflb_lb_t *lb,
@@ -158,28 +153,11 @@ ngx_http_cflb_rule_conf(ngx_conf_t *cf)
 
 
 ngx_int_t
-ngx_http_cflb_rules_init(ngx_conf_t *cf, ngx_cflb_conf_t *ccf)
+ngx_http_cflb_rules_passes(ngx_conf_t *cf, ngx_cflb_conf_t *ccf)
 {
-    ngx_uint_t                  i, m, any;
-    ngx_module_t              **modules;
-    ngx_cflb_lb_t             **lbs;
-    ngx_http_handler_pt        *h;
-    ngx_cflb_rule_conf_t       *rc;
-    ngx_http_core_main_conf_t  *cmcf;
-
-    any = 0;
-    lbs = ccf->lbs.elts;
-
-    for (i = 0; i < ccf->lbs.nelts; i++) {
-        if (lbs[i]->rules && lbs[i]->rules->n && lbs[i]->rules->fixed) {
-            any = 1;
-        }
-    }
-
-    if (!any) {
-        /* no handler: rules without fixed responses run at init_peer */
-        return NGX_OK;
-    }
+    ngx_uint_t             i, m;
+    ngx_module_t         **modules;
+    ngx_cflb_rule_conf_t  *rc;
 
     rc = ccf->rule_conf;
     modules = cf->cycle->modules;
@@ -194,38 +172,50 @@ ngx_http_cflb_rules_init(ngx_conf_t *cf, ngx_cflb_conf_t *ccf)
         }
     }
 
-    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
-
-    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    *h = ngx_http_cflb_rules_handler;
-
     return NGX_OK;
 }
 
 
-static ngx_int_t
-ngx_http_cflb_rules_handler(ngx_http_request_t *r)
+ngx_cflb_lb_t *
+ngx_http_cflb_location_lb(ngx_http_request_t *r, ngx_cflb_rule_conf_t *rc)
 {
-    ngx_cflb_lb_t              *lb;
-    ngx_cflb_conf_t            *ccf;
+    ngx_uint_t                     i;
+    ngx_http_upstream_srv_conf_t  *uscf;
+
+    for (i = 0; i < rc->npasses; i++) {
+        /* ngx_http_upstream_conf_t is first, the upstream first in it */
+        uscf = *(ngx_http_upstream_srv_conf_t **) r->loc_conf[rc->passes[i]];
+
+        if (uscf == NULL) {
+            continue;
+        }
+
+        if (uscf->srv_conf == NULL) {
+            /* an implicit upstream: "proxy_pass http://127.0.0.1:8080" */
+            return NULL;
+        }
+
+        return ngx_http_conf_upstream_srv_conf(uscf, ngx_http_cflb_module);
+    }
+
+    return NULL;
+}
+
+
+ngx_int_t
+ngx_http_cflb_rules_early(ngx_http_request_t *r, ngx_cflb_lb_t *lb,
+    ngx_http_cflb_ruled_t **rdp)
+{
     ngx_http_cflb_ruled_t      *rd;
     ngx_http_cflb_peer_data_t  *hpd;
 
-    ccf = ngx_http_get_module_main_conf(r, ngx_http_cflb_module);
-
-    lb = ngx_http_cflb_rules_lb(r, ccf->rule_conf);
-    if (lb == NULL) {
-        return NGX_DECLINED;
-    }
+    *rdp = NULL;
 
     hpd = ngx_http_get_module_ctx(r, ngx_http_cflb_module);
 
     if (hpd) {
-        /* ran already (the context goes with an internal redirect) */
+        /* ran already (an internal redirect clears the context) */
+        *rdp = (ngx_http_cflb_ruled_t *) ngx_http_cflb_ruled_for(hpd, lb);
         return NGX_DECLINED;
     }
 
@@ -247,39 +237,9 @@ ngx_http_cflb_rules_handler(ngx_http_request_t *r)
         return ngx_http_cflb_fixed(r, lb, rd);
     }
 
+    *rdp = rd;
+
     return NGX_DECLINED;
-}
-
-
-/* the load balancer with rules the location proxies to, or NULL */
-
-static ngx_cflb_lb_t *
-ngx_http_cflb_rules_lb(ngx_http_request_t *r, ngx_cflb_rule_conf_t *rc)
-{
-    ngx_uint_t                     i;
-    ngx_cflb_lb_t                 *lb;
-    ngx_http_upstream_srv_conf_t  *uscf;
-
-    for (i = 0; i < rc->npasses; i++) {
-        /* ngx_http_upstream_conf_t is first, the upstream first in it */
-        uscf = *(ngx_http_upstream_srv_conf_t **) r->loc_conf[rc->passes[i]];
-
-        if (uscf == NULL) {
-            continue;
-        }
-
-        if (uscf->srv_conf == NULL) {
-            /* an implicit upstream: "proxy_pass http://127.0.0.1:8080" */
-            return NULL;
-        }
-
-        lb = ngx_http_conf_upstream_srv_conf(uscf, ngx_http_cflb_module);
-
-        return (lb && lb->rules && lb->rules->n && lb->rules->fixed)
-               ? lb : NULL;
-    }
-
-    return NULL;
 }
 
 

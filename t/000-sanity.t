@@ -160,7 +160,7 @@ c www
 
 
 
-=== TEST 8: nothing usable at all: 502, logged as no live upstreams
+=== TEST 8: nothing usable at all: 530, the product's answer, logged
 --- http_config eval
 $::Backends . q{
     cflb_zone cflb 1m;
@@ -171,9 +171,9 @@ $::Backends . q{
     location /t { proxy_pass http://www; }
 --- request
 GET /t
---- error_code: 502
+--- error_code: 530
 --- error_log
-no live upstreams while connecting to upstream
+cflb_lb "www": no pool can serve and neither can the fallback pool "p1", 530
 
 
 

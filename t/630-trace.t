@@ -345,9 +345,9 @@ GET /status
 --- response_body_filters eval
 sub { $Cflb::note{out} }
 --- response_body
-502: lb=www pool=- endpoint=- skipped=p0:disabled
+530: lb=www pool=- endpoint=- skipped=p0:disabled
 --- error_log
-no live upstreams
+no pool can serve and neither can the fallback pool "fb", 530
 
 
 

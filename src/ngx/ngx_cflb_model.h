@@ -169,6 +169,8 @@ struct ngx_cflb_pool_s {
     ngx_flag_t                conf_enabled;  /* as configured */
     ngx_uint_t                nusable;       /* enabled, weight > 0 */
     ngx_uint_t                nready;        /* and healthy, when counted */
+    ngx_uint_t                unresolved;    /* this worker's endpoints
+                                                without an address now */
     ngx_uint_t                max_fails;     /* passive_health defaults */
     time_t                    fail_timeout;
     ngx_pool_t               *rt_pool;       /* this worker's set rebuild */
