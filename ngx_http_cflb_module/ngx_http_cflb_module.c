@@ -248,7 +248,7 @@ ngx_http_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
         return rc;
     }
 
-    ep = hpd->pd.current;
+    ep = hpd->pd.d.last;
 
     if (ep->host.len || hpd->header) {
         if (ngx_http_cflb_set_host(hpd, &ep->host) != NGX_OK) {

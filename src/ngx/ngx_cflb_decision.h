@@ -64,15 +64,20 @@ typedef struct {
                                                 with tried_one the last
                                                 one tried + 1 */
     ngx_cflb_sess_t          *sess;          /* affinity, shedding */
-    ngx_uint_t                mode;          /* CFLB_MODE_* */
     ngx_pool_t               *pool;          /* of the request, session */
     ngx_pool_t               *cpool;         /* of the connection (http):
                                                 keeps the client's place
                                                 for its next requests */
     struct sockaddr          *subnet;        /* DNS: the ECS address */
     ngx_cflb_place_t         *place;         /* NULL until located */
-    ngx_uint_t                geo;           /* NGX_CFLB_GEO_* */
 
+    /*
+     * The rest is bit-fields: a stream session's peer data must stay
+     * within 128 bytes, or the proxy's next allocations take one more
+     * 256-byte pool block (docs/performance.md, Targets).
+     */
+    unsigned                  mode:3;        /* CFLB_MODE_* */
+    unsigned                  geo:2;         /* NGX_CFLB_GEO_* */
     unsigned                  key_set:1;
     unsigned                  retry:1;       /* decided before */
     unsigned                  fallback:1;    /* in the fallback pool */
@@ -82,6 +87,8 @@ typedef struct {
     unsigned                  no_retry:1;    /* the choice fails as is */
     unsigned                  located:1;     /* place is final */
     unsigned                  tried_one:1;   /* see tried */
+    unsigned                  committed:1;   /* last is counted in, its
+                                                release is due */
 } ngx_cflb_decision_t;
 
 

@@ -79,6 +79,7 @@ ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
 
     ngx_uint_t            failover;
     ngx_cflb_lb_t        *lb;
+    struct sockaddr      *sa;
     ngx_cflb_endpoint_t  *ep;
 
     lb = pd->d.view->lb;
@@ -103,18 +104,20 @@ ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
     }
 
     if (ep->no_port && pd->local_port) {
-        /* layer 4 port passthrough: the port the client connected to */
-        if (pd->sockaddr == NULL) {
-            pd->sockaddr = ngx_palloc(pd->d.pool, NGX_SOCKADDRLEN);
-            if (pd->sockaddr == NULL) {
-                return NGX_ERROR;
-            }
+        /*
+         * layer 4 port passthrough: the port the client connected to, in
+         * a copy of the address (one a try: not kept in pd, see
+         * ngx_cflb_decision_t)
+         */
+        sa = ngx_palloc(pd->d.pool, ep->addr.socklen);
+        if (sa == NULL) {
+            return NGX_ERROR;
         }
 
-        ngx_memcpy(pd->sockaddr, ep->addr.sockaddr, ep->addr.socklen);
-        ngx_inet_set_port(pd->sockaddr, pd->local_port);
+        ngx_memcpy(sa, ep->addr.sockaddr, ep->addr.socklen);
+        ngx_inet_set_port(sa, pd->local_port);
 
-        pc->sockaddr = pd->sockaddr;
+        pc->sockaddr = sa;
         pc->socklen = ep->addr.socklen;
         pc->name = &ep->address;
 
@@ -124,8 +127,8 @@ ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
         pc->name = &ep->addr.name;
     }
 
-    pd->current_peer = ngx_cflb_commit(&pd->d, ep, failover);
-    pd->current = ep;
+    pd->current_peer = (uint32_t) ngx_cflb_commit(&pd->d, ep, failover);
+    pd->d.committed = 1;
 
     ngx_log_debug3(lb->conf->debug, pc->log, 0,
                    "cflb get peer, pool: \"%V\", endpoint: \"%V\" %V",
@@ -143,7 +146,7 @@ ngx_cflb_free_peer(ngx_peer_connection_t *pc, void *data, ngx_uint_t state)
 
 
 /*
- * free clears pd->current, so that a second call does nothing: the http
+ * free clears d.committed, so that a second call does nothing: the http
  * get_peer frees what it chose when it fails afterwards, and nginx then
  * frees again.
  */
@@ -156,17 +159,17 @@ ngx_cflb_free_peer_bytes(ngx_peer_connection_t *pc, void *data,
 
     ngx_cflb_endpoint_t  *ep;
 
-    ep = pd->current;
-
-    if (ep == NULL) {
+    if (!pd->d.committed) {
         return;
     }
+
+    ep = pd->d.last;
 
     ngx_log_debug3(pd->d.view->lb->conf->debug, pc->log, 0,
                    "cflb free peer, endpoint: \"%V\", state: %ui, "
                    "active: %A", &ep->name, state, ep->sh->c.active);
 
-    pd->current = NULL;
+    pd->d.committed = 0;
 
     ngx_cflb_release(ep, state & NGX_PEER_FAILED, sent, received);
 
