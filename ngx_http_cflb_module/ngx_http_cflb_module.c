@@ -215,7 +215,7 @@ ngx_http_cflb_init_peer(ngx_http_request_t *r,
     hpd->r = r;
 
     /* the client's place is looked up once per connection (docs/geo.md) */
-    hpd->pd.d.cpool = r->connection->pool;
+    hpd->pd.d.in.cpool = r->connection->pool;
 
     r->upstream->peer.get = ngx_http_cflb_get_peer;
     r->upstream->peer.free = ngx_http_cflb_free_peer;

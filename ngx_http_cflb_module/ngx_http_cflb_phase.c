@@ -245,7 +245,7 @@ ngx_http_cflb_serves(ngx_http_request_t *r, ngx_cflb_lb_t *lb,
     }
 
     hpd->r = r;
-    hpd->pd.d.cpool = r->connection->pool;
+    hpd->pd.d.in.cpool = r->connection->pool;
 
     if (rd) {
         ngx_cflb_rules_apply(&hpd->pd.d, &rd->rules);

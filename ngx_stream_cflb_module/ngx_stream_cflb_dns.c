@@ -434,7 +434,7 @@ ngx_stream_cflb_dns_lb(ngx_stream_cflb_dns_ctx_t *ctx, cflb_dns_writer_t *w,
      * address or this node's, hold for any subnet (scope 0).
      */
 
-    if (d->subnet && (dl->keyed || ngx_stream_cflb_dns_located(d))) {
+    if (d->in.subnet && (dl->keyed || ngx_stream_cflb_dns_located(d))) {
         ctx->scope = ctx->ecs_source;
     }
 
@@ -515,7 +515,7 @@ ngx_stream_cflb_dns_decision(ngx_stream_cflb_dns_ctx_t *ctx,
     d->client = ctx->resolver;
 
     if (ctx->client != ctx->resolver) {
-        d->subnet = ctx->client;
+        d->in.subnet = ctx->client;
         d->key = ngx_cflb_client_key(ctx->client);
         d->key_set = 1;
     }

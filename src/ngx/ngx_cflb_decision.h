@@ -65,10 +65,15 @@ typedef struct {
                                                 one tried + 1 */
     ngx_cflb_sess_t          *sess;          /* affinity, shedding */
     ngx_pool_t               *pool;          /* of the request, session */
-    ngx_pool_t               *cpool;         /* of the connection (http):
+
+    /* an input of one mode only: read it through ngx_cflb_cpool() etc. */
+    union {
+        ngx_pool_t           *cpool;         /* L7: the connection's pool,
                                                 keeps the client's place
                                                 for its next requests */
-    struct sockaddr          *subnet;        /* DNS: the ECS address */
+        struct sockaddr      *subnet;        /* DNS: the ECS address */
+    } in;
+
     ngx_cflb_place_t         *place;         /* NULL until located */
 
     /*
@@ -111,6 +116,12 @@ typedef struct {
      ? (void) (*(d)->tried = (uintptr_t) (n) + 1)                             \
      : (void) ((d)->tried[(n) / (8 * sizeof(uintptr_t))]                     \
                |= (uintptr_t) 1 << (n) % (8 * sizeof(uintptr_t))))
+
+/* the mode's own inputs, NULL in the other modes */
+#define ngx_cflb_cpool(d)                                                     \
+    ((d)->mode == CFLB_MODE_L7 ? (d)->in.cpool : NULL)
+#define ngx_cflb_subnet(d)                                                    \
+    ((d)->mode == CFLB_MODE_DNS ? (d)->in.subnet : NULL)
 
 /* the peer index of ep, an endpoint of d->entry */
 #define ngx_cflb_peer_index(d, ep)                                            \

@@ -186,8 +186,8 @@ ngx_cflb_client_variable(ngx_cflb_conf_t *ccf, ngx_cflb_decision_t *d,
         place = d->place;
 
     } else {
-        place = ngx_cflb_client_place(ccf, client, d ? d->cpool : NULL,
-                                      pool);
+        place = ngx_cflb_client_place(ccf, client,
+                                      d ? ngx_cflb_cpool(d) : NULL, pool);
     }
 
     if (place == NULL) {
