@@ -169,7 +169,7 @@ ngx_http_cflb_header_filter(ngx_http_request_t *r)
 
     hpd = ngx_http_get_module_ctx(r, ngx_http_cflb_module);
 
-    if (hpd == NULL || !hpd->pd.d.new_session || hpd->pd.current == NULL) {
+    if (hpd == NULL || !hpd->pd.d.new_session || !hpd->pd.d.committed) {
         return ngx_http_next_header_filter(r);
     }
 

@@ -216,7 +216,7 @@ ngx_http_cflb_init_peer(ngx_http_request_t *r,
     hpd->r = r;
 
     /* the client's place is looked up once per connection (docs/geo.md) */
-    hpd->pd.d.cpool = r->connection->pool;
+    hpd->pd.d.in.cpool = r->connection->pool;
 
     r->upstream->peer.get = ngx_http_cflb_get_peer;
     r->upstream->peer.free = ngx_http_cflb_free_peer;
@@ -249,7 +249,7 @@ ngx_http_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
         return rc;
     }
 
-    ep = hpd->pd.current;
+    ep = hpd->pd.d.last;
 
     if (ep->host.len || hpd->header) {
         if (ngx_http_cflb_set_host(hpd, &ep->host) != NGX_OK) {

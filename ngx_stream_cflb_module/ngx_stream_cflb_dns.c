@@ -18,6 +18,7 @@
 #include "ngx_cflb_pool.h"
 #include "ngx_cflb_trace.h"
 #include "ngx_cflb_location.h"
+#include "ngx_cflb_rules.h"
 
 
 /* a record type an answer of addresses may hold, as a mask bit */
@@ -262,6 +263,7 @@ ngx_stream_cflb_dns_records(ngx_stream_cflb_dns_ctx_t *ctx,
     if (exact && dn->lb && (!apex || q->qtype == CFLB_DNS_TYPE_ANY)) {
 
         if (dn->lb->dns->enabled) {
+            ctx->qname = q->qname;
             answers = ngx_stream_cflb_dns_lb(ctx, w, &ctx->d, dn->lb, NULL,
                                              0, log);
 
@@ -414,10 +416,13 @@ ngx_stream_cflb_dns_lb(ngx_stream_cflb_dns_ctx_t *ctx, cflb_dns_writer_t *w,
     ngx_stream_cflb_dns_decision(ctx, d, lb, depth);
 
     /*
-     * Custom rules (the dns.* fields; ip.src is the subnet's address or
-     * the resolver's, ctx->client) will overlay d->view here, its TTL
-     * (dns_ttl) included.
+     * Custom rules overlay d->view, its TTL (dns_ttl) included; a load
+     * balancer without rules pays this test only.  Out of memory, the
+     * query is answered by the load balancer's own view.
      */
+    if (lb->rules && lb->rules->n) {
+        (void) ngx_stream_cflb_dns_rules(ctx, d, lb, log);
+    }
 
     ep = ngx_cflb_decide(d, log);
 
@@ -429,7 +434,7 @@ ngx_stream_cflb_dns_lb(ngx_stream_cflb_dns_ctx_t *ctx, cflb_dns_writer_t *w,
      * address or this node's, hold for any subnet (scope 0).
      */
 
-    if (d->subnet && (dl->keyed || ngx_stream_cflb_dns_located(d))) {
+    if (d->in.subnet && (dl->keyed || ngx_stream_cflb_dns_located(d))) {
         ctx->scope = ctx->ecs_source;
     }
 
@@ -510,7 +515,7 @@ ngx_stream_cflb_dns_decision(ngx_stream_cflb_dns_ctx_t *ctx,
     d->client = ctx->resolver;
 
     if (ctx->client != ctx->resolver) {
-        d->subnet = ctx->client;
+        d->in.subnet = ctx->client;
         d->key = ngx_cflb_client_key(ctx->client);
         d->key_set = 1;
     }
@@ -766,8 +771,10 @@ ngx_stream_cflb_dns_variable(ngx_cflb_conf_t *ccf,
 
     case NGX_CFLB_VAR_ENDPOINT:
     case NGX_CFLB_VAR_ENDPOINT_ADDR:
+    case NGX_CFLB_VAR_ENDPOINT_NAME:
+        /* what was answered is addresses: by name, $cflb_endpoint_name */
         ngx_stream_cflb_dns_list(ctx, pool, v,
-                                 data == NGX_CFLB_VAR_ENDPOINT_ADDR);
+                                 data != NGX_CFLB_VAR_ENDPOINT_NAME);
         return;
 
     case NGX_CFLB_VAR_LB:

@@ -52,6 +52,8 @@ typedef struct {
     ngx_cflb_sess_t              *chase_sess;
     struct sockaddr              *client;        /* ip.src: subnet or */
     struct sockaddr              *resolver;      /* the query's source */
+    struct sockaddr              *local;         /* listening: its port */
+    const u_char                 *qname;         /* wire, while answering */
     ngx_sockaddr_t                subnet;        /* ECS, as an address */
     ngx_pool_t                   *qpool;         /* a query's, reset */
     uint16_t                      qtype;
@@ -87,17 +89,30 @@ size_t ngx_stream_cflb_dns_answer(ngx_stream_cflb_dns_ctx_t *ctx,
     ngx_log_t *log);
 
 /*
- * $cflb_lb, $cflb_pool, $cflb_endpoint, $cflb_endpoint_addr and
- * $cflb_trace of a cflb_dns session (its latest query; ctx NULL: none
- * yet): the load balancer, the pool answered from, the endpoints
- * answered (names, and addresses or CNAME targets, comma-separated), the
- * trace with the query's type, rcode, answer and client subnet; the
- * client's country, region and AS are those of the subnet's address, or
- * the resolver's.
+ * $cflb_lb, $cflb_pool, $cflb_endpoint, $cflb_endpoint_addr,
+ * $cflb_endpoint_name and $cflb_trace of a cflb_dns session (its latest
+ * query; ctx NULL: none yet): the load balancer, the pool answered from,
+ * the endpoints answered (comma-separated: their addresses or CNAME
+ * targets in $cflb_endpoint and $cflb_endpoint_addr, as the product logs
+ * a DNS answer, their names in $cflb_endpoint_name), the trace with the
+ * query's type, rcode, answer and client subnet; the client's country,
+ * region and AS are those of the subnet's address, or the resolver's.
  */
 void ngx_stream_cflb_dns_variable(ngx_cflb_conf_t *ccf,
     ngx_stream_cflb_dns_ctx_t *ctx, ngx_pool_t *pool,
     ngx_stream_variable_value_t *v, uintptr_t data);
+
+
+/* ngx_stream_cflb_rules.c */
+
+/*
+ * ngx_stream_cflb_dns_rules() runs the rules of lb (the question's load
+ * balancer, or a CNAME's target) for the query of ctx: d, just set up,
+ * takes the view they made, from the query's pool.  NGX_ERROR only when
+ * out of memory.
+ */
+ngx_int_t ngx_stream_cflb_dns_rules(ngx_stream_cflb_dns_ctx_t *ctx,
+    ngx_cflb_decision_t *d, ngx_cflb_lb_t *lb, ngx_log_t *log);
 
 
 /* ngx_stream_cflb_dns_io.c */

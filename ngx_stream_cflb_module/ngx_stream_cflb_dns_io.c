@@ -451,6 +451,9 @@ ngx_stream_cflb_dns_udp_read(ngx_event_t *rev)
 
     rev->ready = 0;
 
+    /* cf.edge.server_port: the listening socket's, wildcard or not */
+    u->worker->ctx.local = ls->sockaddr;
+
     for (round = 0; round < NGX_STREAM_CFLB_DNS_ROUNDS; round++) {
 
         n = recvmmsg(lc->fd, u->in, NGX_STREAM_CFLB_DNS_BATCH, MSG_DONTWAIT,
@@ -653,6 +656,7 @@ ngx_stream_cflb_dns_handler(ngx_stream_session_t *s)
     }
 
     ss->dscf = dscf;
+    ss->q.local = c->listening->sockaddr;
     ngx_stream_set_ctx(s, ss, ngx_stream_cflb_module);
 
     if (c->type == SOCK_DGRAM) {

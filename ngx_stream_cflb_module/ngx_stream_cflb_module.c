@@ -27,10 +27,6 @@
 #include "ngx_cflb_resolve.h"
 
 
-typedef struct {
-    ngx_cflb_peer_data_t      pd;            /* must be first */
-    ngx_stream_upstream_t    *upstream;
-} ngx_stream_cflb_peer_data_t;
 
 
 static char *ngx_stream_cflb_lb_block(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -180,18 +176,18 @@ static ngx_int_t
 ngx_stream_cflb_init_peer(ngx_stream_session_t *s,
     ngx_stream_upstream_srv_conf_t *us)
 {
-    ngx_cflb_lb_t                *lb;
-    ngx_stream_cflb_peer_data_t  *spd;
+    ngx_cflb_lb_t         *lb;
+    ngx_cflb_peer_data_t  *pd;
 
     lb = ngx_stream_conf_upstream_srv_conf(us, ngx_stream_cflb_module);
 
-    spd = ngx_pcalloc(s->connection->pool,
-                      sizeof(ngx_stream_cflb_peer_data_t));
-    if (spd == NULL) {
+    /* within 128 bytes: see ngx_cflb_decision_t */
+    pd = ngx_pcalloc(s->connection->pool, sizeof(ngx_cflb_peer_data_t));
+    if (pd == NULL) {
         return NGX_ERROR;
     }
 
-    if (ngx_cflb_init_peer(&spd->pd, s->connection->pool, lb,
+    if (ngx_cflb_init_peer(pd, s->connection->pool, lb,
                            &s->upstream->peer, s->connection->sockaddr,
                            s->connection->local_sockaddr)
         != NGX_OK)
@@ -199,16 +195,15 @@ ngx_stream_cflb_init_peer(ngx_stream_session_t *s,
         return NGX_ERROR;
     }
 
-    spd->upstream = s->upstream;
     s->upstream->peer.free = ngx_stream_cflb_free_peer;
 
     if (lb->rules && lb->rules->n
-        && ngx_stream_cflb_rules(s, lb, &spd->pd.d) != NGX_OK)
+        && ngx_stream_cflb_rules(s, lb, &pd->d) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    ngx_stream_set_ctx(s, spd, ngx_stream_cflb_module);
+    ngx_stream_set_ctx(s, pd, ngx_stream_cflb_module);
 
     return NGX_OK;
 }
@@ -218,18 +213,23 @@ ngx_stream_cflb_init_peer(ngx_stream_session_t *s,
  * The attempt's bytes, read from its connection: nginx frees the peer
  * before it copies them to the upstream state.  Only the last attempt
  * exchanges data (a retry follows a failed connect), so "received", a
- * total of the session, is that attempt's.
+ * total of the session, is that attempt's.  pc is the upstream's peer:
+ * the upstream is found from it rather than kept in the peer data
+ * (ngx_cflb_decision_t says why).
  */
 
 static void
 ngx_stream_cflb_free_peer(ngx_peer_connection_t *pc, void *data,
     ngx_uint_t state)
 {
-    ngx_stream_cflb_peer_data_t *spd = data;
+    ngx_stream_upstream_t  *u;
+
+    u = (ngx_stream_upstream_t *) ((u_char *) pc
+                                   - offsetof(ngx_stream_upstream_t, peer));
 
     ngx_cflb_free_peer_bytes(pc, data, state,
                              pc->connection ? pc->connection->sent : 0,
-                             spd->upstream->received);
+                             u->received);
 }
 
 
@@ -237,20 +237,20 @@ static ngx_int_t
 ngx_stream_cflb_variable(ngx_stream_session_t *s,
     ngx_stream_variable_value_t *v, uintptr_t data)
 {
-    ngx_cflb_conf_t              *ccf;
-    ngx_stream_cflb_peer_data_t  *spd;
+    ngx_cflb_conf_t       *ccf;
+    ngx_cflb_peer_data_t  *pd;
 
-    spd = ngx_stream_get_module_ctx(s, ngx_stream_cflb_module);
+    pd = ngx_stream_get_module_ctx(s, ngx_stream_cflb_module);
     ccf = ngx_stream_get_module_main_conf(s, ngx_stream_cflb_module);
 
     if (ngx_stream_get_module_srv_conf(s, ngx_stream_cflb_module)) {
         /* a cflb_dns server: its ctx starts with a DNS query's state */
-        ngx_stream_cflb_dns_variable(ccf, (ngx_stream_cflb_dns_ctx_t *) spd,
+        ngx_stream_cflb_dns_variable(ccf, (ngx_stream_cflb_dns_ctx_t *) pd,
                                      s->connection->pool, v, data);
         return NGX_OK;
     }
 
-    ngx_cflb_variable(ccf, spd ? &spd->pd.d : NULL, s->connection->sockaddr,
+    ngx_cflb_variable(ccf, pd ? &pd->d : NULL, s->connection->sockaddr,
                       s->connection->pool, v, data);
 
     return NGX_OK;

@@ -281,7 +281,7 @@ sub {
 }
 --- response_body
 promtool: ok
-# HELP cflb_rule_matches_total Requests (layer 4: sessions) a custom rule matched.
+# HELP cflb_rule_matches_total Requests (layer 4: sessions, DNS-only: queries) a custom rule matched.
 # TYPE cflb_rule_matches_total counter
 cflb_rule_matches_total{subsystem="http",lb="www",rule="we\"ird"} 3
 cflb_rule_matches_total{subsystem="http",lb="www",rule="down"} 2

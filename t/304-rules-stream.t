@@ -123,7 +123,7 @@ $::Backends . q{
 --- config
 --- must_die
 --- error_log eval
-qr/\[emerg\] .*"fixed_response" has no meaning in stream\{\}: a TCP or UDP session has no HTTP response to answer with in \S+nginx\.conf:\d+/
+qr/\[emerg\] .*"fixed_response" has no meaning in stream\{\}: a TCP or UDP session, or a DNS query, has no HTTP response to answer with in \S+nginx\.conf:\d+/
 
 
 
@@ -140,7 +140,7 @@ $::Backends . q{
 --- config
 --- must_die
 --- error_log eval
-qr/\[emerg\] .*"session_affinity" has no meaning in stream\{\}: a TCP or UDP session has no cookie or header to keep it/
+qr/\[emerg\] .*"session_affinity" has no meaning in stream\{\}: a TCP or UDP session, or a DNS query, has no cookie or header to keep it/
 
 
 

@@ -196,13 +196,16 @@ promtool: ok
 
 
 
-=== TEST 4: the access log of UDP sessions and TCP connections: $cflb_lb, $cflb_pool, $cflb_endpoint, $cflb_endpoint_addr, $cflb_trace
+=== TEST 4: the access log of UDP sessions and TCP connections: $cflb_lb, $cflb_pool, $cflb_endpoint, $cflb_endpoint_name, $cflb_endpoint_addr, $cflb_trace
 With direct=off each datagram is a stream session, logged; a TCP
-connection is logged once, with its last query.
+connection is logged once, with its last query.  $cflb_endpoint holds
+the addresses answered (or the CNAME target), as $cflb_endpoint_addr;
+$cflb_endpoint_name their names.
 --- dns_config eval
 $::Zone . q{
     log_format dns '$protocol $status lb=$cflb_lb pool=$cflb_pool '
-                   'ep=$cflb_endpoint addr=$cflb_endpoint_addr '
+                   'ep=$cflb_endpoint name=$cflb_endpoint_name '
+                   'addr=$cflb_endpoint_addr '
                    '[$cflb_trace]';
     access_log logs/dns.log dns;
     cflb_pool us { endpoint a 192.0.2.1:80; }
@@ -224,12 +227,12 @@ CflbDns::q('www.example.com', 'A', '--tcp');
 Cflb::wait_until(sub { Cflb::log_count('logs/dns.log') >= $from + 6 }, 5);
 CORE::join "\n", (Cflb::log_lines('logs/dns.log'))[$from .. $from + 5]
 --- dns_answers
-UDP 200 lb=www pool=us ep=a addr=192.0.2.1 [lb=www pool=us(priority) endpoint=us/a(random) qtype=A rcode=NOERROR answer=us/a]
-UDP 200 lb=www pool=us ep=a addr=192.0.2.1 [lb=www pool=us(priority) endpoint=us/a(random) qtype=A rcode=NOERROR answer=us/a ecs=198.51.100.0/24 scope=0]
-UDP 200 lb=alias pool=origin ep=o addr=localhost [lb=alias pool=origin(priority) endpoint=origin/o(random) qtype=A rcode=NOERROR answer=origin/o]
-UDP 200 lb=- pool=- ep=- addr=- [lb=- pool=- endpoint=- qtype=AAAA rcode=NXDOMAIN answer=-]
-UDP 400 lb=- pool=- ep=- addr=- [lb=- pool=- endpoint=- qtype=- rcode=- answer=-]
-TCP 200 lb=www pool=us ep=a addr=192.0.2.1 [lb=www pool=us(priority) endpoint=us/a(random) qtype=A rcode=NOERROR answer=us/a]
+UDP 200 lb=www pool=us ep=192.0.2.1 name=a addr=192.0.2.1 [lb=www pool=us(priority) endpoint=us/a(random) qtype=A rcode=NOERROR answer=us/a]
+UDP 200 lb=www pool=us ep=192.0.2.1 name=a addr=192.0.2.1 [lb=www pool=us(priority) endpoint=us/a(random) qtype=A rcode=NOERROR answer=us/a ecs=198.51.100.0/24 scope=0]
+UDP 200 lb=alias pool=origin ep=localhost name=o addr=localhost [lb=alias pool=origin(priority) endpoint=origin/o(random) qtype=A rcode=NOERROR answer=origin/o]
+UDP 200 lb=- pool=- ep=- name=- addr=- [lb=- pool=- endpoint=- qtype=AAAA rcode=NXDOMAIN answer=-]
+UDP 400 lb=- pool=- ep=- name=- addr=- [lb=- pool=- endpoint=- qtype=- rcode=- answer=-]
+TCP 200 lb=www pool=us ep=192.0.2.1 name=a addr=192.0.2.1 [lb=www pool=us(priority) endpoint=us/a(random) qtype=A rcode=NOERROR answer=us/a]
 
 
 

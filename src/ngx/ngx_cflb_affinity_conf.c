@@ -75,8 +75,9 @@ ngx_conf_enum_t  ngx_cflb_zdf_modes[] = {
 
 
 #define NGX_CFLB_NO_SESSION                                                   \
-    "a TCP or UDP session has no cookie or header to keep it; "               \
-    "\"endpoint_steering hash\" keeps a client address on one endpoint"
+    "a TCP or UDP session, or a DNS query, has no cookie or header to "      \
+    "keep it; \"endpoint_steering hash\" keeps a client address on one "      \
+    "endpoint"
 
 #define NGX_CFLB_NO_FAILOVER                                                  \
     "a connection that fails is retried by \"proxy_next_upstream\" within "   \

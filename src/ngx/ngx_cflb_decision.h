@@ -66,15 +66,25 @@ typedef struct {
                                                 with tried_one the last
                                                 one tried + 1 */
     ngx_cflb_sess_t          *sess;          /* affinity, shedding */
-    ngx_uint_t                mode;          /* CFLB_MODE_* */
     ngx_pool_t               *pool;          /* of the request, session */
-    ngx_pool_t               *cpool;         /* of the connection (http):
+
+    /* an input of one mode only: read it through ngx_cflb_cpool() etc. */
+    union {
+        ngx_pool_t           *cpool;         /* L7: the connection's pool,
                                                 keeps the client's place
                                                 for its next requests */
-    struct sockaddr          *subnet;        /* DNS: the ECS address */
-    ngx_cflb_place_t         *place;         /* NULL until located */
-    ngx_uint_t                geo;           /* NGX_CFLB_GEO_* */
+        struct sockaddr      *subnet;        /* DNS: the ECS address */
+    } in;
 
+    ngx_cflb_place_t         *place;         /* NULL until located */
+
+    /*
+     * The rest is bit-fields: a stream session's peer data must stay
+     * within 128 bytes, or the proxy's next allocations take one more
+     * 256-byte pool block (docs/performance.md, Targets).
+     */
+    unsigned                  mode:3;        /* CFLB_MODE_* */
+    unsigned                  geo:2;         /* NGX_CFLB_GEO_* */
     unsigned                  key_set:1;
     unsigned                  retry:1;       /* decided before */
     unsigned                  fallback:1;    /* in the fallback pool */
@@ -84,6 +94,8 @@ typedef struct {
     unsigned                  no_retry:1;    /* the choice fails as is */
     unsigned                  located:1;     /* place is final */
     unsigned                  tried_one:1;   /* see tried */
+    unsigned                  committed:1;   /* last is counted in, its
+                                                release is due */
 } ngx_cflb_decision_t;
 
 
@@ -106,6 +118,12 @@ typedef struct {
      ? (void) (*(d)->tried = (uintptr_t) (n) + 1)                             \
      : (void) ((d)->tried[(n) / (8 * sizeof(uintptr_t))]                     \
                |= (uintptr_t) 1 << (n) % (8 * sizeof(uintptr_t))))
+
+/* the mode's own inputs, NULL in the other modes */
+#define ngx_cflb_cpool(d)                                                     \
+    ((d)->mode == CFLB_MODE_L7 ? (d)->in.cpool : NULL)
+#define ngx_cflb_subnet(d)                                                    \
+    ((d)->mode == CFLB_MODE_DNS ? (d)->in.subnet : NULL)
 
 /* the peer index of ep, an endpoint of d->entry */
 #define ngx_cflb_peer_index(d, ep)                                            \

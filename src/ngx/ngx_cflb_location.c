@@ -268,7 +268,7 @@ ngx_cflb_locate(ngx_cflb_decision_t *d)
         p->vec = 1;
         p->pop = 1;
 
-    } else if (d->subnet && ngx_cflb_locate_subnet(d)) {
+    } else if (ngx_cflb_subnet(d) && ngx_cflb_locate_subnet(d)) {
         /* a DNS query's subnet: a place of its own, for this query */
 
         p = ngx_pcalloc(d->pool, sizeof(ngx_cflb_place_t));
@@ -278,14 +278,15 @@ ngx_cflb_locate(ngx_cflb_decision_t *d)
 
         p->subnet = 1;
 
-        if (ngx_cflb_locate_addr(ccf, d->subnet, &p->location) != NGX_OK) {
+        if (ngx_cflb_locate_addr(ccf, d->in.subnet, &p->location) != NGX_OK) {
             return NULL;
         }
 
     } else {
         /* a client the databases do not know has no place (docs/geo.md) */
         p = (d->client == NULL) ? NULL
-            : ngx_cflb_client_place(ccf, d->client, d->cpool, d->pool);
+            : ngx_cflb_client_place(ccf, d->client, ngx_cflb_cpool(d),
+                                    d->pool);
     }
 
     d->place = p;

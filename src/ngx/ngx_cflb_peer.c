@@ -114,8 +114,8 @@ ngx_cflb_get_peer(ngx_peer_connection_t *pc, void *data)
         return NGX_ERROR;
     }
 
-    pd->current_peer = ngx_cflb_commit(&pd->d, ep, failover);
-    pd->current = ep;
+    pd->current_peer = (uint32_t) ngx_cflb_commit(&pd->d, ep, failover);
+    pd->d.committed = 1;
 
     ngx_log_debug3(lb->conf->debug, pc->log, 0,
                    "cflb get peer, pool: \"%V\", endpoint: \"%V\" %V",
@@ -137,8 +137,9 @@ static ngx_int_t
 ngx_cflb_peer_addr(ngx_cflb_peer_data_t *pd, ngx_peer_connection_t *pc,
     ngx_cflb_endpoint_t *ep)
 {
-    ngx_str_t   *name;
-    ngx_addr_t  *addr;
+    ngx_str_t        *name;
+    ngx_addr_t       *addr;
+    struct sockaddr  *sa;
 
     addr = ngx_cflb_endpoint_addr(ep);
 
@@ -155,23 +156,24 @@ ngx_cflb_peer_addr(ngx_cflb_peer_data_t *pd, ngx_peer_connection_t *pc,
         return NGX_OK;
     }
 
-    /* the sockaddr, then its text (the peer data stays as small) */
-    if (pd->sockaddr == NULL) {
-        pd->sockaddr = ngx_palloc(pd->d.pool, NGX_SOCKADDRLEN
-                                  + sizeof(ngx_str_t) + NGX_SOCKADDR_STRLEN);
-        if (pd->sockaddr == NULL) {
-            return NGX_ERROR;
-        }
+    /*
+     * the sockaddr, then its text, one copy a try: the peer data keeps no
+     * pointer to it (see ngx_cflb_decision_t on its size)
+     */
+    sa = ngx_palloc(pd->d.pool, NGX_SOCKADDRLEN + sizeof(ngx_str_t)
+                                + NGX_SOCKADDR_STRLEN);
+    if (sa == NULL) {
+        return NGX_ERROR;
     }
 
-    name = (ngx_str_t *) ((u_char *) pd->sockaddr + NGX_SOCKADDRLEN);
+    name = (ngx_str_t *) ((u_char *) sa + NGX_SOCKADDRLEN);
 
-    ngx_memcpy(pd->sockaddr, addr->sockaddr, addr->socklen);
-    pc->sockaddr = pd->sockaddr;
+    ngx_memcpy(sa, addr->sockaddr, addr->socklen);
+    pc->sockaddr = sa;
 
     if (ep->no_port && pd->local_port) {
         /* layer 4 port passthrough: the port the client connected to */
-        ngx_inet_set_port(pd->sockaddr, pd->local_port);
+        ngx_inet_set_port(sa, pd->local_port);
     }
 
     if (ep->resolve == NULL) {
@@ -179,7 +181,7 @@ ngx_cflb_peer_addr(ngx_cflb_peer_data_t *pd, ngx_peer_connection_t *pc,
 
     } else {
         name->data = (u_char *) name + sizeof(ngx_str_t);
-        name->len = ngx_sock_ntop(pd->sockaddr, addr->socklen, name->data,
+        name->len = ngx_sock_ntop(sa, addr->socklen, name->data,
                                   NGX_SOCKADDR_STRLEN, 1);
         pc->name = name;
     }
@@ -198,7 +200,7 @@ ngx_cflb_free_peer(ngx_peer_connection_t *pc, void *data, ngx_uint_t state)
 
 
 /*
- * free clears pd->current, so that a second call does nothing: the http
+ * free clears d.committed, so that a second call does nothing: the http
  * get_peer frees what it chose when it fails afterwards, and nginx then
  * frees again.
  */
@@ -211,17 +213,17 @@ ngx_cflb_free_peer_bytes(ngx_peer_connection_t *pc, void *data,
 
     ngx_cflb_endpoint_t  *ep;
 
-    ep = pd->current;
-
-    if (ep == NULL) {
+    if (!pd->d.committed) {
         return;
     }
+
+    ep = pd->d.last;
 
     ngx_log_debug3(pd->d.view->lb->conf->debug, pc->log, 0,
                    "cflb free peer, endpoint: \"%V\", state: %ui, "
                    "active: %A", &ep->name, state, ep->sh->c.active);
 
-    pd->current = NULL;
+    pd->d.committed = 0;
 
     ngx_cflb_release(ep, state & NGX_PEER_FAILED, sent, received);
 

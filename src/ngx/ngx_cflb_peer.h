@@ -20,13 +20,9 @@
  */
 typedef struct {
     ngx_cflb_decision_t       d;             /* must be first */
-    ngx_cflb_endpoint_t      *current;       /* chosen, not yet freed */
-    ngx_uint_t                current_peer;
+    uint32_t                  current_peer;  /* of d.last, if committed */
     in_port_t                 local_port;    /* for no_port endpoints */
     uintptr_t                 tried;         /* d.tried's word */
-    struct sockaddr          *sockaddr;      /* with local_port, or with
-                                                resolve: a copy, lazily,
-                                                its text after it */
 } ngx_cflb_peer_data_t;
 
 

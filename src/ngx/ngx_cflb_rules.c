@@ -76,6 +76,8 @@ static char *ngx_cflb_rule_call(ngx_conf_t *cf, ngx_cflb_rule_t *rule,
     ngx_str_t *args, ngx_uint_t nargs);
 static char *ngx_cflb_rule_dns_ttl(ngx_conf_t *cf, ngx_cflb_rule_t *rule,
     ngx_str_t *value);
+static const char *ngx_cflb_rule_hint(cflb_rules_err_t *err,
+    ngx_str_t *text);
 static ngx_uint_t ngx_cflb_args_fit(ngx_uint_t type, ngx_uint_t n);
 static void ngx_cflb_rule_free(void *data);
 #if (NGX_PCRE2)
@@ -126,6 +128,15 @@ static ngx_cflb_override_t  ngx_cflb_overrides[] = {
 };
 
 
+/* the fields of DNS queries, named in the errors of other load balancers */
+static const cflb_rules_field_t  ngx_cflb_dns_fields[] = {
+    NGX_CFLB_DNS_FIELDS
+};
+
+#define NGX_CFLB_NDNS_FIELDS                                                  \
+    (sizeof(ngx_cflb_dns_fields) / sizeof(cflb_rules_field_t))
+
+
 /* override session_affinity MODE [KEY=VALUE ...]: the keys it takes */
 static ngx_str_t  ngx_cflb_affinity_keys[][2] = {
     { ngx_string("ttl"), ngx_string("session_affinity_ttl") },
@@ -157,6 +168,7 @@ ngx_cflb_rule_conf(ngx_conf_t *cf, const cflb_rules_field_t *fields,
 
     rc->scheme.fields = fields;
     rc->scheme.nfields = nfields;
+    rc->nproxied = nfields;
     rc->http = http;
     rc->log = cf->log;
 
@@ -382,9 +394,9 @@ ngx_cflb_rule_condition(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
 
     if (rule->expr == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "cflb_lb \"%V\": %ui:%ui: %s", &rule->label,
+                           "cflb_lb \"%V\": %ui:%ui: %s%s", &rule->label,
                            (ngx_uint_t) err.line, (ngx_uint_t) err.column,
-                           err.msg);
+                           err.msg, ngx_cflb_rule_hint(&err, &value[1]));
         return NGX_CONF_ERROR;
     }
 
@@ -394,6 +406,125 @@ ngx_cflb_rule_condition(ngx_conf_t *cf, ngx_cflb_lb_t *lb,
     rule->condition = value[1];
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * What a compile error may add: the dns.* fields exist for the load
+ * balancers that answer DNS queries only, and dns.qry.type is a number,
+ * as in the product ("AAAA" is not one).  The error's offset points past
+ * the operator after the field, so the text between is all checked.
+ */
+
+static const char *
+ngx_cflb_rule_hint(cflb_rules_err_t *err, ngx_str_t *text)
+{
+    u_char      *p, *last, *field;
+    size_t       len;
+    ngx_uint_t   i;
+
+    if (ngx_strncmp(err->msg, "unknown field \"", 15) == 0) {
+        p = (u_char *) err->msg + 15;
+        len = ngx_strlen(p) - 1;
+
+        for (i = 0; i < NGX_CFLB_NDNS_FIELDS; i++) {
+            if (ngx_strlen(ngx_cflb_dns_fields[i].name) == len
+                && ngx_strncmp(p, ngx_cflb_dns_fields[i].name, len) == 0)
+            {
+                return ": the dns.* fields are those of DNS queries, for "
+                       "the load balancers with a hostname in stream{}";
+            }
+        }
+
+        return "";
+    }
+
+    if (ngx_strncmp(err->msg, "expected an integer", 19) != 0
+        || err->offset > text->len)
+    {
+        return "";
+    }
+
+    last = text->data + err->offset;
+    field = NULL;
+
+    for (p = text->data; p + sizeof("dns.qry.type") - 1 <= last; p++) {
+        if (ngx_strncmp(p, "dns.qry.type", sizeof("dns.qry.type") - 1)
+            == 0)
+        {
+            field = p + sizeof("dns.qry.type") - 1;
+        }
+    }
+
+    if (field == NULL) {
+        return "";
+    }
+
+    /* an operator, a set's opening and elements: no other field */
+    for (p = field; p < last; p++) {
+        if (*p == '\0'
+            || ngx_strchr(" \t\r\n=!<>{}.0123456789abcdefgilnqtx", *p)
+               == NULL)
+        {
+            return "";
+        }
+    }
+
+    return ", dns.qry.type is the number of the type: 1 for A, 28 for AAAA, "
+           "5 for CNAME, 255 for ANY";
+}
+
+
+ngx_int_t
+ngx_cflb_rules_proxied(ngx_conf_t *cf, ngx_cflb_lb_t *lb)
+{
+    ngx_uint_t             i;
+    cflb_allocator_t       a;
+    cflb_rules_err_t       err;
+    ngx_cflb_rule_t      **all, *rule;
+    cflb_rules_expr_t     *e;
+    cflb_rules_scheme_t    scheme;
+    ngx_cflb_rule_conf_t  *rc;
+
+    rc = lb->conf->rule_conf;
+
+    if (rc->nproxied == rc->scheme.nfields) {
+        return NGX_OK;
+    }
+
+    scheme = rc->scheme;
+    scheme.nfields = rc->nproxied;
+
+    ngx_cflb_allocator(&a, cf->temp_pool);
+
+    all = lb->rules->all.elts;
+
+    for (i = 0; i < lb->rules->all.nelts; i++) {
+        rule = all[i];
+
+        if (rule->expr == NULL) {
+            continue;
+        }
+
+        /* it compiled against every field: only a dns.* one can fail */
+        e = cflb_rules_compile(&scheme, rule->condition.data,
+                               rule->condition.len, &a, &err);
+
+        if (e) {
+            cflb_rules_free(e);
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "cflb_lb \"%V\": %ui:%ui: %s: the dns.* fields are "
+                      "those of DNS queries, and this load balancer has no "
+                      "hostname in %s:%ui", &rule->label,
+                      (ngx_uint_t) err.line, (ngx_uint_t) err.column,
+                      err.msg, rule->file, rule->line);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -482,8 +613,8 @@ ngx_cflb_rule_fixed(ngx_conf_t *cf, ngx_cflb_lb_t *lb, ngx_cflb_rule_t *rule)
     if (!lb->conf->rule_conf->http) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"fixed_response\" has no meaning in stream{}: "
-                           "a TCP or UDP session has no HTTP response to "
-                           "answer with");
+                           "a TCP or UDP session, or a DNS query, has no "
+                           "HTTP response to answer with");
         return NGX_CONF_ERROR;
     }
 

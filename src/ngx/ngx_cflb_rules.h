@@ -119,9 +119,14 @@ struct ngx_cflb_rules_s {
 };
 
 
-/* a subsystem's fields and the regex engine, for every rule it compiles */
+/*
+ * A subsystem's fields and the regex engine, for every rule it compiles.
+ * The first nproxied fields are those of every load balancer; the rest
+ * (stream: the dns.* fields) only of those that answer DNS queries.
+ */
 struct ngx_cflb_rule_conf_s {
     cflb_rules_scheme_t       scheme;
+    ngx_uint_t                nproxied;
     ngx_uint_t                http;          /* fixed_response allowed */
     void                     *mctx;          /* pcre2_match_context */
     void                     *md;            /* pcre2_match_data */
@@ -155,6 +160,28 @@ enum {
       NGX_CFLB_FIELD_LB_REGION },                                             \
     { "cf.edge.server_port", CFLB_RULES_INT, NGX_CFLB_FIELD_PORT }
 
+/*
+ * The fields of a DNS query (the product's unproxied fields), stream's
+ * own: only the load balancers with a hostname may name them.
+ */
+enum {
+    NGX_CFLB_FIELD_DNS_TYPE = NGX_CFLB_FIELD_OWN, /* dns.qry.type */
+    NGX_CFLB_FIELD_DNS_NAME,       /* dns.qry.name */
+    NGX_CFLB_FIELD_DNS_NAME_LEN,   /* dns.qry.name.len */
+    NGX_CFLB_FIELD_DNS_ECS,        /* dns.rr.opt.client */
+    NGX_CFLB_FIELD_DNS_ECS_ADDR,   /* dns.rr.opt.client.addr */
+    NGX_CFLB_FIELD_DNS_QU          /* dns.qry.qu */
+};
+
+#define NGX_CFLB_DNS_FIELDS                                                   \
+    { "dns.qry.type", CFLB_RULES_INT, NGX_CFLB_FIELD_DNS_TYPE },              \
+    { "dns.qry.name", CFLB_RULES_BYTES, NGX_CFLB_FIELD_DNS_NAME },            \
+    { "dns.qry.name.len", CFLB_RULES_INT, NGX_CFLB_FIELD_DNS_NAME_LEN },      \
+    { "dns.rr.opt.client", CFLB_RULES_BOOL, NGX_CFLB_FIELD_DNS_ECS },         \
+    { "dns.rr.opt.client.addr", CFLB_RULES_BYTES,                             \
+      NGX_CFLB_FIELD_DNS_ECS_ADDR },                                          \
+    { "dns.qry.qu", CFLB_RULES_BOOL, NGX_CFLB_FIELD_DNS_QU }
+
 typedef struct {
     ngx_cflb_lb_t            *lb;
     struct sockaddr          *client;
@@ -187,6 +214,13 @@ ngx_cflb_rule_conf_t *ngx_cflb_rule_conf(ngx_conf_t *cf,
 
 /* the "rule NAME { ... }" block of a cflb_lb */
 char *ngx_cflb_lb_rule(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
+/*
+ * ngx_cflb_rules_proxied() checks that the conditions of lb, a load
+ * balancer without a hostname, name no field of DNS queries (compiled
+ * again against the first nproxied fields): NGX_ERROR after logging.
+ */
+ngx_int_t ngx_cflb_rules_proxied(ngx_conf_t *cf, ngx_cflb_lb_t *lb);
 
 /*
  * ngx_cflb_rules_init() resolves the rules of lb (from ngx_cflb_lb_init(),

@@ -2,8 +2,8 @@
 /*
  * The custom rules in the status document and in the Prometheus text:
  * each rule of a load balancer with its settings, how many requests (at
- * layer 4: sessions) it matched and how many fixed responses it sent,
- * from its record in the zone.
+ * layer 4: sessions, in DNS-only: queries) it matched and how many fixed
+ * responses it sent, from its record in the zone.
  */
 
 #include <ngx_config.h>
@@ -25,7 +25,8 @@ static struct {
     size_t                    counter;
 } ngx_cflb_rule_metrics[] = {
     { "cflb_rule_matches_total",
-      "Requests (layer 4: sessions) a custom rule matched.",
+      "Requests (layer 4: sessions, DNS-only: queries) a custom rule "
+      "matched.",
       offsetof(ngx_cflb_sh_rule_t, matches) },
     { "cflb_rule_fixed_responses_total",
       "Fixed responses a custom rule sent.",

@@ -22,6 +22,7 @@
 #include "ngx_cflb_location.h"
 #include "ngx_cflb_trace.h"
 #include "ngx_cflb_rules.h"
+#include "ngx_cflb_dns_zone.h"
 
 
 /* where a field of the affinity settings is, for each NGX_CFLB_OV_* */
@@ -96,6 +97,12 @@ ngx_cflb_rules_init(ngx_conf_t *cf, ngx_cflb_lb_t *lb)
     ngx_cflb_rules_t  *rules;
 
     rules = lb->rules;
+
+    if ((lb->dns == NULL || lb->dns->wire == NULL)
+        && ngx_cflb_rules_proxied(cf, lb) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     /* before ngx_cflb_affinity_init(): a rule's mode has its own defaults */
     rules->raw = lb->affinity;

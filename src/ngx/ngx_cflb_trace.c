@@ -94,6 +94,7 @@ const ngx_cflb_var_t  ngx_cflb_variables[] = {
     { ngx_string("cflb_pool"), NGX_CFLB_VAR_POOL, 0 },
     { ngx_string("cflb_endpoint"), NGX_CFLB_VAR_ENDPOINT, 0 },
     { ngx_string("cflb_endpoint_addr"), NGX_CFLB_VAR_ENDPOINT_ADDR, 0 },
+    { ngx_string("cflb_endpoint_name"), NGX_CFLB_VAR_ENDPOINT_NAME, 0 },
     { ngx_string("cflb_trace"), NGX_CFLB_VAR_TRACE, 0 },
     { ngx_string("cflb_client_country"), NGX_CFLB_VAR_COUNTRY, 1 },
     { ngx_string("cflb_client_region"), NGX_CFLB_VAR_REGION, 1 },
@@ -138,6 +139,7 @@ ngx_cflb_variable(ngx_cflb_conf_t *ccf, ngx_cflb_decision_t *d,
         break;
 
     case NGX_CFLB_VAR_ENDPOINT:
+    case NGX_CFLB_VAR_ENDPOINT_NAME:
         s = &ep->name;
         break;
 
@@ -184,8 +186,8 @@ ngx_cflb_client_variable(ngx_cflb_conf_t *ccf, ngx_cflb_decision_t *d,
         place = d->place;
 
     } else {
-        place = ngx_cflb_client_place(ccf, client, d ? d->cpool : NULL,
-                                      pool);
+        place = ngx_cflb_client_place(ccf, client,
+                                      d ? ngx_cflb_cpool(d) : NULL, pool);
     }
 
     if (place == NULL) {

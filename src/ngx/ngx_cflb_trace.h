@@ -110,6 +110,7 @@ enum {
     NGX_CFLB_VAR_POOL,
     NGX_CFLB_VAR_ENDPOINT,
     NGX_CFLB_VAR_ENDPOINT_ADDR,
+    NGX_CFLB_VAR_ENDPOINT_NAME,    /* DNS: $cflb_endpoint is addresses */
     NGX_CFLB_VAR_TRACE,
     NGX_CFLB_VAR_COUNTRY,          /* of the client, in cflb_geoip2 */
     NGX_CFLB_VAR_REGION,

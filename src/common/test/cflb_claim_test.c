@@ -171,6 +171,7 @@ test_race(cflb_test_t *t)
 typedef struct {
     cflb_claim_t         *c;
     uint32_t             *clock;        /* atomic: the simulated msec */
+    uint32_t              seen;         /* atomic: the last tick it read */
     int                  *stop;
     uint64_t              self;
     cflb_rng_t            rng;
@@ -194,7 +195,7 @@ claim_thread_between(void *data)
 static void *
 claim_thread(void *data)
 {
-    uint32_t          until;
+    uint32_t          until, now;
     claim_thread_t   *th = data;
     cflb_claim_env_t  env;
 
@@ -209,6 +210,8 @@ claim_thread(void *data)
         env.now = __atomic_load_n(th->clock, __ATOMIC_ACQUIRE);
 
         if (!cflb_claim(th->c, &env)) {
+            __atomic_store_n(&th->seen, env.now, __ATOMIC_RELEASE);
+
             if (cflb_rng_below(&th->rng, 2) == 0) {
                 sched_yield();
             }
@@ -223,10 +226,16 @@ claim_thread(void *data)
         /* the probe: a tick or two of the clock */
         until = env.now + 1 + (uint32_t) cflb_rng_below(&th->rng, 2);
 
-        while ((int32_t) (__atomic_load_n(th->clock, __ATOMIC_ACQUIRE)
-                          - until) < 0
-               && !__atomic_load_n(th->stop, __ATOMIC_ACQUIRE))
-        {
+        for ( ;; ) {
+            now = __atomic_load_n(th->clock, __ATOMIC_ACQUIRE);
+            __atomic_store_n(&th->seen, now, __ATOMIC_RELEASE);
+
+            if ((int32_t) (now - until) >= 0
+                || __atomic_load_n(th->stop, __ATOMIC_ACQUIRE))
+            {
+                break;
+            }
+
             sched_yield();
         }
 
@@ -281,10 +290,16 @@ test_threads(cflb_test_t *t)
         }
     }
 
-    /* the clock: a tick when every thread had a chance to look */
+    /*
+     * the clock: a tick once every thread has looked at the current one,
+     * so that a machine busy with other work starves no thread of its
+     * chance (the claims still race within each tick)
+     */
     for (tick = 0; tick < CLAIM_TICKS; tick++) {
-        for (k = 0; k < 4; k++) {
-            sched_yield();
+        for (k = 0; k < CLAIM_THREADS; k++) {
+            while (__atomic_load_n(&th[k].seen, __ATOMIC_ACQUIRE) != clock) {
+                sched_yield();
+            }
         }
 
         __atomic_store_n(&clock, clock + 1, __ATOMIC_RELEASE);

@@ -31,6 +31,7 @@
 #include "cflb_dns.h"
 #include "cflb_dns_table.h"
 #include "cflb_dns_tdec.h"
+#include "cflb_fuzz_driver.h"
 
 
 typedef struct {
@@ -641,25 +642,9 @@ cflb_fuzz_fail(const char *what)
 #ifndef CFLB_LIBFUZZER
 
 
-#define CFLB_FUZZ_MUTANTS  2000
-#define CFLB_FUZZ_MAX      4096
-
-
-static size_t cflb_fuzz_mutate(unsigned char *buf, size_t len,
-    cflb_rng_t *rng);
-static int cflb_fuzz_file(const char *name, unsigned char *buf);
-static int cflb_fuzz_write_seeds(const char *dir);
-
-
-#define cflb_fuzz_seed(s)  { (const unsigned char *) s, sizeof(s) - 1 }
-
-
 /* the control byte comes first */
 
-static const struct {
-    const unsigned char  *s;
-    size_t                len;
-} cflb_fuzz_seeds[] = {
+static const cflb_fuzz_seed_t  cflb_fuzz_seeds[] = {
 
     /* dig +subnet=192.0.2.0/24 wWw.ExAmple.COM A, with a cookie */
     cflb_fuzz_seed("\x60" "\x92\x8d\x01\x20\0\1\0\0\0\0\0\1"
@@ -728,205 +713,32 @@ static const struct {
 };
 
 
+/* the bytes a DNS parser cares about, NUL first */
+
+static const char  cflb_fuzz_alphabet[] =
+    "\x00\x01\x02\x03\x07\x08\x0c\x29\x3f\x40\x41"
+    "\x5a\x61\x7f\x80\xc0\xff" ".\\09";
+
+
+static const cflb_fuzz_driver_t  cflb_fuzz_driver = {
+    .name = "cflb_dns_fuzz",
+    .seeds = cflb_fuzz_seeds,
+    .nseeds = sizeof(cflb_fuzz_seeds) / sizeof(cflb_fuzz_seeds[0]),
+    .alphabet = cflb_fuzz_alphabet,
+    .alphabet_len = sizeof(cflb_fuzz_alphabet) - 1,
+    .run = 32,
+    .repeats = 4,
+    .reroll = 1,    /* a quarter with another control byte */
+    .mutants = 2000,
+    .max = 4096,
+    .rng_seed = 1035
+};
+
+
 int
 main(int argc, char **argv)
 {
-    int             i;
-    size_t          k, m, len, runs, inputs;
-    cflb_rng_t      rng;
-    unsigned char  *buf;
-
-    if (argc == 3 && strcmp(argv[1], "-seeds") == 0) {
-        return cflb_fuzz_write_seeds(argv[2]);
-    }
-
-    buf = malloc(CFLB_FUZZ_MAX);
-    if (buf == NULL) {
-        cflb_fuzz_fail("out of memory");
-    }
-
-    runs = 0;
-    inputs = 0;
-
-    if (argc > 1) {
-        for (i = 1; i < argc; i++) {
-            if (cflb_fuzz_file(argv[i], buf) != 0) {
-                free(buf);
-                return 1;
-            }
-
-            runs++;
-            inputs++;
-        }
-
-    } else {
-        cflb_rng_seed(&rng, 1035);
-
-        for (k = 0; k < sizeof(cflb_fuzz_seeds) / sizeof(cflb_fuzz_seeds[0]);
-             k++)
-        {
-            LLVMFuzzerTestOneInput(cflb_fuzz_seeds[k].s,
-                                   cflb_fuzz_seeds[k].len);
-            inputs++;
-
-            for (m = 0; m < CFLB_FUZZ_MUTANTS; m++) {
-                len = cflb_fuzz_seeds[k].len;
-                memcpy(buf, cflb_fuzz_seeds[k].s, len);
-
-                len = cflb_fuzz_mutate(buf, len, &rng);
-
-                /* a quarter of them with another control byte */
-
-                if (len && cflb_rng_below(&rng, 4) == 0) {
-                    buf[0] = (unsigned char) cflb_rng_next(&rng);
-                }
-
-                LLVMFuzzerTestOneInput(buf, len);
-                inputs++;
-            }
-
-            runs++;
-        }
-    }
-
-    free(buf);
-
-    /*
-     * a failure aborts, so reaching here passes every check: one per
-     * seed with its mutants, or one per file
-     */
-
-    printf("cflb_dns_fuzz: %lu inputs\n", (unsigned long) inputs);
-    printf("cflb_dns_fuzz: %lu passed, 0 failed\n", (unsigned long) runs);
-
-    return 0;
-}
-
-
-/* 1..4 random edits biased towards the bytes a DNS parser cares about */
-
-static size_t
-cflb_fuzz_mutate(unsigned char *buf, size_t len, cflb_rng_t *rng)
-{
-    size_t    i, j, n, edits;
-    unsigned  op;
-
-    static const unsigned char  alphabet[] = {
-        0x00, 0x01, 0x02, 0x03, 0x07, 0x08, 0x0c, 0x29, 0x3f, 0x40, 0x41,
-        0x5a, 0x61, 0x7f, 0x80, 0xc0, 0xff, '.', '\\', '0', '9'
-    };
-
-    edits = 1 + (size_t) cflb_rng_below(rng, 4);
-
-    while (edits--) {
-        op = (unsigned) cflb_rng_below(rng, 6);
-        i = len ? (size_t) cflb_rng_below(rng, len) : 0;
-
-        switch (op) {
-
-        case 0:     /* overwrite */
-            if (len) {
-                buf[i] = alphabet[cflb_rng_below(rng, sizeof(alphabet))];
-            }
-            break;
-
-        case 1:     /* random byte */
-            if (len) {
-                buf[i] = (unsigned char) cflb_rng_next(rng);
-            }
-            break;
-
-        case 2:     /* insert */
-            if (len < CFLB_FUZZ_MAX) {
-                memmove(buf + i + 1, buf + i, len - i);
-                buf[i] = alphabet[cflb_rng_below(rng, sizeof(alphabet))];
-                len++;
-            }
-            break;
-
-        case 3:     /* delete a run */
-            if (len > 2) {
-                n = 1 + (size_t) cflb_rng_below(rng, 8);
-                if (n > len - i) {
-                    n = len - i;
-                }
-                memmove(buf + i, buf + i + n, len - i - n);
-                len -= n;
-            }
-            break;
-
-        case 4:     /* repeat a run */
-            n = 1 + (size_t) cflb_rng_below(rng, 32);
-            if (n > len - i) {
-                n = len - i;
-            }
-            for (j = 0; j < 4 && len + n <= CFLB_FUZZ_MAX; j++) {
-                memmove(buf + i + n, buf + i, len - i);
-                len += n;
-            }
-            break;
-
-        default:    /* truncate */
-            len = i;
-            break;
-        }
-    }
-
-    return len;
-}
-
-
-static int
-cflb_fuzz_file(const char *name, unsigned char *buf)
-{
-    FILE    *f;
-    size_t   len;
-
-    f = fopen(name, "rb");
-    if (f == NULL) {
-        perror(name);
-        return 1;
-    }
-
-    len = fread(buf, 1, CFLB_FUZZ_MAX, f);
-    fclose(f);
-
-    LLVMFuzzerTestOneInput(buf, len);
-
-    return 0;
-}
-
-
-static int
-cflb_fuzz_write_seeds(const char *dir)
-{
-    char    name[4096];
-    FILE   *f;
-    size_t  k;
-
-    for (k = 0; k < sizeof(cflb_fuzz_seeds) / sizeof(cflb_fuzz_seeds[0]);
-         k++)
-    {
-        snprintf(name, sizeof(name), "%s/seed-%02u", dir, (unsigned) k);
-
-        f = fopen(name, "wb");
-        if (f == NULL) {
-            perror(name);
-            return 1;
-        }
-
-        if (fwrite(cflb_fuzz_seeds[k].s, 1, cflb_fuzz_seeds[k].len, f)
-            != cflb_fuzz_seeds[k].len)
-        {
-            perror(name);
-            fclose(f);
-            return 1;
-        }
-
-        fclose(f);
-    }
-
-    return 0;
+    return cflb_fuzz_main(&cflb_fuzz_driver, argc, argv);
 }
 
 

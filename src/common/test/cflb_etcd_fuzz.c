@@ -28,6 +28,7 @@
 
 #include "cflb_core.h"
 #include "cflb_etcd.h"
+#include "cflb_fuzz_driver.h"
 #include "cflb_json_read.h"
 
 
@@ -396,25 +397,9 @@ cflb_fuzz_fail(const char *what)
 #ifndef CFLB_LIBFUZZER
 
 
-#define CFLB_FUZZ_MUTANTS  300
-#define CFLB_FUZZ_MAX      8192
-
-
-static size_t cflb_fuzz_mutate(unsigned char *buf, size_t len,
-    cflb_rng_t *rng);
-static int cflb_fuzz_file(const char *name, unsigned char *buf);
-static int cflb_fuzz_write_seeds(const char *dir);
-
-
-#define cflb_fuzz_seed(s)  { s, sizeof(s) - 1 }
-
-
 /* the control byte comes first; then what etcd 3.4 sends, and keys */
 
-static const struct {
-    const char  *s;
-    size_t       len;
-} cflb_fuzz_seeds[] = {
+static const cflb_fuzz_seed_t  cflb_fuzz_seeds[] = {
     cflb_fuzz_seed("\x00" "{\"result\":{\"header\":{\"cluster_id\":\"32495259"
         "1200643719\",\"member_id\":\"3319814642761637952\",\"revision\":\"2\""
         ",\"raft_term\":\"2\"},\"created\":true}}\n"
@@ -446,197 +431,30 @@ static const struct {
 };
 
 
+/* the bytes the parsers care about */
+
+static const char  cflb_fuzz_alphabet[] =
+    "{}[]\":,\\\n\r 0123456789-.eEtfnu=+/%AZaz";
+
+
+static const cflb_fuzz_driver_t  cflb_fuzz_driver = {
+    .name = "cflb_etcd_fuzz",
+    .seeds = cflb_fuzz_seeds,
+    .nseeds = sizeof(cflb_fuzz_seeds) / sizeof(cflb_fuzz_seeds[0]),
+    .alphabet = cflb_fuzz_alphabet,
+    .alphabet_len = sizeof(cflb_fuzz_alphabet) - 1,
+    .run = 64,
+    .repeats = 8,
+    .mutants = 300,
+    .max = 8192,
+    .rng_seed = 20261130
+};
+
+
 int
 main(int argc, char **argv)
 {
-    int             i;
-    size_t          k, m, len, runs, inputs;
-    cflb_rng_t      rng;
-    unsigned char  *buf;
-
-    if (argc == 3 && strcmp(argv[1], "-seeds") == 0) {
-        return cflb_fuzz_write_seeds(argv[2]);
-    }
-
-    buf = malloc(CFLB_FUZZ_MAX);
-    if (buf == NULL) {
-        cflb_fuzz_fail("out of memory");
-    }
-
-    runs = 0;
-    inputs = 0;
-
-    if (argc > 1) {
-        for (i = 1; i < argc; i++) {
-            if (cflb_fuzz_file(argv[i], buf) != 0) {
-                free(buf);
-                return 1;
-            }
-
-            runs++;
-            inputs++;
-        }
-
-    } else {
-        cflb_rng_seed(&rng, 20261130);
-
-        for (k = 0; k < sizeof(cflb_fuzz_seeds) / sizeof(cflb_fuzz_seeds[0]);
-             k++)
-        {
-            LLVMFuzzerTestOneInput((const uint8_t *) cflb_fuzz_seeds[k].s,
-                                   cflb_fuzz_seeds[k].len);
-            inputs++;
-
-            for (m = 0; m < CFLB_FUZZ_MUTANTS; m++) {
-                len = cflb_fuzz_seeds[k].len;
-                memcpy(buf, cflb_fuzz_seeds[k].s, len);
-
-                len = cflb_fuzz_mutate(buf, len, &rng);
-
-                LLVMFuzzerTestOneInput(buf, len);
-                inputs++;
-            }
-
-            runs++;
-        }
-    }
-
-    free(buf);
-
-    /*
-     * a failure aborts, so reaching here passes every check: one per
-     * seed with its mutants, or one per file
-     */
-
-    printf("cflb_etcd_fuzz: %lu inputs\n", (unsigned long) inputs);
-    printf("cflb_etcd_fuzz: %lu passed, 0 failed\n", (unsigned long) runs);
-
-    return 0;
-}
-
-
-/* 1..4 random edits biased towards the bytes the parsers care about */
-
-static size_t
-cflb_fuzz_mutate(unsigned char *buf, size_t len, cflb_rng_t *rng)
-{
-    size_t    i, j, n, edits;
-    unsigned  op;
-
-    static const char  alphabet[] = "{}[]\":,\\\n\r 0123456789-.eEtfnu=+/%"
-                                    "AZaz";
-
-    edits = 1 + (size_t) cflb_rng_below(rng, 4);
-
-    while (edits--) {
-        op = (unsigned) cflb_rng_below(rng, 6);
-        i = len ? (size_t) cflb_rng_below(rng, len) : 0;
-
-        switch (op) {
-
-        case 0:     /* overwrite */
-            if (len) {
-                buf[i] = alphabet[cflb_rng_below(rng, sizeof(alphabet) - 1)];
-            }
-            break;
-
-        case 1:     /* random byte */
-            if (len) {
-                buf[i] = (unsigned char) cflb_rng_next(rng);
-            }
-            break;
-
-        case 2:     /* insert */
-            if (len < CFLB_FUZZ_MAX) {
-                memmove(buf + i + 1, buf + i, len - i);
-                buf[i] = alphabet[cflb_rng_below(rng, sizeof(alphabet) - 1)];
-                len++;
-            }
-            break;
-
-        case 3:     /* delete a run */
-            if (len > 2) {
-                n = 1 + (size_t) cflb_rng_below(rng, 8);
-                if (n > len - i) {
-                    n = len - i;
-                }
-                memmove(buf + i, buf + i + n, len - i - n);
-                len -= n;
-            }
-            break;
-
-        case 4:     /* repeat a run */
-            n = 1 + (size_t) cflb_rng_below(rng, 64);
-            if (n > len - i) {
-                n = len - i;
-            }
-            for (j = 0; j < 8 && len + n <= CFLB_FUZZ_MAX; j++) {
-                memmove(buf + i + n, buf + i, len - i);
-                len += n;
-            }
-            break;
-
-        default:    /* truncate */
-            len = i;
-            break;
-        }
-    }
-
-    return len;
-}
-
-
-static int
-cflb_fuzz_file(const char *name, unsigned char *buf)
-{
-    FILE    *f;
-    size_t   len;
-
-    f = fopen(name, "rb");
-    if (f == NULL) {
-        perror(name);
-        return 1;
-    }
-
-    len = fread(buf, 1, CFLB_FUZZ_MAX, f);
-    fclose(f);
-
-    LLVMFuzzerTestOneInput(buf, len);
-
-    return 0;
-}
-
-
-static int
-cflb_fuzz_write_seeds(const char *dir)
-{
-    char    name[4096];
-    FILE   *f;
-    size_t  k;
-
-    for (k = 0; k < sizeof(cflb_fuzz_seeds) / sizeof(cflb_fuzz_seeds[0]);
-         k++)
-    {
-        snprintf(name, sizeof(name), "%s/seed-%02u", dir, (unsigned) k);
-
-        f = fopen(name, "wb");
-        if (f == NULL) {
-            perror(name);
-            return 1;
-        }
-
-        if (fwrite(cflb_fuzz_seeds[k].s, 1, cflb_fuzz_seeds[k].len, f)
-            != cflb_fuzz_seeds[k].len)
-        {
-            perror(name);
-            fclose(f);
-            return 1;
-        }
-
-        fclose(f);
-    }
-
-    return 0;
+    return cflb_fuzz_main(&cflb_fuzz_driver, argc, argv);
 }
 
 

@@ -24,6 +24,7 @@
 #include "cflb_test.h"
 #include "cflb_test_rules.h"
 #include "cflb_rules_int.h"
+#include "cflb_fuzz_driver.h"
 
 
 #define CFLB_FUZZ_REP  200
@@ -281,273 +282,103 @@ cflb_fuzz_fail(const char *what)
 #ifndef CFLB_LIBFUZZER
 
 
-#define CFLB_FUZZ_MUTANTS  200
-#define CFLB_FUZZ_MAX      8192
-
-
-static size_t cflb_fuzz_mutate(unsigned char *buf, size_t len,
-    cflb_rng_t *rng);
-static int cflb_fuzz_file(const char *name, unsigned char *buf);
-static int cflb_fuzz_write_seeds(const char *dir);
-
-
 /* the first byte picks the request */
 
-static const char  *cflb_fuzz_seeds[] = {
-    "\x00http.request.uri.path contains \"/api\"",
-    "\x01ip.src in {10.0.0.0/8 2001:db8::/32 ::ffff:0:0/96 1.2.3.4..1.2.3.9}",
-    "\x02http.request.headers[\"accept\"][0] == \"text/html\"",
-    "\x04""any(http.request.headers[\"x-rep\"][*] contains \"json\")",
-    "\x08lower(http.host) == \"\" and not ssl",
-    "\x00http.request.method in {\"GET\" \"POST\"} xor ssl or false",
-    "\x00http.host wildcard \"*.example.*\" and http.host strict wildcard "
-    "r\"*\\**\"",
-    "\x00http.request.uri.path matches \"^/api/v[0-9]+$\" || "
-    "http.user_agent ~ r#\"curl/\"#",
-    "\x00""all(len(http.request.uri.args[\"filter\"][*])[*] in {3 4})",
-    "\x00""any(lower(http.request.headers.names[*])[*] == \"accept\")",
-    "\x00""any(starts_with(http.request.uri.args.names[*], \"f\"))",
-    "\x08url_decode(http.request.uri.path, \"ru\") contains \"A\"",
-    "\x00""concat(http.host, \"/\", http.request.method) == \"a\"",
-    "\x00""cf.edge.server_port in {80 443..444 0x1bb 0673} and "
-    "http.request.timestamp.sec > -1",
-    "\x00""cf.edge.server_port & 1 and tcp.ports[1] == 443",
-    "\x00not (ssl and !dns.qry.qu) && (true || false)",
-    "\x00ssl == true and dns.rr.opt.client != false",
-    "\x00http.referer eq \"a\\\"b\\\\c\\x41\\101\"",
-    "\x00",
-    "\x00(((((((ssl)))))))",
-    "\x00http.request.uri.args.names[*] == \"a\"",
-    "\x00""any(ssl)",
-    "\x00http.host eq \"abc",
-    "\x00ip.src in {10.0.0.1/8",
-    "\x00http.request.urii == 1",
-    "\x00http.request.timestamp.sec contains \"1\"",
-    "\x00http.host matches \"(a\"",
-    "\x00http.host matches \"(a+)+$\"",
-    "\x00lower(http.host, 1) == \"\"",
-    "\x00""any(http.request.headers.names[*] == \"a\" and "
-    "http.request.uri.args.names[*] == \"b\")",
-    "\x00http.request.headers[*][0] == \"a\"",
-    "\x00r##\"a\"#\"## == http.host",
-    "\x00ip.src == ::ffff:203.0.113.7 or ip.src >= 1:2:3:4:5:6:7:8",
-    "\x00http.cookie contains \"\xff\xfe\" and len(http.cookie) > 0",
-    "\x00starts_with(lower(http.host), \"www.\") or "
-    "ends_with(upper(http.host), \"Com\")",
-    "\x08upper(http.request.headers[\"accept\"][1]) contains \"JSON\" and "
-    "not (lower(http.request.uri.args.names[0]) ne \"ID\")"
+static const cflb_fuzz_seed_t  cflb_fuzz_seeds[] = {
+    cflb_fuzz_seed("\x00" "http.request.uri.path contains \"/api\""),
+    cflb_fuzz_seed("\x01" "ip.src in {10.0.0.0/8 2001:db8::/32 ::ffff:0:0/96 "
+                   "1.2.3.4..1.2.3.9}"),
+    cflb_fuzz_seed("\x02" "http.request.headers[\"accept\"][0] == "
+                   "\"text/html\""),
+    cflb_fuzz_seed("\x04" "any(http.request.headers[\"x-rep\"][*] contains "
+                   "\"json\")"),
+    cflb_fuzz_seed("\x08" "lower(http.host) == \"\" and not ssl"),
+    cflb_fuzz_seed("\x00" "http.request.method in {\"GET\" \"POST\"} xor ssl "
+                   "or false"),
+    cflb_fuzz_seed("\x00" "http.host wildcard \"*.example.*\" and http.host "
+                   "strict wildcard r\"*\\**\""),
+    cflb_fuzz_seed("\x00" "http.request.uri.path matches \"^/api/v[0-9]+$\" "
+                   "|| http.user_agent ~ r#\"curl/\"#"),
+    cflb_fuzz_seed("\x00" "all(len(http.request.uri.args[\"filter\"][*])[*] "
+                   "in {3 4})"),
+    cflb_fuzz_seed("\x00" "any(lower(http.request.headers.names[*])[*] == "
+                   "\"accept\")"),
+    cflb_fuzz_seed("\x00" "any(starts_with(http.request.uri.args.names[*], "
+                   "\"f\"))"),
+    cflb_fuzz_seed("\x08" "url_decode(http.request.uri.path, \"ru\") "
+                   "contains \"A\""),
+    cflb_fuzz_seed("\x00" "concat(http.host, \"/\", http.request.method) == "
+                   "\"a\""),
+    cflb_fuzz_seed("\x00" "cf.edge.server_port in {80 443..444 0x1bb 0673} "
+                   "and http.request.timestamp.sec > -1"),
+    cflb_fuzz_seed("\x00" "cf.edge.server_port & 1 and tcp.ports[1] == 443"),
+    cflb_fuzz_seed("\x00" "not (ssl and !dns.qry.qu) && (true || false)"),
+    cflb_fuzz_seed("\x00" "ssl == true and dns.rr.opt.client != false"),
+    cflb_fuzz_seed("\x00" "http.referer eq \"a\\\"b\\\\c\\x41\\101\""),
+    cflb_fuzz_seed("\x00"),
+    cflb_fuzz_seed("\x00" "(((((((ssl)))))))"),
+    cflb_fuzz_seed("\x00" "http.request.uri.args.names[*] == \"a\""),
+    cflb_fuzz_seed("\x00" "any(ssl)"),
+    cflb_fuzz_seed("\x00" "http.host eq \"abc"),
+    cflb_fuzz_seed("\x00" "ip.src in {10.0.0.1/8"),
+    cflb_fuzz_seed("\x00" "http.request.urii == 1"),
+    cflb_fuzz_seed("\x00" "http.request.timestamp.sec contains \"1\""),
+    cflb_fuzz_seed("\x00" "http.host matches \"(a\""),
+    cflb_fuzz_seed("\x00" "http.host matches \"(a+)+$\""),
+    cflb_fuzz_seed("\x00" "lower(http.host, 1) == \"\""),
+    cflb_fuzz_seed("\x00" "any(http.request.headers.names[*] == \"a\" and "
+                   "http.request.uri.args.names[*] == \"b\")"),
+    cflb_fuzz_seed("\x00" "http.request.headers[*][0] == \"a\""),
+    cflb_fuzz_seed("\x00" "r##\"a\"#\"## == http.host"),
+    cflb_fuzz_seed("\x00" "ip.src == ::ffff:203.0.113.7 or ip.src >= "
+                   "1:2:3:4:5:6:7:8"),
+    cflb_fuzz_seed("\x00" "http.cookie contains \"\xff\xfe\" and "
+                   "len(http.cookie) > 0"),
+    cflb_fuzz_seed("\x00" "starts_with(lower(http.host), \"www.\") or "
+                   "ends_with(upper(http.host), \"Com\")"),
+    cflb_fuzz_seed("\x08" "upper(http.request.headers[\"accept\"][1]) "
+                   "contains \"JSON\" and not "
+                   "(lower(http.request.uri.args.names[0]) ne \"ID\")")
+};
+
+
+/* the language's own characters, and whole tokens to insert */
+
+static const char  cflb_fuzz_alphabet[] =
+    "()[]{}*\"\\r#.:/ \n!&|^=<>~,-0123456789abcfx";
+
+static const char *const  cflb_fuzz_tokens[] = {
+    " and ", " or ", " xor ", " not ", " in ", " contains ",
+    " matches ", " wildcard ", " strict wildcard ", " == ", " != ",
+    "any(", "all(", "lower(", "len(", "concat(", "url_decode(",
+    "starts_with(", "[*]", "[0]", "[\"accept\"]", "ssl", "http.host",
+    "ip.src", "http.request.headers.names", "http.request.headers",
+    "cf.edge.server_port", "tcp.ports", "10.0.0.0/8", "::1", "80..443",
+    "r#\"", "\"#", "\\x41", "(a+)+$", "%25"
+};
+
+
+static const cflb_fuzz_driver_t  cflb_fuzz_driver = {
+    .name = "cflb_rules_fuzz",
+    .seeds = cflb_fuzz_seeds,
+    .nseeds = sizeof(cflb_fuzz_seeds) / sizeof(cflb_fuzz_seeds[0]),
+    .alphabet = cflb_fuzz_alphabet,
+    .alphabet_len = sizeof(cflb_fuzz_alphabet) - 1,
+    .tokens = cflb_fuzz_tokens,
+    .ntokens = sizeof(cflb_fuzz_tokens) / sizeof(cflb_fuzz_tokens[0]),
+    .run = 16,
+    .repeats = 8,
+    .control = 16,  /* byte 0 picks one of 16 requests */
+    .mutants = 200,
+    .max = 8192,
+    .rng_seed = 20240612
 };
 
 
 int
 main(int argc, char **argv)
 {
-    int             i;
-    size_t          k, m, len, runs, inputs;
-    cflb_rng_t      rng;
-    unsigned char  *buf;
-
-    if (argc == 3 && strcmp(argv[1], "-seeds") == 0) {
-        return cflb_fuzz_write_seeds(argv[2]);
-    }
-
-    buf = malloc(CFLB_FUZZ_MAX);
-    if (buf == NULL) {
-        cflb_fuzz_fail("out of memory");
-    }
-
-    runs = 0;
-    inputs = 0;
-
-    if (argc > 1) {
-        for (i = 1; i < argc; i++) {
-            if (cflb_fuzz_file(argv[i], buf) != 0) {
-                free(buf);
-                return 1;
-            }
-
-            runs++;
-            inputs++;
-        }
-
-    } else {
-        cflb_rng_seed(&rng, 20240612);
-
-        for (k = 0; k < sizeof(cflb_fuzz_seeds) / sizeof(cflb_fuzz_seeds[0]);
-             k++)
-        {
-            len = strlen(cflb_fuzz_seeds[k] + 1) + 1;
-
-            LLVMFuzzerTestOneInput((const uint8_t *) cflb_fuzz_seeds[k], len);
-            inputs++;
-
-            for (m = 0; m < CFLB_FUZZ_MUTANTS; m++) {
-                len = strlen(cflb_fuzz_seeds[k] + 1) + 1;
-                memcpy(buf, cflb_fuzz_seeds[k], len);
-
-                len = cflb_fuzz_mutate(buf, len, &rng);
-
-                LLVMFuzzerTestOneInput(buf, len);
-                inputs++;
-            }
-
-            runs++;
-        }
-    }
-
-    free(buf);
-
-    /*
-     * a failure aborts, so reaching here passes every check: one per
-     * seed with its mutants, or one per file
-     */
-
-    printf("cflb_rules_fuzz: %lu inputs\n", (unsigned long) inputs);
-    printf("cflb_rules_fuzz: %lu passed, 0 failed\n", (unsigned long) runs);
-
-    return 0;
-}
-
-
-/* 1..4 random edits biased towards the language's own characters */
-
-static size_t
-cflb_fuzz_mutate(unsigned char *buf, size_t len, cflb_rng_t *rng)
-{
-    size_t    i, j, n, edits;
-    unsigned  op;
-
-    static const char  alphabet[] = "()[]{}*\"\\r#.:/ \n!&|^=<>~,-0123456789"
-                                    "abcfx";
-
-    static const char  *tokens[] = {
-        " and ", " or ", " xor ", " not ", " in ", " contains ",
-        " matches ", " wildcard ", " strict wildcard ", " == ", " != ",
-        "any(", "all(", "lower(", "len(", "concat(", "url_decode(",
-        "starts_with(", "[*]", "[0]", "[\"accept\"]", "ssl", "http.host",
-        "ip.src", "http.request.headers.names", "http.request.headers",
-        "cf.edge.server_port", "tcp.ports", "10.0.0.0/8", "::1", "80..443",
-        "r#\"", "\"#", "\\x41", "(a+)+$", "%25"
-    };
-
-    edits = 1 + (size_t) cflb_rng_below(rng, 4);
-
-    while (edits--) {
-        op = (unsigned) cflb_rng_below(rng, 7);
-        i = len > 1 ? 1 + (size_t) cflb_rng_below(rng, len - 1) : len;
-
-        switch (op) {
-
-        case 0:     /* overwrite */
-            if (i < len) {
-                buf[i] = alphabet[cflb_rng_below(rng, sizeof(alphabet) - 1)];
-            }
-            break;
-
-        case 1:     /* random byte */
-            if (i < len) {
-                buf[i] = (unsigned char) cflb_rng_next(rng);
-            }
-            break;
-
-        case 2:     /* insert a token */
-            j = (size_t) cflb_rng_below(rng, sizeof(tokens)
-                                             / sizeof(tokens[0]));
-            n = strlen(tokens[j]);
-
-            if (len + n <= CFLB_FUZZ_MAX) {
-                memmove(buf + i + n, buf + i, len - i);
-                memcpy(buf + i, tokens[j], n);
-                len += n;
-            }
-            break;
-
-        case 3:     /* delete a run */
-            if (len > 2 && i < len) {
-                n = 1 + (size_t) cflb_rng_below(rng, 8);
-                if (n > len - i) {
-                    n = len - i;
-                }
-                memmove(buf + i, buf + i + n, len - i - n);
-                len -= n;
-            }
-            break;
-
-        case 4:     /* repeat a run */
-            n = 1 + (size_t) cflb_rng_below(rng, 16);
-            if (n > len - i) {
-                n = len - i;
-            }
-            for (j = 0; j < 8 && len + n <= CFLB_FUZZ_MAX; j++) {
-                memmove(buf + i + n, buf + i, len - i);
-                len += n;
-            }
-            break;
-
-        case 5:     /* another request */
-            buf[0] = (unsigned char) cflb_rng_below(rng, 16);
-            break;
-
-        default:    /* truncate */
-            len = i;
-            break;
-        }
-    }
-
-    return len;
-}
-
-
-static int
-cflb_fuzz_file(const char *name, unsigned char *buf)
-{
-    FILE    *f;
-    size_t   len;
-
-    f = fopen(name, "rb");
-    if (f == NULL) {
-        perror(name);
-        return 1;
-    }
-
-    len = fread(buf, 1, CFLB_FUZZ_MAX, f);
-    fclose(f);
-
-    LLVMFuzzerTestOneInput(buf, len);
-
-    return 0;
-}
-
-
-static int
-cflb_fuzz_write_seeds(const char *dir)
-{
-    char    name[4096];
-    FILE   *f;
-    size_t  k, len;
-
-    for (k = 0; k < sizeof(cflb_fuzz_seeds) / sizeof(cflb_fuzz_seeds[0]);
-         k++)
-    {
-        snprintf(name, sizeof(name), "%s/seed-%02u", dir, (unsigned) k);
-        len = strlen(cflb_fuzz_seeds[k] + 1) + 1;
-
-        f = fopen(name, "wb");
-        if (f == NULL) {
-            perror(name);
-            return 1;
-        }
-
-        if (fwrite(cflb_fuzz_seeds[k], 1, len, f) != len) {
-            perror(name);
-            fclose(f);
-            return 1;
-        }
-
-        fclose(f);
-    }
-
-    return 0;
+    return cflb_fuzz_main(&cflb_fuzz_driver, argc, argv);
 }
 
 
