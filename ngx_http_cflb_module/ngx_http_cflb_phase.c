@@ -91,9 +91,9 @@ ngx_http_cflb_phase_init(ngx_conf_t *cf, ngx_cflb_conf_t *ccf)
  * Is the handler ever needed: a fixed response, or a fallback pool that
  * can fail.  One that cannot fail now can later only through a change at
  * run time (the API, the state file, the fleet, a name that stops
- * resolving), so without any of them
- * the handler would decline every request, and is not installed (its
- * cost, 78 Ir a request under callgrind, is then not paid).
+ * resolving), so without any of them the handler would decline every
+ * request, and is not installed (its cost, 78 Ir a request under
+ * callgrind, is then not paid).
  */
 
 static ngx_uint_t
