@@ -181,6 +181,28 @@ qr/\[emerg\] .*"resolve" of endpoint "e" needs a hostname, "unix:\/tmp\/cflb-non
 
 
 
+=== TEST 3b: a resolver without valid= of 5s or less: nginx starts, and says the answers are kept for their TTL
+--- records
+origin.cflb.test A 1 127.0.0.1
+--- http_config
+    resolver 127.0.0.1:1955 valid=30s ipv6=off;
+    cflb_zone cflb 1m;
+    server { listen 127.0.0.1:1990; location / { return 200 "$server_addr\n"; } }
+    cflb_pool p { endpoint e origin.cflb.test:1990 resolve; }
+    cflb_lb www { pools p; }
+--- config
+    location /t { proxy_pass http://www; }
+--- init
+main::wait_answer('127.0.0.1', 15);
+--- request
+GET /t
+--- response_body
+127.0.0.1
+--- error_log eval
+qr/\[warn\] .*the resolver of "origin\.cflb\.test" of endpoint "e" in \S+nginx\.conf:\d+ keeps answers for their TTL; add "valid=5s" to "resolver" to look names up again every 5 seconds at least/
+
+
+
 === TEST 4: a name that does not resolve at load: nginx starts (a warning), 530 while it has no address; once the name resolves, it serves
 --- http_config eval
 $::Http . q{

@@ -132,6 +132,18 @@ ngx_cflb_resolve_conf(ngx_conf_t *cf, ngx_cflb_conf_t *ccf,
         return NGX_ERROR;
     }
 
+    if (resolver->valid == 0 || resolver->valid > NGX_CFLB_RESOLVE_MAX_TTL) {
+        /* nginx's cache keeps an answer for its TTL: ours cannot be less */
+        ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                      "the resolver of \"%V\" of endpoint \"%V\" in "
+                      "%s:%ui keeps answers for their TTL; add "
+                      "\"valid=%ds\" to \"resolver\" to look names up "
+                      "again every %d seconds at least",
+                      &rp[0]->host, &rp[0]->ep->name,
+                      rp[0]->file, rp[0]->line, NGX_CFLB_RESOLVE_MAX_TTL,
+                      NGX_CFLB_RESOLVE_MAX_TTL);
+    }
+
     ccf->resolver = resolver;
     ccf->resolver_timeout = timeout;
 
