@@ -137,6 +137,7 @@ static ngx_int_t
 ngx_cflb_peer_addr(ngx_cflb_peer_data_t *pd, ngx_peer_connection_t *pc,
     ngx_cflb_endpoint_t *ep)
 {
+    size_t            size;
     ngx_str_t        *name;
     ngx_addr_t       *addr;
     struct sockaddr  *sa;
@@ -157,16 +158,19 @@ ngx_cflb_peer_addr(ngx_cflb_peer_data_t *pd, ngx_peer_connection_t *pc,
     }
 
     /*
-     * the sockaddr, then its text, one copy a try: the peer data keeps no
-     * pointer to it (see ngx_cflb_decision_t on its size)
+     * the sockaddr, then with "resolve" its text, one copy a try: the
+     * peer data keeps no pointer to it (see ngx_cflb_decision_t on its
+     * size), and a passthrough copy stays small in a stream session's
+     * 256-byte pool blocks
      */
-    sa = ngx_palloc(pd->d.pool, NGX_SOCKADDRLEN + sizeof(ngx_str_t)
-                                + NGX_SOCKADDR_STRLEN);
+    size = ep->resolve ? NGX_SOCKADDRLEN + sizeof(ngx_str_t)
+                         + NGX_SOCKADDR_STRLEN
+                       : addr->socklen;
+
+    sa = ngx_palloc(pd->d.pool, size);
     if (sa == NULL) {
         return NGX_ERROR;
     }
-
-    name = (ngx_str_t *) ((u_char *) sa + NGX_SOCKADDRLEN);
 
     ngx_memcpy(sa, addr->sockaddr, addr->socklen);
     pc->sockaddr = sa;
@@ -180,6 +184,7 @@ ngx_cflb_peer_addr(ngx_cflb_peer_data_t *pd, ngx_peer_connection_t *pc,
         pc->name = &ep->address;
 
     } else {
+        name = (ngx_str_t *) ((u_char *) sa + NGX_SOCKADDRLEN);
         name->data = (u_char *) name + sizeof(ngx_str_t);
         name->len = ngx_sock_ntop(sa, addr->socklen, name->data,
                                   NGX_SOCKADDR_STRLEN, 1);
